@@ -1,0 +1,4 @@
+import DiodePhysics
+import DiodeMPI
+import DiodeHDF5
+public enum DiodeScanPlaceholder {}

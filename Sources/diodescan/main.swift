@@ -1,0 +1,3 @@
+import DiodeMPI
+import DiodeHDF5
+print(mpiWorldForLinkCheck() != nil, hdf5DoubleForLinkCheck())

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Sets up a fresh machine (scripts/setup.sh) and runs every test: the Swift
+# suites (physics, I/O, engine, CLI and mpirun integration) and the Python
+# analysis tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+swift build -c release --product diodescan
+swift test --parallel --num-workers 2
+if [ -d analysis/tests ]; then
+    DIODESCAN_BIN="$(swift build -c release --show-bin-path)/diodescan" python3 -m pytest -q analysis/tests
+fi
