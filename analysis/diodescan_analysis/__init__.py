@@ -1,0 +1,35 @@
+"""Analysis tools for diodescan result files.
+
+>>> import diodescan_analysis as da
+>>> ds = da.load("out/fig2.h5")              # xarray.Dataset, masked by status
+>>> fig = da.paper_figure(ds, dT=1.0)        # the layout of the paper's Figs. 2-4
+>>> fig.savefig("fig2.png")
+
+Plotting functions import matplotlib on first use, so ``load`` works without it.
+"""
+
+from .loader import STATUS_CODES, ModelParameters, load, model_parameters
+
+__all__ = [
+    "STATUS_CODES",
+    "ModelParameters",
+    "load",
+    "model_parameters",
+    "paper_figure",
+    "dT_overview_figure",
+    "plot_map",
+    "plot_cut",
+    "paper_cuts",
+]
+__version__ = "0.1.0"
+
+_PLOTTING = {"paper_figure", "dT_overview_figure", "plot_map", "plot_cut", "paper_cuts",
+             "select_dT", "nearest_eps3", "Cuts"}
+
+
+def __getattr__(name):
+    if name in _PLOTTING:
+        from . import plots
+
+        return getattr(plots, name)
+    raise AttributeError(f"module 'diodescan_analysis' has no attribute {name!r}")

@@ -1,0 +1,309 @@
+"""Reading diodescan result files into :class:`xarray.Dataset` objects.
+
+A diodescan result file (see ``docs/ARCHITECTURE.md``) holds, for every grid
+point of the axes ``(dT, eps3, eps1)``, the forward (F) and backward (B)
+particle and heat currents, the rectification coefficients
+
+    R_X = (X^F + X^B) / (|X^F| + |X^B|),     X = I, J,
+
+the probe state (mu_p, T_p), the region potentials ``U`` (trailing axis
+``region``) and a status code per configuration:
+
+    -1 not computed, 0 converged, 1 not converged, 2 non-finite.
+
+:func:`load` returns the data with labelled coordinates, every root attribute
+(model and solver parameters, provenance) in ``Dataset.attrs``, and values at
+points whose status is not 0 replaced by NaN, so that a non-converged point can
+never be mistaken for a number.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import h5py
+import numpy as np
+import xarray as xr
+
+__all__ = [
+    "STATUS_CODES",
+    "ModelParameters",
+    "load",
+    "model_parameters",
+]
+
+#: Meaning of the values of ``status_F`` and ``status_B``.
+STATUS_CODES: dict[int, str] = {
+    -1: "not computed",
+    0: "converged",
+    1: "not converged",
+    2: "non-finite",
+}
+
+#: Documented dimensions of every dataset, used when a file lacks dimension
+#: scales (the normal files always have them).
+_POINT_DIMS = ("dT", "eps3", "eps1")
+_TILE_DIMS = ("dT", "eps3")
+_COORDINATE_NAMES = ("dT", "eps3", "eps1", "region")
+
+#: HDF5 bookkeeping attributes of dimension scales; never useful to a reader.
+_HDF5_INTERNAL_ATTRS = frozenset(
+    {"CLASS", "NAME", "DIMENSION_LIST", "REFERENCE_LIST", "_FillValue", "_Netcdf4Dimid"}
+)
+
+
+@dataclass(frozen=True)
+class ModelParameters:
+    """The model parameters of a scan (energies in k_B T, temperatures in T)."""
+
+    mu: float
+    gamma1: float
+    gamma3: float
+    lambda_: float
+    d: float
+    screening: bool
+
+    @property
+    def label(self) -> str:
+        """A short human description, e.g. for figure titles."""
+        gamma = (
+            f"Γ = {self.gamma1:g}"
+            if self.gamma1 == self.gamma3
+            else f"Γ1 = {self.gamma1:g}, Γ3 = {self.gamma3:g}"
+        )
+        screening = "screening" if self.screening else "no screening"
+        return f"λ = {self.lambda_:g}, {screening}, {gamma}, μ = {self.mu:g}, d = {self.d:g}"
+
+
+def load(path: str | os.PathLike[str], *, mask: bool = True) -> xr.Dataset:
+    """Load a diodescan result file.
+
+    Parameters
+    ----------
+    path:
+        The HDF5 file written by ``diodescan scan``. Files of a scan that is
+        still running (or was interrupted) load too: points not yet computed
+        have status -1 and NaN values.
+    mask:
+        Replace values at points whose status is not 0 (converged) by NaN.
+        ``R_I`` and ``R_J`` need both configurations, so they are masked where
+        either status is not 0. Integer datasets (status, iterations) are
+        never masked.
+
+    Returns
+    -------
+    xarray.Dataset
+        Dimensions ``dT``, ``eps3``, ``eps1`` (and ``region`` for ``U_F``,
+        ``U_B``), with the derived coordinates ``x1 = eps1 - mu`` and
+        ``x3 = eps3 - mu``; boolean data variables ``converged_F``,
+        ``converged_B`` and ``converged`` (both); every root attribute in
+        ``attrs``. Values are read into memory; the file is closed on return.
+    """
+    with _open(path) as handle:
+        variables: dict[str, xr.Variable] = {}
+        coordinates: dict[str, xr.Variable] = {}
+        for name, node in handle.items():
+            if not isinstance(node, h5py.Dataset):
+                continue
+            variable = xr.Variable(_dimensions(name, node), node[()], attrs=_attributes(node.attrs))
+            if name in _COORDINATE_NAMES or node.attrs.get("CLASS") == b"DIMENSION_SCALE":
+                coordinates[name] = variable
+            else:
+                variables[name] = variable
+        root_attrs = _attributes(handle.attrs)
+
+    dataset = xr.Dataset(variables, coords=coordinates, attrs=root_attrs)
+    dataset.attrs.setdefault("source_file", os.fspath(path))
+    dataset = _add_status_masks(dataset, mask=mask)
+
+    parameters = model_parameters(dataset)
+    dataset = dataset.assign_coords(
+        x1=("eps1", dataset["eps1"].values - parameters.mu, {"long_name": "ε1 − μ", "units": "k_B T"}),
+        x3=("eps3", dataset["eps3"].values - parameters.mu, {"long_name": "ε3 − μ", "units": "k_B T"}),
+    )
+    return dataset
+
+
+def model_parameters(dataset: xr.Dataset | Mapping[str, Any]) -> ModelParameters:
+    """The model parameters of a loaded file (or of a mapping of root attributes).
+
+    They are looked up among the root attributes (plain names such as ``mu``,
+    ``lambda``, ``gamma1``, or the same prefixed by ``model.``/``model_``), and
+    otherwise in the job file's text stored on the root group. Raises
+    ``ValueError`` naming the parameter if the file has neither.
+    """
+    attrs = dataset.attrs if isinstance(dataset, xr.Dataset) else dataset
+    flat = {_normalise_key(key): value for key, value in attrs.items()}
+    job = _job_model_table(attrs)
+
+    def lookup(*names: str) -> Any:
+        for name in names:
+            if name in flat:
+                return flat[name]
+        for name in names:
+            if name in job:
+                return job[name]
+        return None
+
+    mu = lookup("mu")
+    if mu is None:
+        raise ValueError(
+            "the file has no chemical potential: expected a root attribute 'mu' "
+            "(or the job text with [model] mu)"
+        )
+    gamma = lookup("gamma")
+    gamma1 = lookup("gamma1")
+    gamma3 = lookup("gamma3")
+    gamma1 = gamma if gamma1 is None else gamma1
+    gamma3 = gamma if gamma3 is None else gamma3
+    lam = lookup("lambda", "lambda_", "lam")
+    d = lookup("d", "length")
+    screening = lookup("screening")
+    return ModelParameters(
+        mu=float(mu),
+        gamma1=float("nan") if gamma1 is None else float(gamma1),
+        gamma3=float("nan") if gamma3 is None else float(gamma3),
+        lambda_=0.0 if lam is None else float(lam),  # MODEL.md default
+        d=1.0 if d is None else float(d),  # MODEL.md default
+        screening=_as_bool(screening) if screening is not None else False,
+    )
+
+
+# --- internals ---------------------------------------------------------------
+
+
+def _open(path: str | os.PathLike[str]) -> h5py.File:
+    """Open for reading; a file a running scan holds open in SWMR mode needs
+    ``swmr=True`` (the writer's lock refuses plain readers)."""
+    try:
+        return h5py.File(path, "r")
+    except OSError as plain_error:
+        try:
+            return h5py.File(path, "r", swmr=True)
+        except OSError:
+            raise plain_error from None
+
+
+def _dimensions(name: str, node: h5py.Dataset) -> tuple[str, ...]:
+    """The dimension names of a dataset, from its attached dimension scales."""
+    names: list[str] = []
+    for axis, dimension in enumerate(node.dims):
+        scale_name = None
+        try:
+            if len(dimension) > 0:
+                scale_name = dimension[0].name.rsplit("/", 1)[-1]
+        except (RuntimeError, KeyError, ValueError):
+            scale_name = None
+        if not scale_name:
+            label = dimension.label
+            scale_name = label if label else None
+        if not scale_name:
+            scale_name = _documented_dimension(name, node.ndim, axis)
+        names.append(scale_name)
+    if node.attrs.get("CLASS") == b"DIMENSION_SCALE" and node.ndim == 1:
+        return (name,)
+    return tuple(names)
+
+
+def _documented_dimension(name: str, ndim: int, axis: int) -> str:
+    if name in _COORDINATE_NAMES and ndim == 1:
+        return name
+    if name == "tile_done" and ndim == 2:
+        return _TILE_DIMS[axis]
+    if ndim == 3:
+        return _POINT_DIMS[axis]
+    if ndim == 4:
+        return (*_POINT_DIMS, "region")[axis]
+    return f"{name}_dim_{axis}"
+
+
+def _attributes(attrs: h5py.AttributeManager) -> dict[str, Any]:
+    decoded: dict[str, Any] = {}
+    for key in attrs.keys():
+        if key in _HDF5_INTERNAL_ATTRS:
+            continue
+        try:
+            value = attrs[key]
+        except (OSError, TypeError):  # a type h5py cannot read; not ours to judge
+            continue
+        decoded[key] = _python_value(value)
+    return decoded
+
+
+def _python_value(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind in "SO":
+            items = [_python_value(item) for item in value.ravel()]
+            return items[0] if len(items) == 1 else items
+        return value.item() if value.size == 1 else value
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _add_status_masks(dataset: xr.Dataset, *, mask: bool) -> xr.Dataset:
+    statuses = {suffix: dataset.get(f"status_{suffix}") for suffix in ("F", "B")}
+    if any(status is None for status in statuses.values()):
+        return dataset
+    converged = {suffix: (status == 0) for suffix, status in statuses.items()}
+    both = converged["F"] & converged["B"]
+    if mask:
+        for name in list(dataset.data_vars):
+            variable = dataset[name]
+            if variable.dtype.kind != "f":
+                continue
+            if name.endswith("_F"):
+                keep = converged["F"]
+            elif name.endswith("_B"):
+                keep = converged["B"]
+            elif name in ("R_I", "R_J"):
+                keep = both
+            else:
+                continue
+            dataset[name] = variable.where(keep)
+            dataset[name].attrs = variable.attrs
+    for name, keep, which in (
+        ("converged_F", converged["F"], "forward configuration"),
+        ("converged_B", converged["B"], "backward configuration"),
+        ("converged", both, "both configurations"),
+    ):
+        dataset[name] = keep.assign_attrs(long_name=f"{which} converged (status 0)", units="1")
+    return dataset
+
+
+def _normalise_key(key: str) -> str:
+    lowered = key.lower()
+    for prefix in ("model.", "model_", "model/", "parameters.", "parameters/"):
+        if lowered.startswith(prefix):
+            return lowered[len(prefix):]
+    return lowered
+
+
+def _job_model_table(attrs: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``[model]`` table of the job text stored on the root group, if any."""
+    for key in ("job", "job_toml", "job_text", "job_file", "job_file_text"):
+        text = attrs.get(key)
+        if isinstance(text, str):
+            try:
+                model = tomllib.loads(text).get("model", {})
+            except tomllib.TOMLDecodeError:
+                continue
+            if isinstance(model, dict):
+                return {_normalise_key(k): v for k, v in model.items()}
+    return {}
+
+
+def _as_bool(value: Any) -> bool:
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in ("true", "yes", "on", "1"):
+            return True
+        if lowered in ("false", "no", "off", "0", ""):
+            return False
+        raise ValueError(f"screening attribute {value!r} is not a boolean")
+    return bool(value)

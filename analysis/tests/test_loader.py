@@ -1,0 +1,216 @@
+"""The loader against the file itself, read independently with h5py."""
+
+from __future__ import annotations
+
+import h5py
+import numpy as np
+import pytest
+import xarray as xr
+
+import diodescan_analysis as da
+from synthetic import SyntheticSpec, write_synthetic
+
+POINT_DIMS = ("dT", "eps3", "eps1")
+FLOAT_FIELDS = ("I_F", "I_B", "J_F", "J_B", "R_I", "R_J", "mu_p_F", "mu_p_B", "T_p_F", "T_p_B", "U_F", "U_B")
+
+
+def _raw(path, name):
+    with h5py.File(path, "r") as f:
+        return f[name][()]
+
+
+def _root_attrs(path):
+    with h5py.File(path, "r") as f:
+        return {key: f.attrs[key] for key in f.attrs}
+
+
+def _same(a, b):
+    """Equality of attribute values of any type h5py returns."""
+    if isinstance(b, bytes):
+        b = b.decode()
+    if isinstance(b, np.ndarray) and b.size == 1 and not isinstance(a, np.ndarray):
+        b = b.item()
+        if isinstance(b, bytes):
+            b = b.decode()
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.array_equal(np.asarray(a), np.asarray(b))
+    if isinstance(b, np.generic):
+        b = b.item()
+    return a == b
+
+
+def test_coordinates_equal_the_files_scales(result_file):
+    ds = da.load(result_file.path)
+    for name in ("eps1", "eps3", "dT"):
+        np.testing.assert_array_equal(ds[name].values, _raw(result_file.path, name))
+    np.testing.assert_allclose(ds["eps1"].values, result_file.eps1, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(ds["eps3"].values, result_file.eps3, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(ds["dT"].values, result_file.dT, rtol=0, atol=1e-12)
+    assert list(ds["region"].values) == list(_raw(result_file.path, "region"))
+    assert ds.sizes["region"] == 3
+
+
+def test_derived_coordinates_are_shifted_by_mu(result_file):
+    ds = da.load(result_file.path)
+    assert da.model_parameters(ds).mu == result_file.mu
+    np.testing.assert_array_equal(ds["x1"].values, ds["eps1"].values - result_file.mu)
+    np.testing.assert_array_equal(ds["x3"].values, ds["eps3"].values - result_file.mu)
+    assert ds["x1"].dims == ("eps1",) and ds["x3"].dims == ("eps3",)
+
+
+def test_dimensions_follow_the_documented_layout(result_file):
+    ds = da.load(result_file.path)
+    for name in FLOAT_FIELDS + ("status_F", "status_B", "iterations_F", "iterations_B"):
+        expected = POINT_DIMS + ("region",) if name.startswith("U_") else POINT_DIMS
+        assert ds[name].dims == expected, name
+    assert ds["tile_done"].dims == ("dT", "eps3")
+
+
+def test_values_equal_the_file_where_converged_and_nan_elsewhere(result_file):
+    ds = da.load(result_file.path)
+    status = {s: _raw(result_file.path, f"status_{s}") for s in "FB"}
+    for name in FLOAT_FIELDS:
+        raw = _raw(result_file.path, name)
+        if name.startswith("R_"):
+            keep = (status["F"] == 0) & (status["B"] == 0)
+        else:
+            keep = status[name[-1]] == 0
+        if raw.ndim == 4:
+            keep = keep[..., None] & np.ones(raw.shape, bool)
+        expected = np.where(keep, raw, np.nan)
+        np.testing.assert_array_equal(ds[name].values, expected, err_msg=name)
+
+
+def test_unmasked_load_returns_the_raw_values(result_file):
+    ds = da.load(result_file.path, mask=False)
+    for name in FLOAT_FIELDS + ("status_F", "iterations_B", "tile_done"):
+        np.testing.assert_array_equal(ds[name].values, _raw(result_file.path, name), err_msg=name)
+
+
+def test_integer_fields_are_never_masked(result_file):
+    ds = da.load(result_file.path)
+    for name in ("status_F", "status_B", "iterations_F", "iterations_B", "tile_done"):
+        assert ds[name].dtype == _raw(result_file.path, name).dtype, name
+        np.testing.assert_array_equal(ds[name].values, _raw(result_file.path, name), err_msg=name)
+
+
+def test_converged_masks_follow_the_status(result_file):
+    ds = da.load(result_file.path)
+    forward = _raw(result_file.path, "status_F") == 0
+    backward = _raw(result_file.path, "status_B") == 0
+    np.testing.assert_array_equal(ds["converged_F"].values, forward)
+    np.testing.assert_array_equal(ds["converged_B"].values, backward)
+    np.testing.assert_array_equal(ds["converged"].values, forward & backward)
+
+
+def test_every_root_attribute_is_kept(result_file):
+    ds = da.load(result_file.path)
+    attrs = _root_attrs(result_file.path)
+    assert attrs, "the file has no root attributes"
+    for key, value in attrs.items():
+        assert key in ds.attrs, key
+        assert _same(ds.attrs[key], value), key
+
+
+def test_dataset_attributes_carry_units_and_long_names(result_file):
+    ds = da.load(result_file.path)
+    with h5py.File(result_file.path, "r") as f:
+        for name in FLOAT_FIELDS:
+            for key in ("units", "long_name"):
+                assert key in f[name].attrs, f"{name} has no {key} in the file"
+                assert _same(ds[name].attrs[key], f[name].attrs[key]), (name, key)
+
+
+def test_model_parameters_match_the_job(result_file):
+    parameters = da.model_parameters(da.load(result_file.path))
+    assert parameters.mu == result_file.mu
+    assert parameters.lambda_ == result_file.lambda_
+    assert parameters.screening == result_file.screening
+
+
+def test_rectification_agrees_with_the_currents(result_file):
+    """R_X = (X^F + X^B) / (|X^F| + |X^B|) in the file, to rounding."""
+    ds = da.load(result_file.path)
+    for symbol in "IJ":
+        forward, backward = ds[f"{symbol}_F"].values, ds[f"{symbol}_B"].values
+        with np.errstate(invalid="ignore"):
+            expected = (forward + backward) / (np.abs(forward) + np.abs(backward))
+        finite = np.isfinite(expected)
+        assert finite.any()
+        np.testing.assert_allclose(ds[f"R_{symbol}"].values[finite], expected[finite], rtol=0, atol=1e-12)
+        assert np.nanmax(np.abs(ds[f"R_{symbol}"].values)) <= 1.0
+
+
+def test_xarray_opens_the_file_directly_with_h5netcdf(result_file):
+    with xr.open_dataset(result_file.path, engine="h5netcdf") as ds:
+        assert not [dim for dim in ds.dims if str(dim).startswith("phony_dim")], ds.dims
+        assert ds["R_I"].dims == POINT_DIMS
+        assert ds["U_F"].dims == POINT_DIMS + ("region",)
+        np.testing.assert_array_equal(ds["eps1"].values, _raw(result_file.path, "eps1"))
+        np.testing.assert_array_equal(ds["eps3"].values, _raw(result_file.path, "eps3"))
+        np.testing.assert_array_equal(ds["dT"].values, _raw(result_file.path, "dT"))
+        np.testing.assert_array_equal(ds["I_F"].values, _raw(result_file.path, "I_F"))
+
+
+def test_real_scan_converges_and_obeys_the_second_law(diodescan_file):
+    """The small real scan: every point converged, heat flows from hot to cold."""
+    ds = da.load(diodescan_file.path)
+    assert bool(ds["converged"].all()), "the small Fig. 2 scan has non-converged points"
+    assert bool((ds["tile_done"] == 1).all())
+    assert float(ds["J_F"].min()) > 0 > float(ds["J_B"].max())
+
+
+# --- synthetic-file specifics: the known defects ------------------------------
+
+
+def test_a_non_converged_forward_point_masks_forward_values_and_r_only(synthetic_file, synthetic_spec):
+    ds = da.load(synthetic_file.path)
+    point = dict(zip(POINT_DIMS, synthetic_spec.not_converged))
+    at = ds.isel(point)
+    assert int(at["status_F"]) == 1
+    assert np.isnan(float(at["I_F"])) and np.isnan(float(at["J_F"]))
+    assert np.isnan(float(at["R_I"])) and np.isnan(float(at["R_J"]))
+    assert np.isfinite(float(at["I_B"])) and np.isfinite(float(at["J_B"]))
+    assert not bool(at["converged_F"]) and bool(at["converged_B"]) and not bool(at["converged"])
+
+
+def test_a_missing_tile_is_nan_with_status_not_computed(synthetic_file, synthetic_spec):
+    ds = da.load(synthetic_file.path)
+    dT_index, eps3_index = synthetic_spec.missing_tile
+    tile = ds.isel(dT=dT_index, eps3=eps3_index)
+    assert int(tile["tile_done"]) == 0
+    assert (tile["status_F"] == -1).all() and (tile["status_B"] == -1).all()
+    assert tile["I_F"].isnull().all() and tile["R_J"].isnull().all() and tile["U_B"].isnull().all()
+    assert int(ds["converged"].sum()) == ds["converged"].size - len(ds["eps1"]) - 2
+
+
+def test_parameters_fall_back_to_the_job_text(tmp_path):
+    path = tmp_path / "job-only.h5"
+    write_synthetic(path, SyntheticSpec(mu=35.0, lam=0.0, screening=True))
+    with h5py.File(path, "r+") as f:
+        for key in ("mu", "lambda", "screening", "gamma1", "gamma3", "d"):
+            del f.attrs[key]
+    parameters = da.model_parameters(da.load(path))
+    assert (parameters.mu, parameters.lambda_, parameters.screening, parameters.gamma1) == (35.0, 0.0, True, 3.0)
+
+
+def test_a_file_without_mu_is_rejected_naming_it(tmp_path):
+    path = tmp_path / "no-mu.h5"
+    write_synthetic(path)
+    with h5py.File(path, "r+") as f:
+        del f.attrs["mu"]
+        del f.attrs["job"]
+    with pytest.raises(ValueError, match="mu"):
+        da.load(path)
+
+
+@pytest.mark.parametrize(
+    ("attrs", "expected"),
+    [
+        ({"model.mu": 40.0, "model.lambda": 1.0, "model.screening": "true", "model.gamma": 2.0}, (40.0, 1.0, True, 2.0)),
+        ({"model_mu": 38.0, "model_lambda": 0.5, "model_screening": 0, "model_gamma1": 1.0}, (38.0, 0.5, False, 1.0)),
+    ],
+)
+def test_prefixed_parameter_names_are_understood(attrs, expected):
+    parameters = da.model_parameters(attrs)
+    assert (parameters.mu, parameters.lambda_, parameters.screening, parameters.gamma1) == expected
