@@ -1,0 +1,243 @@
+import RealModule
+
+/// A vector-valued function of one real variable: every integral one solver
+/// step needs, evaluated in one pass over the energy axis.
+///
+/// Conformers are used through generics (never as existentials), so the
+/// quadrature loop is specialised for each integrand and the call is static.
+public protocol VectorIntegrand {
+    associatedtype Vector: SIMD & Sendable where Vector.Scalar == Double
+    /// The integrand at `x`. Must not allocate.
+    func callAsFunction(_ x: Double) -> Vector
+}
+
+/// |v| component by component.
+@inlinable @inline(__always)
+func magnitudes<Vector: SIMD>(_ v: Vector) -> Vector where Vector.Scalar == Double {
+    v.replacing(with: -v, where: v .< 0)
+}
+
+/// One panel of the adaptive quadrature: the Kronrod estimate of ∫ g over
+/// [lower, upper], its error estimate |K₂₁ − G₁₀| and ∫ |g| (per component).
+@frozen
+public struct QuadratureSegment<Vector: SIMD>: Sendable where Vector: Sendable, Vector.Scalar == Double {
+    public var lower: Double
+    public var upper: Double
+    public var value: Vector
+    public var error: Vector
+    public var magnitude: Vector
+
+    @inlinable
+    public init(lower: Double, upper: Double, value: Vector, error: Vector, magnitude: Vector) {
+        self.lower = lower; self.upper = upper
+        self.value = value; self.error = error; self.magnitude = magnitude
+    }
+}
+
+/// The outcome of an adaptive integration.
+@frozen
+public struct QuadratureResult<Vector: SIMD>: Sendable where Vector: Sendable, Vector.Scalar == Double {
+    /// ∫ g, per component.
+    public var value: Vector
+    /// The summed error estimates Σ |K₂₁ − G₁₀| (a conservative bound for
+    /// smooth integrands: the K₂₁ value is far more accurate than G₁₀).
+    public var error: Vector
+    /// ∫ |g|, per component: the scale against which the relative tolerance
+    /// is measured (so integrals that cancel, like a probe current at its
+    /// solution, still have a meaningful tolerance).
+    public var magnitude: Vector
+    /// Integrand evaluations used.
+    public var evaluations: Int
+    /// Panels at the end.
+    public var segments: Int
+    /// True when every component met `error ≤ max(rtol·magnitude, atol)`.
+    public var converged: Bool
+
+    @inlinable
+    public init(value: Vector, error: Vector, magnitude: Vector, evaluations: Int, segments: Int, converged: Bool) {
+        self.value = value; self.error = error; self.magnitude = magnitude
+        self.evaluations = evaluations; self.segments = segments; self.converged = converged
+    }
+}
+
+/// The 21-point Gauss–Kronrod rule (QUADPACK's qk21): Kronrod nodes ±x_k,
+/// k = 0…9, and 0; the 10-point Gauss rule uses the odd-indexed nodes.
+/// Exact for polynomials of degree 31 (Kronrod) and 19 (Gauss).
+public enum GaussKronrod21 {
+    /// Kronrod abscissae on [−1, 1] (positive half, descending; 0 last).
+    public static let nodes: [Double] = [
+        0.995657163025808080735527280689003, 0.973906528517171720077964012084452,
+        0.930157491355708226001207180059508, 0.865063366688984510732096688423493,
+        0.780817726586416897063717578345042, 0.679409568299024406234327365114874,
+        0.562757134668604683339000099272694, 0.433395394129247190799265943165784,
+        0.294392862701460198131126603103866, 0.148874338981631210884826001129720,
+        0,
+    ]
+    /// Kronrod weights for `nodes`.
+    public static let kronrodWeights: [Double] = [
+        0.011694638867371874278064396062192, 0.032558162307964727478818972459390,
+        0.054755896574351996031381300244580, 0.075039674810919952767043140916190,
+        0.093125454583697605535065465083366, 0.109387158802297641899210590325805,
+        0.123491976262065851077208280000150, 0.134709217311473325928054001771707,
+        0.142775938577060080797094273138717, 0.147739104901338491374841515972068,
+        0.149445554002916905664936468389821,
+    ]
+    /// Gauss weights for nodes[1], nodes[3], …, nodes[9].
+    public static let gaussWeights: [Double] = [
+        0.066671344308688137593568809893332, 0.149451349150580593145776339657697,
+        0.219086362515982043995534934228163, 0.269266719309996355091226921569469,
+        0.295524224714752870173892994651338,
+    ]
+
+    /// Applies the rule on [lower, upper]: 21 evaluations, all at interior
+    /// points (the end points are never evaluated, so integrable end-point
+    /// singularities are harmless).
+    @inlinable
+    public static func segment<F: VectorIntegrand>(_ f: F, lower: Double, upper: Double) -> QuadratureSegment<F.Vector> {
+        // Local copies of the tables let the optimiser keep them in registers
+        // and avoid global-accessor calls in the loop.
+        let x = (
+            0.995657163025808080735527280689003, 0.973906528517171720077964012084452,
+            0.930157491355708226001207180059508, 0.865063366688984510732096688423493,
+            0.780817726586416897063717578345042, 0.679409568299024406234327365114874,
+            0.562757134668604683339000099272694, 0.433395394129247190799265943165784,
+            0.294392862701460198131126603103866, 0.148874338981631210884826001129720)
+        let wk = (
+            0.011694638867371874278064396062192, 0.032558162307964727478818972459390,
+            0.054755896574351996031381300244580, 0.075039674810919952767043140916190,
+            0.093125454583697605535065465083366, 0.109387158802297641899210590325805,
+            0.123491976262065851077208280000150, 0.134709217311473325928054001771707,
+            0.142775938577060080797094273138717, 0.147739104901338491374841515972068)
+        let wg = (
+            0.066671344308688137593568809893332, 0.149451349150580593145776339657697,
+            0.219086362515982043995534934228163, 0.269266719309996355091226921569469,
+            0.295524224714752870173892994651338)
+        let centre = 0.5 * (lower + upper)
+        let half = 0.5 * (upper - lower)
+        let fc = f(centre)
+        var kronrod = 0.149445554002916905664936468389821 * fc
+        var magnitude = 0.149445554002916905664936468389821 * magnitudes(fc)
+        var gauss = F.Vector.zero
+
+        @inline(__always)
+        func pair(_ node: Double, _ weight: Double) -> F.Vector {
+            let offset = half * node
+            let lowValue = f(centre - offset), highValue = f(centre + offset)
+            magnitude += weight * (magnitudes(lowValue) + magnitudes(highValue))
+            let sum = lowValue + highValue
+            kronrod += weight * sum
+            return sum
+        }
+        _ = pair(x.0, wk.0)
+        gauss += wg.0 * pair(x.1, wk.1)
+        _ = pair(x.2, wk.2)
+        gauss += wg.1 * pair(x.3, wk.3)
+        _ = pair(x.4, wk.4)
+        gauss += wg.2 * pair(x.5, wk.5)
+        _ = pair(x.6, wk.6)
+        gauss += wg.3 * pair(x.7, wk.7)
+        _ = pair(x.8, wk.8)
+        gauss += wg.4 * pair(x.9, wk.9)
+        return QuadratureSegment(lower: lower, upper: upper, value: half * kronrod,
+                                 error: magnitudes(half * (kronrod - gauss)), magnitude: abs(half) * magnitude)
+    }
+}
+
+/// Globally adaptive Gauss–Kronrod (21-point) integration of a vector-valued
+/// integrand with breakpoints, in the style of QUADPACK's qagp and QuadGK.jl.
+///
+/// - The integration range is cut at every breakpoint (every sharp feature of
+///   the integrand must be one, so that no panel can step over it).
+/// - Panels are bisected, worst first, until for every component c
+///   Σ error_c ≤ max(rtol_c · ∫|g_c|, atol_c), or the evaluation cap is hit
+///   (then `converged` is false).
+/// - The panel buffer is kept between calls (`mutating`): after the first
+///   call no integration allocates. The integrand is called through generics.
+/// - Deterministic: the same integrand values give the same panels and the
+///   same sums, in the same order; an integrand that is exactly negated gives
+///   an exactly negated result.
+public struct AdaptiveQuadrature<Vector: SIMD>: Sendable where Vector: Sendable, Vector.Scalar == Double {
+    /// At most this many integrand evaluations per integral.
+    public var maximumEvaluations: Int
+    @usableFromInline var panels: [QuadratureSegment<Vector>]
+
+    public init(maximumEvaluations: Int = 200_000, initialCapacity: Int = 256) {
+        self.maximumEvaluations = maximumEvaluations
+        self.panels = []
+        panels.reserveCapacity(initialCapacity)
+    }
+
+    /// The panels of the last integration (for diagnostics and tests).
+    public var lastPanels: [QuadratureSegment<Vector>] { panels }
+
+    /// ∫ f over [breakpoints.first, breakpoints.last], cut at every breakpoint.
+    ///
+    /// - Parameters:
+    ///   - breakpoints: sorted ascending; the first and last are the limits.
+    ///     Repeated points are skipped.
+    ///   - relativeTolerance: per component, relative to ∫|g_c|.
+    ///   - absoluteTolerance: per component (default 0).
+    @inlinable
+    public mutating func integrate<F: VectorIntegrand>(
+        _ f: F, breakpoints: [Double], relativeTolerance: Vector, absoluteTolerance: Vector = .zero
+    ) -> QuadratureResult<Vector> where F.Vector == Vector {
+        panels.removeAll(keepingCapacity: true)
+        var evaluations = 0
+        if breakpoints.count >= 2 {
+            var lower = breakpoints[0]
+            for index in 1..<breakpoints.count {
+                let upper = breakpoints[index]
+                if upper > lower {
+                    panels.append(GaussKronrod21.segment(f, lower: lower, upper: upper))
+                    evaluations += 21
+                    lower = upper
+                }
+            }
+        }
+        while true {
+            var value = Vector.zero, error = Vector.zero, magnitude = Vector.zero
+            for panel in panels {
+                value += panel.value
+                error += panel.error
+                magnitude += panel.magnitude
+            }
+            let allowed = (relativeTolerance * magnitude).replacing(
+                with: absoluteTolerance, where: relativeTolerance * magnitude .< absoluteTolerance)
+            if all(error .<= allowed) || evaluations + 42 > maximumEvaluations {
+                return QuadratureResult(value: value, error: error, magnitude: magnitude,
+                                        evaluations: evaluations, segments: panels.count,
+                                        converged: all(error .<= allowed))
+            }
+            // Each panel's share of the allowance, in its worst component.
+            let inverseAllowed = 1 / allowed.replacing(with: .leastNormalMagnitude,
+                                                       where: allowed .< .leastNormalMagnitude)
+            var worst = 0.0
+            for panel in panels {
+                worst = Swift.max(worst, (panel.error * inverseAllowed).max())
+            }
+            // Bisect every panel within a factor 4 of the worst: the same
+            // panels a one-at-a-time worst-first loop would split next, with
+            // fewer passes over the list.
+            let threshold = 0.25 * worst
+            var bisected = 0
+            let count = panels.count
+            for index in 0..<count where evaluations + 42 <= maximumEvaluations {
+                let panel = panels[index]
+                guard (panel.error * inverseAllowed).max() >= threshold else { continue }
+                let middle = 0.5 * (panel.lower + panel.upper)
+                guard middle > panel.lower && middle < panel.upper else { continue }
+                panels[index] = GaussKronrod21.segment(f, lower: panel.lower, upper: middle)
+                panels.append(GaussKronrod21.segment(f, lower: middle, upper: panel.upper))
+                evaluations += 42
+                bisected += 1
+            }
+            if bisected == 0 {
+                // Nothing can be refined (panels at the resolution of Double):
+                // report what we have, honestly not converged.
+                return QuadratureResult(value: value, error: error, magnitude: magnitude,
+                                        evaluations: evaluations, segments: panels.count,
+                                        converged: false)
+            }
+        }
+    }
+}

@@ -1,0 +1,178 @@
+import RealModule
+
+/// A Fabry–Pérot state of region 2: a peak of 1/|Δ|², Δ = 1 − a² r₁ r₃ e^{2iφ},
+/// where the round-trip phase Θ(E) = 2φ(E) + arg r₁ + arg r₃ is a multiple of 2π.
+@frozen
+public struct FabryPerotState: Sendable, Hashable {
+    /// Peak energy (root of Θ(E) = 2πn).
+    public var energy: Double
+    /// Full width at half maximum of 1/|Δ|², 2(1 − g)/(√g Θ′(E)).
+    public var width: Double
+    /// Round-trip gain g = a²|r₁ r₃| at the peak (1 would be a bound state).
+    public var loopGain: Double
+
+    @inlinable
+    public init(energy: Double, width: Double, loopGain: Double) {
+        self.energy = energy; self.width = width; self.loopGain = loopGain
+    }
+}
+
+extension ScatteringModel {
+    /// arg r for a Breit–Wigner barrier: r = (x² − iΓx)/(x² + Γ²), so
+    /// arg r = atan2(−Γx, x²), increasing with slope Γ/(x² + Γ²) and jumping
+    /// by −π at x = 0 (where r vanishes).
+    @inlinable
+    static func reflectionPhase(x: Double, gamma: Double) -> Double {
+        Double.atan2(y: -gamma * x, x: x * x)
+    }
+
+    /// The round-trip phase Θ(E) = 2d√(E − U₂) + arg r₁ + arg r₃ (E ≥ U₂) and
+    /// its derivative Θ′ = d/√(E − U₂) + Γ₁/(x₁² + Γ₁²) + Γ₃/(x₃² + Γ₃²).
+    @inlinable
+    func roundTripPhase(energy e: Double, potentials u: SIMD3<Double>) -> (phase: Double, slope: Double) {
+        let x1 = e - eps1 - u[0], x3 = e - eps3 - u[2]
+        let k = Swift.max(e - u[1], 0).squareRoot()
+        let phase = 2 * d * k + Self.reflectionPhase(x: x1, gamma: gamma1)
+            + Self.reflectionPhase(x: x3, gamma: gamma3)
+        let slope = d / k + gamma1 / (x1 * x1 + gamma1 * gamma1) + gamma3 / (x3 * x3 + gamma3 * gamma3)
+        return (phase, slope)
+    }
+
+    /// Appends to `states` every Fabry–Pérot state of region 2 with energy
+    /// in [lower, upper] (only above the band bottom U₂, where |e^{iφ}| = 1).
+    ///
+    /// Θ is continuous and strictly increasing between the band bottom and
+    /// the Breit–Wigner centres ε_α + U_α (its only jumps), so on each such
+    /// piece the states are exactly the crossings of Θ with 2πn, found by a
+    /// bracketed Newton iteration. Nothing is appended at λ = 1 (no coherent
+    /// round trip).
+    public func appendFabryPerotStates(in lower: Double, _ upper: Double, potentials u: SIMD3<Double>,
+                                       to states: inout [FabryPerotState]) {
+        guard a > 0, upper > lower else { return }
+        let bottom = Swift.max(lower, u[1])
+        guard upper > bottom else { return }
+        var cuts: (Double, Double, Double, Double) = (bottom, upper, upper, upper)
+        let c1 = eps1 + u[0], c3 = eps3 + u[2]
+        let (first, second) = c1 <= c3 ? (c1, c3) : (c3, c1)
+        var pieces = 1
+        if first > bottom && first < upper { cuts.1 = first; pieces += 1 }
+        if second > bottom && second < upper && second != first {
+            if pieces == 2 { cuts.2 = second } else { cuts.1 = second }
+            pieces += 1
+        }
+        let edges = [cuts.0, cuts.1, cuts.2, cuts.3]
+        let twoPi = 2 * Double.pi
+        for piece in 0..<pieces {
+            // Stay a hair inside the piece: Θ jumps at its Breit–Wigner ends.
+            let left = edges[piece], right = piece + 1 < pieces ? edges[piece + 1] : upper
+            let inset = 1e-12 * Swift.max(1, abs(left), abs(right))
+            let lo = left + inset, hi = right - inset
+            guard hi > lo else { continue }
+            let thetaLow = roundTripPhase(energy: lo, potentials: u).phase
+            let thetaHigh = roundTripPhase(energy: hi, potentials: u).phase
+            var n = (thetaLow / twoPi).rounded(.up)
+            while n * twoPi <= thetaHigh {
+                let target = n * twoPi
+                var bracketLow = lo, bracketHigh = hi
+                var e = lo + (hi - lo) * (target - thetaLow) / (thetaHigh - thetaLow)
+                for _ in 0..<100 {
+                    let (theta, slope) = roundTripPhase(energy: e, potentials: u)
+                    if theta < target { bracketLow = e } else { bracketHigh = e }
+                    var next = e - (theta - target) / slope
+                    if !(next > bracketLow && next < bracketHigh) { next = 0.5 * (bracketLow + bracketHigh) }
+                    let converged = abs(next - e) <= 1e-13 * Swift.max(1, abs(e))
+                    e = next
+                    if converged || bracketHigh - bracketLow <= 1e-14 * Swift.max(1, abs(e)) { break }
+                }
+                let (t1, r1) = Self.barrier(x: e - c1, gamma: gamma1)
+                _ = t1
+                let (_, r3) = Self.barrier(x: e - c3, gamma: gamma3)
+                let gain = a * a * (r1.lengthSquared * r3.lengthSquared).squareRoot()
+                let slope = roundTripPhase(energy: e, potentials: u).slope
+                let width = gain > 0 ? 2 * (1 - gain) / (gain.squareRoot() * slope) : .infinity
+                states.append(FabryPerotState(energy: e, width: width, loopGain: gain))
+                n += 1
+            }
+        }
+    }
+}
+
+/// The sorted cut points of the energy integrals: every place where an
+/// integrand is sharp or not smooth, so that no quadrature panel can step
+/// over a feature.
+///
+/// The static part (band bottom, Breit–Wigner peaks, Fabry–Pérot states,
+/// lead Fermi edges) is built once per solve; the parts that move with the
+/// unknowns (probe Fermi edge, window) are merged in per evaluation without
+/// allocating.
+public struct EnergyBreakpoints: Sendable {
+    /// Features independent of the probe's (μ_p, T_p).
+    public private(set) var fixed: [Double] = []
+    /// The fixed features clipped to the current window, merged with the
+    /// moving ones; first and last element are the window limits.
+    public private(set) var points: [Double] = []
+    /// The Fabry–Pérot states found (diagnostics).
+    public private(set) var fabryPerotStates: [FabryPerotState] = []
+
+    public init() {
+        fixed.reserveCapacity(64)
+        points.reserveCapacity(96)
+        fabryPerotStates.reserveCapacity(16)
+    }
+
+    /// Resets the fixed features for a device at potentials `u` and the given
+    /// lead distributions; `range` bounds where features can matter (the
+    /// widest window the solve may use).
+    public mutating func reset(model: ScatteringModel, potentials u: SIMD3<Double>,
+                               leads: [FermiDistribution], range: ClosedRange<Double>) {
+        fixed.removeAll(keepingCapacity: true)
+        fabryPerotStates.removeAll(keepingCapacity: true)
+        fixed.append(u[1])
+        for (centre, gamma) in [(model.eps1 + u[0], model.gamma1), (model.eps3 + u[2], model.gamma3)] {
+            fixed.append(centre)
+            fixed.append(centre - gamma)
+            fixed.append(centre + gamma)
+        }
+        for lead in leads { Self.appendFermiEdge(lead, to: &fixed) }
+        model.appendFabryPerotStates(in: range.lowerBound, range.upperBound, potentials: u, to: &fabryPerotStates)
+        for state in fabryPerotStates where state.loopGain >= 0.25 {
+            fixed.append(state.energy)
+            if state.width < 0.5 {
+                for k in [-8.0, -1.0, 1.0, 8.0] { fixed.append(state.energy + k * state.width) }
+            }
+        }
+        fixed.sort()
+    }
+
+    /// The Fermi edge of a distribution: μ and μ ± 3T.
+    @inlinable
+    static func appendFermiEdge(_ f: FermiDistribution, to list: inout [Double]) {
+        list.append(f.mu)
+        list.append(f.mu - 3 * f.temperature)
+        list.append(f.mu + 3 * f.temperature)
+    }
+
+    /// Sets `points` to the window [lower, upper], the fixed features inside
+    /// it and the Fermi edge of `moving` (the probe), sorted and deduplicated.
+    public mutating func update(window lower: Double, _ upper: Double, moving: FermiDistribution?) {
+        points.removeAll(keepingCapacity: true)
+        points.append(lower)
+        points.append(upper)
+        for point in fixed where point > lower && point < upper { points.append(point) }
+        if let moving {
+            let before = points.count
+            Self.appendFermiEdge(moving, to: &points)
+            var index = before
+            while index < points.count {
+                if points[index] > lower && points[index] < upper { index += 1 } else { points.remove(at: index) }
+            }
+        }
+        points.sort()
+        var write = 1
+        for read in 1..<points.count where points[read] > points[write - 1] {
+            points[write] = points[read]
+            write += 1
+        }
+        points.removeLast(points.count - write)
+    }
+}

@@ -1,0 +1,114 @@
+import DiodePhysics
+import RealModule
+import XCTest
+
+private struct Monomial: VectorIntegrand {
+    var degree: Int
+    func callAsFunction(_ x: Double) -> SIMD2<Double> { SIMD2(Double.pow(x, degree), 1) }
+}
+
+/// Two Lorentzians of different widths and a Fermi function, as one vector integrand.
+private struct Features: VectorIntegrand {
+    var centre: Double, width: Double
+    func callAsFunction(_ x: Double) -> SIMD4<Double> {
+        let lorentzian = width / ((x - centre) * (x - centre) + width * width)
+        let fermi = FermiDistribution(mu: 3, temperature: 0.7)(x)
+        return SIMD4(lorentzian, 1 / ((x + 5) * (x + 5) + 4), fermi.spread, -lorentzian)
+    }
+}
+
+private struct Negated<F: VectorIntegrand>: VectorIntegrand {
+    var base: F
+    func callAsFunction(_ x: Double) -> F.Vector { -base(x) }
+}
+
+final class QuadratureTests: XCTestCase {
+    func testKronrodRuleIsExactToDegree31AndGaussTo19() {
+        for degree in 0...34 {
+            let segment = GaussKronrod21.segment(Monomial(degree: degree), lower: -1, upper: 1)
+            let exact = degree % 2 == 0 ? 2 / Double(degree + 1) : 0
+            if degree <= 31 {
+                XCTAssertEqual(segment.value[0], exact, accuracy: 1e-15, "Kronrod, degree \(degree)")
+            }
+            // |K − G| vanishes exactly where the Gauss rule is also exact.
+            if degree <= 19 { XCTAssertEqual(segment.error[0], 0, accuracy: 1e-15, "Gauss, degree \(degree)") }
+            if degree >= 20 && degree % 2 == 0 { XCTAssertGreaterThan(segment.error[0], 1e-10, "degree \(degree)") }
+        }
+        XCTAssertEqual(GaussKronrod21.kronrodWeights.reduce(0, +) * 2 - GaussKronrod21.kronrodWeights.last!, 2,
+                       accuracy: 1e-15)
+        XCTAssertEqual(GaussKronrod21.gaussWeights.reduce(0, +) * 2, 2, accuracy: 1e-15)
+    }
+
+    func testAdaptiveIntegralOfSharpFeaturesWithBreakpoints() {
+        var quadrature = AdaptiveQuadrature<SIMD4<Double>>()
+        let f = Features(centre: 9.9, width: 1e-3)
+        let result = quadrature.integrate(f, breakpoints: [-40, 3, 9.9, 40], relativeTolerance: SIMD4(repeating: 1e-12))
+        XCTAssertTrue(result.converged)
+        let lorentzian = Double.atan((40 - 9.9) / 1e-3) - Double.atan((-40 - 9.9) / 1e-3)
+        let wide = 0.5 * (Double.atan((40 + 5) / 2) - Double.atan((-40 + 5) / 2))
+        // ∫ f(1 − f) dE = T (the tails beyond ±40 are e^{-53}).
+        assertClose(result.value[0], lorentzian, relative: 1e-12)
+        assertClose(result.value[1], wide, relative: 1e-12)
+        assertClose(result.value[2], 0.7, relative: 1e-12)
+        assertClose(result.value[3], -lorentzian, relative: 1e-12)
+        assertClose(result.magnitude[3], lorentzian, relative: 1e-12)
+        XCTAssertLessThan(result.error[0], 1e-12 * result.magnitude[0])
+    }
+
+    func testEvaluationCapIsHonoured() {
+        var quadrature = AdaptiveQuadrature<SIMD4<Double>>(maximumEvaluations: 100)
+        let result = quadrature.integrate(Features(centre: 1, width: 1e-4), breakpoints: [-40, 40],
+                                          relativeTolerance: SIMD4(repeating: 1e-14))
+        XCTAssertFalse(result.converged)
+        XCTAssertLessThanOrEqual(result.evaluations, 100)
+    }
+
+    func testNegatedIntegrandGivesExactlyNegatedResult() {
+        var quadrature = AdaptiveQuadrature<SIMD4<Double>>()
+        let f = Features(centre: 2.5, width: 0.01)
+        let plain = quadrature.integrate(f, breakpoints: [-40, 2.5, 40], relativeTolerance: SIMD4(repeating: 1e-11))
+        let negated = quadrature.integrate(Negated(base: f), breakpoints: [-40, 2.5, 40],
+                                           relativeTolerance: SIMD4(repeating: 1e-11))
+        XCTAssertEqual(plain.value, -negated.value)
+        XCTAssertEqual(plain.evaluations, negated.evaluations)
+    }
+
+    func testToleranceIsPerComponent() {
+        var quadrature = AdaptiveQuadrature<SIMD4<Double>>()
+        let f = Features(centre: 2.5, width: 0.01)
+        let loose = quadrature.integrate(f, breakpoints: [-40, 40], relativeTolerance: SIMD4(1e-3, 1e-3, 1e-3, 1e-3))
+        let tight = quadrature.integrate(f, breakpoints: [-40, 40], relativeTolerance: SIMD4(1e-3, 1e-3, 1e-3, 1e-12))
+        XCTAssertTrue(loose.converged && tight.converged)
+        XCTAssertGreaterThan(tight.evaluations, loose.evaluations)
+        XCTAssertLessThanOrEqual(tight.error[3], 1e-12 * tight.magnitude[3])
+    }
+
+    func testFermiFunctionsNeverOverflowAndAreAccurate() {
+        let f = FermiDistribution(mu: 40, temperature: 1e-3)
+        for e in [-1e300, -1e5, 39.0, 40, 41, 1e5, 1e300] {
+            let v = f(e)
+            XCTAssertTrue(v.occupation.isFinite && v.vacancy.isFinite && v.spread.isFinite)
+            XCTAssertEqual(v.occupation + v.vacancy, 1, accuracy: 1e-16)
+        }
+        let g = FermiDistribution(mu: 1.5, temperature: 2)
+        for e in stride(from: -100.0, through: 100, by: 7.3) {
+            let v = g(e)
+            let exact = 1 / (1 + Double.exp((e - 1.5) / 2))
+            assertClose(v.occupation, exact, relative: 1e-15)
+            assertClose(v.vacancy, 1 / (1 + Double.exp(-(e - 1.5) / 2)), relative: 1e-15)
+            // Derivatives against central differences.
+            let h = 1e-5
+            let dMu = (FermiDistribution(mu: 1.5 + h, temperature: 2)(e).occupation
+                       - FermiDistribution(mu: 1.5 - h, temperature: 2)(e).occupation) / (2 * h)
+            let dT = (FermiDistribution(mu: 1.5, temperature: 2 + h)(e).occupation
+                      - FermiDistribution(mu: 1.5, temperature: 2 - h)(e).occupation) / (2 * h)
+            assertClose(g.derivativeWithRespectToMu(v), dMu, relative: 1e-8, absolute: 1e-9)
+            assertClose(g.derivativeWithRespectToTemperature(v), dT, relative: 1e-8, absolute: 1e-9)
+            assertClose(g.derivativeWithRespectToLogTemperature(v), 2 * dT, relative: 1e-8, absolute: 1e-9)
+        }
+        // Differences deep in the Fermi sea keep their relative accuracy.
+        let hot = FermiDistribution(mu: 40, temperature: 2)(0), cold = FermiDistribution(mu: 40, temperature: 1)(0)
+        XCTAssertEqual(FermiValue.difference(hot, cold), -FermiValue.difference(cold, hot))
+        assertClose(FermiValue.difference(hot, cold), 1 / (1 + Double.exp(40)) - 1 / (1 + Double.exp(20)), relative: 1e-14)
+    }
+}
