@@ -156,8 +156,7 @@ public enum ScanRunner {
             }
             engine.heartbeat = { progress.refresh() }
             outcome = try engine.coordinate(pending: pending) { tile, values in
-                let (dTIndex, eps3Index) = grid.tile(tile)
-                try file.write(values, for: TileIndex(dT: dTIndex, eps3: eps3Index))
+                try file.write(values, for: grid.tileIndex(tile))
                 progress.record(points: grid.pointsPerTile, nonConverged: values.nonConvergedPoints)
             }
             let wallTime = Date().timeIntervalSince(start)
@@ -193,12 +192,7 @@ public enum ScanRunner {
             try stored.requireSameJob(fingerprint: job.fingerprint)
             try stored.close()
             let file = try ResultFile.openForResume(path: path)
-            let completed = try file.completedTiles()
-            let pending = (0..<grid.tileCount).filter { number in
-                let (d, e) = grid.tile(number)
-                return !completed.contains(TileIndex(dT: d, eps3: e))
-            }
-            return (file, pending)
+            return (file, grid.pendingTiles(excluding: try file.completedTiles()))
         }
         if exists && !options.overwrite {
             throw ResultFileError.fileExists(path: path)
@@ -208,7 +202,7 @@ public enum ScanRunner {
         let metadata = ScanMetadata(parameters: job.metadataParameters, jobText: job.job.text, jobFingerprint: job.fingerprint,
                                     softwareVersion: BuildInfo.version, sourceRevision: BuildInfo.sourceRevision,
                                     creationTime: ISO8601DateFormatter().string(from: Date()))
-        let file = try ResultFile.create(path: path, axes: ScanAxes(eps1: grid.eps1, eps3: grid.eps3, dT: grid.dT),
+        let file = try ResultFile.create(path: path, axes: grid.axes,
                                          metadata: metadata, overwrite: options.overwrite)
         return (file, Array(0..<grid.tileCount))
     }
