@@ -1,0 +1,195 @@
+import Foundation
+
+/// How a scan ended.
+public enum ScanOutcome: Sendable, Equatable {
+    /// Every tile handed out was computed.
+    case completed
+    /// A stop was requested (signal); unfinished tiles were dropped.
+    case stopped
+}
+
+/// The distributed, multi-threaded tile scheduler of one rank.
+///
+/// Rank 0's main thread coordinates (`coordinate`): it hands tiles one by one
+/// from the list of unfinished tiles to its own worker threads and, on
+/// request, to the other ranks, and passes every finished tile (local or
+/// remote) to `deliver` as soon as it arrives. The other ranks' main threads
+/// (`serve`) keep a small prefetch queue full by asking rank 0 for tiles, run
+/// them on their workers and send the results back. Only main threads touch
+/// the transport (MPI_THREAD_FUNNELED).
+///
+/// Scheduling is dynamic, but every tile is computed from a cold start by one
+/// thread, so the values never depend on the number of ranks or threads.
+public final class ScanEngine<Output: TilePayload> {
+    public let transport: ScanTransport
+    public let threads: Int
+    public let pointsPerTile: Int
+    public let stop: StopFlag
+    /// Tiles a rank keeps queued beyond one per thread, so that no thread
+    /// idles while a request travels to rank 0 and back.
+    public var prefetch: Int
+    /// Test-only fault injection: after this many locally computed tiles, call
+    /// `onTestAbort` (the CLI aborts the MPI job there). See `docs/jobs.md`.
+    public var testAbortAfterTiles: Int?
+    public var onTestAbort: () -> Void = {}
+    /// Called on rank 0 about every `heartbeatInterval` seconds and after
+    /// each delivered tile (progress display).
+    public var heartbeat: () -> Void = {}
+
+    private let pool: TileWorkerPool<Output>
+    private var locallyComputed = 0
+
+    public init(transport: ScanTransport, threads: Int, pointsPerTile: Int, stop: StopFlag,
+                evaluate: @escaping @Sendable (_ tile: Int, _ stop: StopFlag) -> Output?) {
+        self.transport = transport
+        self.threads = threads
+        self.pointsPerTile = pointsPerTile
+        self.stop = stop
+        self.prefetch = max(1, threads / 2)
+        pool = TileWorkerPool(threadCount: threads, stop: stop, evaluate: evaluate)
+    }
+
+    deinit { pool.shutdown() }
+
+    /// How long a main thread waits for its workers before polling messages again.
+    private var pollInterval: TimeInterval { transport.size > 1 ? 0.002 : 0.05 }
+
+    private func countLocalTile() {
+        locallyComputed += 1
+        if let limit = testAbortAfterTiles, locallyComputed >= limit { onTestAbort() }
+    }
+
+    // MARK: Rank 0
+
+    /// Runs the scan of `pending` (tile numbers, computed in this order as far
+    /// as scheduling allows) on rank 0, delivering each finished tile.
+    ///
+    /// Returns when all tiles are delivered, or when `stop` was set and every
+    /// rank has returned what it finished. An error thrown by `deliver` ends
+    /// the scan at once (the caller aborts the job).
+    public func coordinate(pending tiles: [Int], deliver: (_ tile: Int, _ output: Output) throws -> Void) throws -> ScanOutcome {
+        precondition(transport.rank == 0, "coordinate() runs on rank 0")
+        var pending = tiles[...]
+        var activeRanks = Set(1..<transport.size)
+        var stopping = false
+        var lastHeartbeat = Date.distantPast
+        var deliveredCount = 0
+
+        while true {
+            if stop.isSet && !stopping {
+                stopping = true
+                pool.dropQueued()
+                for rank in activeRanks.sorted() { try transport.send(.stop, to: rank) }
+            }
+            if !stopping {
+                let room = threads + prefetch - pool.outstanding
+                if room > 0 {
+                    pool.submit(pending.prefix(room))
+                    pending = pending.dropFirst(room)
+                }
+            }
+            while let (source, message) = try transport.poll() {
+                switch message {
+                case .request(let count):
+                    let granted = stopping ? [] : Array(pending.prefix(count))
+                    pending = pending.dropFirst(granted.count)
+                    try transport.send(.assign(tiles: granted), to: source)
+                case .result(let tile, let payload):
+                    try deliver(tile, try Output(decoding: payload, pointsPerTile: pointsPerTile))
+                    deliveredCount += 1
+                    heartbeat()
+                case .stopRequested:
+                    stop.set()
+                case .done:
+                    activeRanks.remove(source)
+                    try transport.send(.goodbye, to: source)
+                case .assign, .stop, .goodbye:
+                    throw ScanProtocolError(message: message, rank: 0, source: source)
+                }
+            }
+            for (tile, output) in pool.takeFinished(waitingUpTo: pollInterval) {
+                try deliver(tile, output)
+                deliveredCount += 1
+                heartbeat()
+                countLocalTile()
+            }
+            if Date().timeIntervalSince(lastHeartbeat) > 0.2 {
+                heartbeat()
+                lastHeartbeat = Date()
+            }
+            if activeRanks.isEmpty && pool.outstanding == 0 && (pending.isEmpty || stopping) {
+                return deliveredCount == tiles.count ? .completed : .stopped
+            }
+        }
+    }
+
+    // MARK: Other ranks
+
+    /// Computes tiles for rank 0 until it has no more work or a stop arrives.
+    public func serve() throws -> ScanOutcome {
+        precondition(transport.rank != 0, "serve() runs on ranks other than 0")
+        var requestInFlight = false
+        var noMoreWork = false
+        var stopping = false
+        var stopAnnounced = false
+
+        while true {
+            if stop.isSet && !stopping {
+                stopping = true
+                pool.dropQueued()
+                if !stopAnnounced { try transport.send(.stopRequested, to: 0) }
+            }
+            let room = threads + prefetch - pool.outstanding
+            if !stopping && !noMoreWork && !requestInFlight && room > 0 {
+                try transport.send(.request(count: room), to: 0)
+                requestInFlight = true
+            }
+            while let (source, message) = try transport.poll() {
+                switch message {
+                case .assign(let tiles):
+                    requestInFlight = false
+                    if tiles.isEmpty {
+                        noMoreWork = true
+                    } else if !stopping {
+                        pool.submit(tiles)
+                    }
+                case .stop:
+                    stopAnnounced = true   // rank 0 already knows
+                    stop.set()
+                case .request, .result, .stopRequested, .done, .goodbye:
+                    throw ScanProtocolError(message: message, rank: transport.rank, source: source)
+                }
+            }
+            for (tile, output) in pool.takeFinished(waitingUpTo: pollInterval) {
+                try transport.send(.result(tile: tile, payload: output.encoded()), to: 0)
+                countLocalTile()
+            }
+            if (noMoreWork || stopping) && !requestInFlight && pool.outstanding == 0 {
+                break
+            }
+        }
+        // Tell rank 0 we are finished, then drain until it acknowledges, so no
+        // message is left unreceived when MPI is finalised.
+        try transport.send(.done, to: 0)
+        while true {
+            if let (source, message) = try transport.poll() {
+                switch message {
+                case .goodbye: return stop.isSet ? .stopped : .completed
+                case .stop, .assign: continue
+                default: throw ScanProtocolError(message: message, rank: transport.rank, source: source)
+                }
+            } else {
+                Thread.sleep(forTimeInterval: 0.001)
+            }
+        }
+    }
+}
+
+/// A message arrived that the protocol does not allow at that point (a bug,
+/// or ranks of different diodescan versions).
+public struct ScanProtocolError: Error, CustomStringConvertible {
+    public var message: ScanMessage
+    public var rank: Int
+    public var source: Int
+    public var description: String { "scan protocol error: rank \(rank) received \(message) from rank \(source)" }
+}

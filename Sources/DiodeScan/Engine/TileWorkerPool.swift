@@ -1,0 +1,117 @@
+import Foundation
+
+/// A fixed set of worker threads that evaluate tiles handed to them by one
+/// owning thread (the rank's main thread, the only one that talks MPI).
+///
+/// The owner submits tile numbers and collects finished tiles; it never waits
+/// longer than the timeout it passes to `takeFinished`, so it can keep polling
+/// for messages and signals. Tiles are evaluated independently (each starts
+/// cold), so the order in which threads pick them does not affect any value.
+public final class TileWorkerPool<Output: Sendable>: @unchecked Sendable {
+    // @unchecked Sendable: every mutable property below is read and written
+    // only while holding `condition`; `evaluate` and `stop` are Sendable.
+    private let condition = NSCondition()
+    private var queue: [Int] = []
+    private var queueHead = 0
+    private var finished: [(tile: Int, output: Output)] = []
+    private var running = 0
+    private var shuttingDown = false
+    private var liveThreads = 0
+
+    private let evaluate: @Sendable (_ tile: Int, _ stop: StopFlag) -> Output?
+    private let stop: StopFlag
+
+    /// Starts `threadCount` workers. `evaluate` returns nil when it abandoned
+    /// the tile because `stop` was set; abandoned tiles are not reported.
+    public init(threadCount: Int, stop: StopFlag, evaluate: @escaping @Sendable (_ tile: Int, _ stop: StopFlag) -> Output?) {
+        precondition(threadCount >= 1, "a worker pool needs at least one thread")
+        self.evaluate = evaluate
+        self.stop = stop
+        liveThreads = threadCount
+        for index in 0..<threadCount {
+            let thread = Thread { [self] in workerLoop() }
+            thread.name = "diodescan-worker-\(index)"
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+    }
+
+    deinit {
+        shutdown()
+    }
+
+    /// Tiles submitted and not yet collected as finished or abandoned
+    /// (queued + running + finished but not taken).
+    public var outstanding: Int {
+        condition.lock(); defer { condition.unlock() }
+        return queue.count - queueHead + running + finished.count
+    }
+
+    public func submit<S: Sequence<Int>>(_ tiles: S) {
+        condition.lock()
+        queue.append(contentsOf: tiles)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Removes the tiles that no thread has started yet and returns them.
+    @discardableResult
+    public func dropQueued() -> [Int] {
+        condition.lock(); defer { condition.unlock() }
+        let dropped = Array(queue[queueHead...])
+        queue.removeAll()
+        queueHead = 0
+        return dropped
+    }
+
+    /// Finished tiles, in completion order. Waits up to `timeout` seconds for
+    /// the first one when none is ready (returns an empty array on timeout),
+    /// so an owner with nothing else to do sleeps here instead of spinning.
+    public func takeFinished(waitingUpTo timeout: TimeInterval) -> [(tile: Int, output: Output)] {
+        condition.lock(); defer { condition.unlock() }
+        if finished.isEmpty && timeout > 0 {
+            let deadline = Date(timeIntervalSinceNow: timeout)
+            while finished.isEmpty {
+                if !condition.wait(until: deadline) { break }
+            }
+        }
+        let taken = finished
+        finished.removeAll()
+        return taken
+    }
+
+    /// Lets running tiles finish, discards queued ones, and waits for every thread to exit.
+    public func shutdown() {
+        condition.lock()
+        shuttingDown = true
+        queue.removeAll()
+        queueHead = 0
+        condition.broadcast()
+        while liveThreads > 0 { condition.wait() }
+        condition.unlock()
+    }
+
+    private func workerLoop() {
+        condition.lock()
+        while true {
+            while queueHead == queue.count && !shuttingDown { condition.wait() }
+            if shuttingDown { break }
+            let tile = queue[queueHead]
+            queueHead += 1
+            if queueHead == queue.count {
+                queue.removeAll(keepingCapacity: true)
+                queueHead = 0
+            }
+            running += 1
+            condition.unlock()
+            let output = evaluate(tile, stop)
+            condition.lock()
+            running -= 1
+            if let output { finished.append((tile, output)) }
+            condition.broadcast()
+        }
+        liveThreads -= 1
+        condition.broadcast()
+        condition.unlock()
+    }
+}

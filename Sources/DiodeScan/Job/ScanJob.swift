@@ -1,0 +1,140 @@
+/// The model section of a job file, normalised (defaults filled in, `gamma`
+/// expanded to `gamma1 = gamma3`).
+public struct ModelSpec: Sendable, Hashable {
+    /// Chemical potential of both leads, k_B T.
+    public var mu: Double = 40
+    /// Widths of the two resonances, k_B T (> 0).
+    public var gamma1: Double
+    public var gamma3: Double
+    /// Probe (thermalisation) strength in [0, 1].
+    public var lambda: Double = 0
+    /// Length of region 2 in units of ħ / sqrt(2 m k_B T) (> 0).
+    public var d: Double = 1
+    public var screening: Bool = false
+    public var capacitances = CapacitanceSpec()
+
+    public init(mu: Double = 40, gamma1: Double, gamma3: Double, lambda: Double = 0, d: Double = 1,
+                screening: Bool = false, capacitances: CapacitanceSpec = CapacitanceSpec()) {
+        self.mu = mu
+        self.gamma1 = gamma1
+        self.gamma3 = gamma3
+        self.lambda = lambda
+        self.d = d
+        self.screening = screening
+        self.capacitances = capacitances
+    }
+}
+
+/// Capacitances between regions and to the gates, in e² / (k_B T); all ≥ 0.
+public struct CapacitanceSpec: Sendable, Hashable {
+    public var c12 = 0.0, c13 = 0.0, c23 = 0.0
+    public var c1g = 0.0, c2g = 0.0, c3g = 0.0
+    public init(c12: Double = 0, c13: Double = 0, c23: Double = 0, c1g: Double = 0, c2g: Double = 0, c3g: Double = 0) {
+        (self.c12, self.c13, self.c23, self.c1g, self.c2g, self.c3g) = (c12, c13, c23, c1g, c2g, c3g)
+    }
+    /// Names in job-file order, with their values.
+    public var named: [(String, Double)] {
+        [("c12", c12), ("c13", c13), ("c23", c23), ("c1g", c1g), ("c2g", c2g), ("c3g", c3g)]
+    }
+}
+
+/// A validated job file: what to compute and where to write it.
+public struct ScanJob: Sendable {
+    /// Optional human-readable title (stored in the output file).
+    public var title: String?
+    public var model: ModelSpec
+    public var grid: ScanGrid
+    /// The `[solver]` section, checked for syntax; applied to the physics
+    /// defaults by `SolverOverrides.apply(to:)`.
+    public var solverOverrides: SolverOverrides
+    /// `[output] file`, relative to the current directory; nil when absent
+    /// (then `--output` must name the file).
+    public var outputPath: String?
+    /// The job file's text, verbatim (stored in the output file).
+    public var text: String
+
+    /// Parses and validates a job file. Throws a `JobError` naming the first
+    /// offending key.
+    public init(parsing text: String) throws(JobError) {
+        let root: TOMLTable
+        do {
+            root = try TOMLParser.parse(text)
+        } catch {
+            throw JobError(error)
+        }
+        self.text = text
+
+        var top = TableReader(root, path: "")
+        title = try top.string("title", allowEmpty: true)
+        guard let modelTable = try top.subtable("model") else {
+            throw top.missing("model", "a [model] table with at least gamma (or gamma1 and gamma3)")
+        }
+        guard let gridTable = try top.subtable("grid") else {
+            throw top.missing("grid", "a [grid] table with eps1, eps3 and dT")
+        }
+        let solverTable = try top.subtable("solver")
+        let outputTable = try top.subtable("output")
+        try top.finish()
+
+        model = try ScanJob.parseModel(modelTable)
+        grid = try ScanGrid(parsing: gridTable)
+        solverOverrides = try SolverOverrides(parsing: solverTable ?? TOMLTable(line: root.line))
+        if let outputTable {
+            var output = TableReader(outputTable, path: "output")
+            outputPath = try output.string("file")
+            try output.finish()
+            if outputPath == nil { throw output.missing("file", "the HDF5 file to write, e.g. file = \"out/scan.h5\"") }
+        } else {
+            outputPath = nil
+        }
+    }
+
+    private static func parseModel(_ table: TOMLTable) throws(JobError) -> ModelSpec {
+        var reader = TableReader(table, path: "model")
+        let positive = "a finite number > 0"
+        let mu = try reader.real("mu", allowed: "a finite number") ?? 40
+        let gamma = try reader.real("gamma", allowed: positive) { $0 > 0 }
+        let gamma1 = try reader.real("gamma1", allowed: positive) { $0 > 0 }
+        let gamma3 = try reader.real("gamma3", allowed: positive) { $0 > 0 }
+        let lambda = try reader.real("lambda", allowed: "0 ≤ lambda ≤ 1") { (0...1).contains($0) } ?? 0
+        let d = try reader.real("d", allowed: positive) { $0 > 0 } ?? 1
+        let screening = try reader.boolean("screening") ?? false
+        let capacitanceTable = try reader.subtable("capacitances")
+        try reader.finish()
+
+        let widths: (Double, Double)
+        switch (gamma, gamma1, gamma3) {
+        case (let g?, nil, nil):
+            widths = (g, g)
+        case (nil, let g1?, let g3?):
+            widths = (g1, g3)
+        case (.some, _, _):
+            let other = gamma1 != nil ? "gamma1" : "gamma3"
+            throw reader.error(other, "model.gamma and model.\(other) are both set; use either gamma (gamma1 = gamma3) or gamma1 and gamma3")
+        case (nil, nil, nil):
+            throw reader.missing("gamma", "the resonance width (gamma, or gamma1 and gamma3), a finite number > 0")
+        case (nil, _, nil):
+            throw reader.missing("gamma3", "gamma1 is set, so gamma3 must be set too (or use gamma for both)")
+        case (nil, nil, _):
+            throw reader.missing("gamma1", "gamma3 is set, so gamma1 must be set too (or use gamma for both)")
+        }
+
+        var capacitances = CapacitanceSpec()
+        if let capacitanceTable {
+            var c = TableReader(capacitanceTable, path: "model.capacitances")
+            let nonNegative = "a finite number ≥ 0 (in e²/k_B T)"
+            func read(_ key: String) throws(JobError) -> Double {
+                try c.real(key, allowed: nonNegative) { $0 >= 0 } ?? 0
+            }
+            capacitances.c12 = try read("c12")
+            capacitances.c13 = try read("c13")
+            capacitances.c23 = try read("c23")
+            capacitances.c1g = try read("c1g")
+            capacitances.c2g = try read("c2g")
+            capacitances.c3g = try read("c3g")
+            try c.finish()
+        }
+        return ModelSpec(mu: mu, gamma1: widths.0, gamma3: widths.1, lambda: lambda, d: d,
+                         screening: screening, capacitances: capacitances)
+    }
+}

@@ -1,4 +1,0 @@
-import DiodePhysics
-import DiodeMPI
-import DiodeHDF5
-public enum DiodeScanPlaceholder {}
