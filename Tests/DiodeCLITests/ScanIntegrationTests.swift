@@ -20,17 +20,22 @@ final class ScanIntegrationTests: XCTestCase {
 
     func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
-    /// An uninterrupted run without launcher.
-    func reference(threads: Int = 2) throws -> ScanResults {
-        let run = try ScanProcess([job, "--output", "reference.h5", "--quiet", "--threads", String(threads)], in: directory)
+    /// An uninterrupted run without launcher, computed once for all tests.
+    func reference() throws -> ScanResults {
+        if let cached = Self.cachedReference { return cached }
+        let run = try ScanProcess([job, "--output", "reference.h5", "--quiet", "--threads", "1"], in: directory)
         XCTAssertEqual(run.wait(), 0, run.stderr)
         let results = try ScanResults(path: path("reference.h5"))
         XCTAssertEqual(results.completed.count, results.axes.tileCount, "reference run complete")
+        XCTAssertTrue(results.tiles.values.allSatisfy { $0.statusF.allSatisfy { $0 == 0 } && $0.statusB.allSatisfy { $0 == 0 } },
+                      "every reference point converged")
+        Self.cachedReference = results
         return results
     }
+    nonisolated(unsafe) static var cachedReference: ScanResults?
 
     func testSameResultsWithoutLauncherAndWithAnyNumberOfRanksAndThreads() throws {
-        let reference = try reference(threads: 1)
+        let reference = try reference()
         let threaded = try ScanProcess([job, "--output", "threads3.h5", "--quiet", "--threads", "3"], in: directory)
         XCTAssertEqual(threaded.wait(), 0, threaded.stderr)
         try ScanResults(path: path("threads3.h5")).assertIdentical(to: reference, "no launcher, 3 threads")
@@ -45,7 +50,7 @@ final class ScanIntegrationTests: XCTestCase {
     func testProgressGoesToStderrAndQuietSilencesIt() throws {
         let loud = try ScanProcess([job, "--output", "loud.h5", "--threads", "1"], in: directory)
         XCTAssertEqual(loud.wait(), 0)
-        XCTAssertTrue(loud.stderr.contains("240/240 points (100.0%)"), loud.stderr)
+        XCTAssertTrue(loud.stderr.contains("48/48 points (100.0%)"), loud.stderr)
         XCTAssertTrue(loud.stderr.contains("0 not converged"), loud.stderr)
         XCTAssertEqual(loud.stdout, "")
         let quiet = try ScanProcess([job, "--output", "quiet.h5", "--quiet"], in: directory)
@@ -55,9 +60,9 @@ final class ScanIntegrationTests: XCTestCase {
 
     func testSigtermStopsWithinSecondsAndResumeCompletesIdentically() throws {
         let reference = try reference()
-        // 5 ms per point: the scan takes about 1.2 s on one thread, long enough to interrupt.
+        // 30 ms per point: the scan takes at least 1.4 s on one thread, long enough to interrupt.
         let run = try ScanProcess([job, "--output", "interrupted.h5", "--threads", "1"], in: directory,
-                                  environment: ["DIODESCAN_TEST_POINT_DELAY": "0.005"])
+                                  environment: ["DIODESCAN_TEST_POINT_DELAY": "0.03"])
         try waitForCompletedTiles(in: path("interrupted.h5"), process: run)
         let signalled = Date()
         run.signal(SIGTERM)
@@ -75,7 +80,7 @@ final class ScanIntegrationTests: XCTestCase {
 
     func testSigintExitsWith130() throws {
         let run = try ScanProcess([job, "--output", "interrupted.h5", "--threads", "1", "--quiet"], in: directory,
-                                  environment: ["DIODESCAN_TEST_POINT_DELAY": "0.005"])
+                                  environment: ["DIODESCAN_TEST_POINT_DELAY": "0.03"])
         try waitForCompletedTiles(in: path("interrupted.h5"), process: run)
         run.signal(SIGINT)
         XCTAssertEqual(run.wait(), 130, run.stderr)
@@ -87,8 +92,8 @@ final class ScanIntegrationTests: XCTestCase {
         for attempt in 0..<3 {
             let name = "killed\(attempt).h5"
             let run = try ScanProcess([job, "--output", name, "--threads", "2", "--quiet"], in: directory,
-                                      environment: ["DIODESCAN_TEST_POINT_DELAY": "0.002"])
-            Thread.sleep(forTimeInterval: Double.random(in: 0.05...0.6, using: &generator))
+                                      environment: ["DIODESCAN_TEST_POINT_DELAY": "0.02"])
+            Thread.sleep(forTimeInterval: Double.random(in: 0.05...0.8, using: &generator))
             run.signal(SIGKILL)
             run.wait()
             // --resume also starts the file if the kill came before it existed.
@@ -101,7 +106,7 @@ final class ScanIntegrationTests: XCTestCase {
     func testSigtermUnderMpirunLeavesResumableFile() throws {
         let reference = try reference()
         let run = try ScanProcess([job, "--output", "mpi-term.h5", "--threads", "1", "--quiet"], in: directory, mpiRanks: 2,
-                                  environment: ["DIODESCAN_TEST_POINT_DELAY": "0.01"])
+                                  environment: ["DIODESCAN_TEST_POINT_DELAY": "0.04"])
         try waitForCompletedTiles(in: path("mpi-term.h5"), process: run)
         run.signal(SIGTERM)
         XCTAssertNotEqual(run.wait(timeout: 30), 0, "an interrupted scan exits non-zero")
@@ -114,7 +119,7 @@ final class ScanIntegrationTests: XCTestCase {
         let reference = try reference()
         let run = try ScanProcess([job, "--output", "aborted.h5", "--threads", "1", "--quiet"], in: directory, mpiRanks: 2,
                                   environment: ["DIODESCAN_TEST_ABORT_AFTER_TILES": "2", "DIODESCAN_TEST_ABORT_RANK": "1",
-                                                "DIODESCAN_TEST_POINT_DELAY": "0.002"])
+                                                "DIODESCAN_TEST_POINT_DELAY": "0.01"])
         XCTAssertNotEqual(run.wait(), 0, "the job aborts")
         XCTAssertTrue(run.stderr.contains("DIODESCAN_TEST_ABORT_AFTER_TILES"), run.stderr)
         XCTAssertTrue(FileManager.default.fileExists(atPath: path("aborted.h5")))
@@ -129,7 +134,7 @@ final class ScanIntegrationTests: XCTestCase {
     func testDryRunValidatesEstimatesAndWritesNothing() throws {
         let run = try ScanProcess(["--dry-run", job, "--output", "never.h5"], in: directory)
         XCTAssertEqual(run.wait(), 0, run.stderr)
-        XCTAssertTrue(run.stdout.contains("= 240 points in 12 tiles of 20 points"), run.stdout)
+        XCTAssertTrue(run.stdout.contains("= 48 points in 8 tiles of 6 points"), run.stdout)
         XCTAssertTrue(run.stdout.contains("core-hours"), run.stdout)
         XCTAssertTrue(run.stdout.contains("nothing written"), run.stdout)
         let written = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { !$0.hasPrefix(".std") }
@@ -150,27 +155,34 @@ final class ScanIntegrationTests: XCTestCase {
         XCTAssertEqual(dry.wait(), 2)
     }
 
+    /// A file that an earlier run of `job` started (interrupted at once, so it is quick).
+    private func existingFile(_ name: String) throws -> Data {
+        let run = try ScanProcess([job, "--output", name, "--quiet"], in: directory,
+                                  environment: ["DIODESCAN_TEST_ABORT_AFTER_TILES": "1"])
+        XCTAssertNotEqual(run.wait(), 0)
+        return try Data(contentsOf: URL(fileURLWithPath: path(name)))
+    }
+
     func testExistingOutputIsNeverTouchedWithoutOverwriteOrResume() throws {
-        _ = try reference()
-        let before = try Data(contentsOf: URL(fileURLWithPath: path("reference.h5")))
-        let run = try ScanProcess([job, "--output", "reference.h5"], in: directory)
+        let before = try existingFile("existing.h5")
+        let run = try ScanProcess([job, "--output", "existing.h5"], in: directory)
         XCTAssertEqual(run.wait(), 2)
         XCTAssertTrue(run.stderr.contains("--overwrite") && run.stderr.contains("--resume"), run.stderr)
-        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path("reference.h5"))), before)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path("existing.h5"))), before)
 
-        let replaced = try ScanProcess([job, "--output", "reference.h5", "--overwrite", "--quiet"], in: directory)
+        let replaced = try ScanProcess([job, "--output", "existing.h5", "--overwrite", "--quiet"], in: directory)
         XCTAssertEqual(replaced.wait(), 0, replaced.stderr)
+        try ScanResults(path: path("existing.h5")).assertIdentical(to: try reference(), "overwritten")
     }
 
     func testResumeRefusesADifferentJob() throws {
-        _ = try reference()
-        let before = try Data(contentsOf: URL(fileURLWithPath: path("reference.h5")))
+        let before = try existingFile("existing.h5")
         let text = try String(contentsOfFile: job, encoding: .utf8).replacingOccurrences(of: "gamma = 3.0", with: "gamma = 2.0")
         try text.write(toFile: path("other.toml"), atomically: true, encoding: .utf8)
-        let run = try ScanProcess([path("other.toml"), "--output", "reference.h5", "--resume"], in: directory)
+        let run = try ScanProcess([path("other.toml"), "--output", "existing.h5", "--resume"], in: directory)
         XCTAssertEqual(run.wait(), 2)
         XCTAssertTrue(run.stderr.contains("different job"), run.stderr)
-        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path("reference.h5"))), before)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path("existing.h5"))), before)
     }
 
     func testConflictingFlagsAreAUsageError() throws {

@@ -30,7 +30,7 @@ enum DiodescanBinary {
     }()
 }
 
-/// A launched diodescan (or mpirun) process with captured output.
+/// A launched `diodescan scan` (or `mpirun … diodescan scan`) with captured output.
 final class ScanProcess {
     let process = Process()
     private let stdoutFile: URL
@@ -38,7 +38,8 @@ final class ScanProcess {
 
     /// - Parameters:
     ///   - mpiRanks: run under `mpirun -np N --oversubscribe` when set.
-    init(_ arguments: [String], in directory: URL, mpiRanks: Int? = nil, environment extra: [String: String] = [:]) throws {
+    init(_ scanArguments: [String], in directory: URL, mpiRanks: Int? = nil, environment extra: [String: String] = [:]) throws {
+        let arguments = ["scan"] + scanArguments
         var environment = ProcessInfo.processInfo.environment
         environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
         environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"

@@ -98,3 +98,18 @@ final class ScanBookkeepingTests: XCTestCase {
         XCTAssertEqual(ScanRunner.defaultThreadCount(environment: ["SLURM_CPUS_PER_TASK": "16"], cores: 64), 64, "Slurm's value applies to launched ranks")
     }
 }
+
+extension ScanBookkeepingTests {
+    func testPhysicsValidationErrorsNameTheJobKey() throws {
+        let text = Self.job + "\n[solver]\nrelative_tolerance = 2.0"
+        XCTAssertThrowsError(try resolved(text)) { error in
+            let e = error as! JobError
+            XCTAssertEqual(e.key, "solver.relative_tolerance")
+            XCTAssertTrue(e.message.contains("solver.relative_tolerance = 2.0 is out of range; allowed: in (0, 1)"), e.message)
+        }
+        let nested = Self.job + "\n[solver.newton]\nmaximum_iterations = 0"
+        XCTAssertThrowsError(try resolved(nested)) { error in
+            XCTAssertEqual((error as! JobError).key, "solver.newton.maximum_iterations")
+        }
+    }
+}

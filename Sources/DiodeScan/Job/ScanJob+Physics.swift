@@ -32,16 +32,33 @@ public struct ResolvedJob: Sendable {
             _ = try DiodeSolver(parameters: job.model.parameters(eps1: job.grid.eps1[0], eps3: job.grid.eps3[0]),
                                 settings: settings)
         } catch {
-            throw JobError(line: nil, key: "model", message: "the physics rejects this job: \(error)")
+            throw ResolvedJob.jobError(from: error)
+        }
+    }
+
+    /// Names a physics validation error by its job-file key
+    /// (`relativeTolerance` → `solver.relative_tolerance`, `gamma1` → `model.gamma1`).
+    static func jobError(from error: DiodeParameterError) -> JobError {
+        switch error {
+        case let .invalid(field, requirement, value):
+            let path = field.split(separator: ".").map { SolverOverrides.jobKey(forProperty: String($0)) }
+            let isSetting = SolverOverrides.leaves(of: SolverSettings.default).contains {
+                $0.path.map(SolverOverrides.jobKey) == path
+            }
+            let section = isSetting ? "solver" : (field.hasPrefix("c") && field.count == 3 ? "model.capacitances" : "model")
+            let key = ([section] + path).joined(separator: ".")
+            return JobError(line: nil, key: key, message: "\(key) = \(value) is out of range; allowed: \(requirement)")
+        case .screeningUnavailable:
+            return JobError(line: nil, key: "model.screening", message: "model.screening = true: \(error)")
         }
     }
 
     public var grid: ScanGrid { job.grid }
 
-    /// The solver settings as (job key, value text) pairs, in declaration order.
+    /// The solver settings as (dotted job key, value text) pairs, in declaration order.
     public var settingsFields: [(key: String, value: String)] {
-        Mirror(reflecting: settings).children.compactMap { child in
-            child.label.map { (SolverOverrides.jobKey(forProperty: $0), "\(child.value)") }
+        SolverOverrides.leaves(of: settings).map { leaf in
+            (leaf.path.map(SolverOverrides.jobKey).joined(separator: "."), "\(leaf.value)")
         }
     }
 
@@ -89,14 +106,13 @@ public struct ResolvedJob: Sendable {
             .init("screening", .int(m.screening ? 1 : 0)),
         ]
         for (name, value) in m.capacitances.named { parameters.append(.init(name, .double(value))) }
-        for child in Mirror(reflecting: settings).children {
-            guard let label = child.label else { continue }
-            let name = "solver_" + SolverOverrides.jobKey(forProperty: label)
-            switch child.value {
+        for leaf in SolverOverrides.leaves(of: settings) {
+            let name = "solver_" + leaf.path.map(SolverOverrides.jobKey).joined(separator: "_")
+            switch leaf.value {
             case let x as Double: parameters.append(.init(name, .double(x)))
             case let i as Int: parameters.append(.init(name, .int(Int64(i))))
             case let b as Bool: parameters.append(.init(name, .int(b ? 1 : 0)))
-            default: parameters.append(.init(name, .string("\(child.value)")))
+            default: parameters.append(.init(name, .string("\(leaf.value)")))
             }
         }
         if let title = job.title { parameters.append(.init("job_title", .string(title))) }
