@@ -32,7 +32,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not Path(arguments.file).is_file():
         parser.exit(2, f"error: no such file: {arguments.file}\n")
     try:
-        dataset = load(arguments.file)
+        # `plot --dT X` needs one ΔT slice only: read just that from the file.
+        dataset = load(arguments.file, dT=getattr(arguments, "dT", None))
     except (OSError, ValueError, KeyError) as error:
         parser.exit(2, f"error: cannot read {arguments.file} as a diodescan result file: {error}\n")
     missing = [name for name in ("I_F", "I_B", "J_F", "J_B", "R_I", "R_J") if name not in dataset]

@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import h5py
 import numpy as np
@@ -78,7 +78,12 @@ class ModelParameters:
         return f"λ = {self.lambda_:g}, {screening}, {gamma}, μ = {self.mu:g}, d = {self.d:g}"
 
 
-def load(path: str | os.PathLike[str], *, mask: bool = True) -> xr.Dataset:
+def load(
+    path: str | os.PathLike[str],
+    *,
+    mask: bool = True,
+    dT: float | Sequence[float] | None = None,
+) -> xr.Dataset:
     """Load a diodescan result file.
 
     Parameters
@@ -92,6 +97,10 @@ def load(path: str | os.PathLike[str], *, mask: bool = True) -> xr.Dataset:
         ``R_I`` and ``R_J`` need both configurations, so they are masked where
         either status is not 0. Integer datasets (status, iterations) are
         never masked.
+    dT:
+        Read only the ΔT values of the file nearest to this value (or to each
+        of these values); the ``dT`` dimension is kept. Saves memory on files
+        with a long ΔT axis. Default: every ΔT.
 
     Returns
     -------
@@ -103,12 +112,18 @@ def load(path: str | os.PathLike[str], *, mask: bool = True) -> xr.Dataset:
         ``attrs``. Values are read into memory; the file is closed on return.
     """
     with _open(path) as handle:
+        selection = _dT_indices(handle, dT)
         variables: dict[str, xr.Variable] = {}
         coordinates: dict[str, xr.Variable] = {}
         for name, node in handle.items():
             if not isinstance(node, h5py.Dataset):
                 continue
-            variable = xr.Variable(_dimensions(name, node), node[()], attrs=_attributes(node.attrs))
+            dimensions = _dimensions(name, node)
+            if selection is not None and dimensions and dimensions[0] == "dT":
+                values = node[selection]
+            else:
+                values = node[()]
+            variable = xr.Variable(dimensions, values, attrs=_attributes(node.attrs))
             if name in _COORDINATE_NAMES or node.attrs.get("CLASS") == b"DIMENSION_SCALE":
                 coordinates[name] = variable
             else:
@@ -185,6 +200,19 @@ def _open(path: str | os.PathLike[str]) -> h5py.File:
             return h5py.File(path, "r", swmr=True)
         except OSError:
             raise plain_error from None
+
+
+def _dT_indices(handle: h5py.File, dT: float | Sequence[float] | None) -> list[int] | None:
+    """Sorted, distinct indices of the file's ΔT values nearest to ``dT``."""
+    if dT is None:
+        return None
+    if "dT" not in handle:
+        raise ValueError("the file has no dT coordinate to select from")
+    axis = np.atleast_1d(handle["dT"][()])
+    wanted = np.atleast_1d(np.asarray(dT, dtype=float))
+    if wanted.size == 0:
+        raise ValueError("dT selection is empty")
+    return sorted({int(np.argmin(np.abs(axis - value))) for value in wanted})
 
 
 def _dimensions(name: str, node: h5py.Dataset) -> tuple[str, ...]:

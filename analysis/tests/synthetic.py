@@ -100,8 +100,12 @@ _UNITS = {
 }
 
 
-def write_synthetic(path, spec: SyntheticSpec | None = None) -> SyntheticSpec:
-    """Write the synthetic file to ``path`` and return its specification."""
+def write_synthetic(path, spec: SyntheticSpec | None = None, *, libver=None) -> SyntheticSpec:
+    """Write the synthetic file to ``path`` and return its specification.
+
+    ``libver="latest"`` writes the newest file format, which a writer needs to
+    switch the file to SWMR mode afterwards (as diodescan does while scanning).
+    """
     spec = spec or SyntheticSpec()
     fields = toy_currents(spec)
     shape = (len(spec.dT), len(spec.eps3), len(spec.eps1))
@@ -132,7 +136,7 @@ def write_synthetic(path, spec: SyntheticSpec | None = None) -> SyntheticSpec:
         dT=list(map(float, spec.dT)),
     )
 
-    with h5py.File(path, "w") as f:
+    with h5py.File(path, "w", libver=libver) as f:
         scales = {}
         for name, values, long_name, units in (
             ("dT", spec.dT, "temperature increase ΔT", "T"),
