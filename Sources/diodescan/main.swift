@@ -1,3 +1,3 @@
 import DiodeMPI
 import DiodeHDF5
-print(mpiWorldForLinkCheck() != nil, hdf5DoubleForLinkCheck())
+print("diodescan: MPI initialized =", MPIEnvironment.isInitialized)
