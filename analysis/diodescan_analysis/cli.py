@@ -21,7 +21,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .loader import STATUS_CODES, load, model_parameters
+from .loader import STATUS_CODES, job_title, load, model_parameters
 
 _SKIPPED_IN_INFO = {"job", "job_toml", "job_text", "history"}
 
@@ -112,8 +112,9 @@ def _plot(dataset, arguments) -> int:
 def _info(dataset, arguments) -> int:
     out = sys.stdout
     print(f"file: {arguments.file} ({os.path.getsize(arguments.file) / 1e6:.3g} MB)", file=out)
-    if "title" in dataset.attrs:
-        print(f"title: {dataset.attrs['title']}", file=out)
+    title = job_title(dataset) or dataset.attrs.get("title")
+    if title:
+        print(f"title: {title}", file=out)
     parameters = model_parameters(dataset)
     print(f"model: {parameters.label}", file=out)
 

@@ -201,7 +201,7 @@ def test_a_file_without_mu_is_rejected_naming_it(tmp_path):
     write_synthetic(path)
     with h5py.File(path, "r+") as f:
         del f.attrs["mu"]
-        del f.attrs["job"]
+        del f.attrs["job_text"]
     with pytest.raises(ValueError, match="mu"):
         da.load(path)
 
@@ -231,9 +231,12 @@ WRITER = """
 import sys, time, h5py
 sys.path.insert(0, {tests!r})
 from synthetic import write_synthetic
-write_synthetic({path!r}, libver="latest")
-f = h5py.File({path!r}, "r+", libver="latest")
-f.swmr_mode = True          # as diodescan's writer does while a scan runs
+# diodescan writes the default (compatible) format while scanning; SWMR needs the latest.
+libver = "latest" if {swmr!r} else None
+write_synthetic({path!r}, libver=libver)
+f = h5py.File({path!r}, "r+", libver=libver)
+if {swmr!r}:
+    f.swmr_mode = True
 f["I_F"][1, 0, 0] = 123.0
 f.flush()
 print("ready", flush=True)
@@ -242,14 +245,15 @@ f.close()
 """
 
 
-def test_a_file_held_open_by_a_swmr_writer_loads(tmp_path):
+@pytest.mark.parametrize("swmr", [False, True], ids=["plain-writer", "swmr-writer"])
+def test_a_file_held_open_by_a_running_scan_loads(tmp_path, swmr):
     """A running scan keeps its file open for writing; `info`/`plot` must still read it."""
     import subprocess
     import sys
     from pathlib import Path
 
     path = tmp_path / "running.h5"
-    source = WRITER.format(tests=str(Path(__file__).parent), path=str(path))
+    source = WRITER.format(tests=str(Path(__file__).parent), path=str(path), swmr=swmr)
     writer = subprocess.Popen([sys.executable, "-c", source], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True)
     try:
@@ -262,3 +266,8 @@ def test_a_file_held_open_by_a_swmr_writer_loads(tmp_path):
     finally:
         writer.communicate(input="", timeout=60)
     assert writer.returncode == 0
+
+
+def test_the_job_title_comes_from_the_stored_job_text(result_file):
+    expected = {"synthetic": "synthetic test file", "diodescan": "analysis test scan (Fig. 2 model, coarse)"}
+    assert da.job_title(da.load(result_file.path)) == expected[result_file.kind]
