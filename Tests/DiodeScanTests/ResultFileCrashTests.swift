@@ -69,6 +69,27 @@ final class ResultFileCrashTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: path + ".finishing"))
     }
 
+    func testFileHeldByARunningWriterIsReportedInUse() throws {
+        let helper = try Self.helperPath()
+        let directory = try ScratchDirectory()
+        defer { directory.remove() }
+        let path = directory.file("busy.h5")
+        let run = try Self.launch(helper, ["write-tiles", path, "\(counts.dT)", "\(counts.eps3)", "\(counts.eps1)"])
+        defer {
+            kill(run.process.processIdentifier, SIGKILL)
+            run.process.waitUntilExit()
+        }
+        XCTAssertEqual(run.waitForLines(1).count, 1)
+        kill(run.process.processIdentifier, SIGSTOP)  // frozen with the file open
+        XCTAssertThrowsError(try ResultFile.openForResume(path: path)) { error in
+            XCTAssertEqual(error as? ResultFileError, .inUse(path: path))
+            XCTAssertTrue("\(error)".contains("open in another process"), "\(error)")
+        }
+        XCTAssertThrowsError(try ResultFile.openForReading(path: path)) { error in
+            XCTAssertEqual(error as? ResultFileError, .inUse(path: path))
+        }
+    }
+
     // MARK: Child process plumbing
 
     struct Run {
