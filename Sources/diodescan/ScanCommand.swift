@@ -47,9 +47,15 @@ struct ScanCommand: ParsableCommand {
     @Flag(help: "No progress output.")
     var quiet = false
 
+    @Option(help: ArgumentHelp("Seconds between progress lines when stderr is not a terminal (batch logs).", valueName: "seconds"))
+    var progressInterval: Double = 10
+
     func validate() throws {
         if let threads, threads < 1 {
             throw ValidationError("--threads \(threads) is out of range; allowed: an integer ≥ 1")
+        }
+        guard progressInterval >= 0 && progressInterval.isFinite else {
+            throw ValidationError("--progress-interval \(progressInterval) is out of range; allowed: a number of seconds ≥ 0")
         }
         if overwrite && resume {
             throw ValidationError("--overwrite and --resume exclude each other: --resume continues the existing file, --overwrite replaces it")
@@ -61,9 +67,11 @@ struct ScanCommand: ParsableCommand {
         if dryRun {
             status = DryRun.run(jobPath: job, outputPath: output, threads: threads)
         } else {
-            status = ScanRunner.run(ScanOptions(
+            var options = ScanOptions(
                 jobPath: job, outputPath: output, threads: threads, overwrite: overwrite, resume: resume,
-                quiet: quiet, commandLine: CommandLine.arguments.joined(separator: " ")))
+                quiet: quiet, commandLine: CommandLine.arguments.joined(separator: " "))
+            options.progressInterval = progressInterval
+            status = ScanRunner.run(options)
         }
         if status != 0 { throw ExitCode(status) }
     }

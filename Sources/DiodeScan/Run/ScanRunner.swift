@@ -11,6 +11,8 @@ public struct ScanOptions: Sendable {
     public var overwrite = false
     public var resume = false
     public var quiet = false
+    /// Seconds between plain progress lines when stderr is not a terminal.
+    public var progressInterval: TimeInterval = 10
     /// The command line, recorded in the file's `history`.
     public var commandLine: String
 
@@ -148,7 +150,7 @@ public enum ScanRunner {
         if rank == 0, let file {
             let done = grid.tileCount - pending.count
             let progress = ProgressReporter(totalPoints: grid.pointCount, alreadyDone: done * grid.pointsPerTile,
-                                            enabled: !options.quiet)
+                                            enabled: !options.quiet, plainInterval: options.progressInterval)
             if !options.quiet {
                 printError("\(grid.pointCount) points (\(grid.eps1.count) eps1 × \(grid.eps3.count) eps3 × \(grid.dT.count) dT) → \(outputPath); "
                            + "\(size) rank\(size == 1 ? "" : "s") × \(threads) thread\(threads == 1 ? "" : "s")"
