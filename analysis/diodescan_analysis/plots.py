@@ -241,7 +241,7 @@ def paper_figure(
     for ax, letter in zip((ax_a, ax_b, ax_c, ax_d), "abcd"):
         ax.text(-0.02, 1.02, f"({letter})", transform=ax.transAxes,
                 ha="right", va="bottom", fontweight="bold")
-    ax_d.legend(handles=_map_legend(), loc="lower right", fontsize="x-small", framealpha=0.85)
+    figure.legend(handles=_map_legend(), loc="outside lower center", ncols=3, fontsize="small", frameon=False)
 
     title = job_title(dataset) or dataset.attrs.get("title")
     heading = f"{parameters.label}, ΔT = {float(slice2d['dT']):g}"
