@@ -137,7 +137,7 @@ public struct NewtonSettings: Sendable, Hashable, Codable {
     /// At most this many step halvings per iteration.
     public var maximumBacktracks: Int
 
-    public init(stepTolerance: Double = 1e-6, maximumIterations: Int = 60, maximumBacktracks: Int = 30) {
+    public init(stepTolerance: Double = 1e-5, maximumIterations: Int = 60, maximumBacktracks: Int = 30) {
         self.stepTolerance = stepTolerance
         self.maximumIterations = maximumIterations
         self.maximumBacktracks = maximumBacktracks
