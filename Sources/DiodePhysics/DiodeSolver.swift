@@ -106,7 +106,7 @@ public struct SolverSettings: Sendable, Hashable, Codable {
     /// The Newton iteration.
     public var newton: NewtonSettings
 
-    public init(relativeTolerance: Double = 1e-10, jacobianRelativeTolerance: Double = 1e-7,
+    public init(relativeTolerance: Double = 1e-9, jacobianRelativeTolerance: Double = 1e-6,
                 maximumEvaluations: Int = 400_000, newton: NewtonSettings = NewtonSettings()) {
         self.relativeTolerance = relativeTolerance
         self.jacobianRelativeTolerance = jacobianRelativeTolerance

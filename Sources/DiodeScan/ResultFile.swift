@@ -65,8 +65,17 @@ public final class ResultFile {
         if !overwrite && FileManager.default.fileExists(atPath: path) {
             throw ResultFileError.fileExists(path: path)
         }
+        let directory = (path as NSString).deletingLastPathComponent
+        let parent = directory.isEmpty ? "." : directory
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ResultFileError.cannotCreate(path: path, reason: "directory '\(parent)' does not exist")
+        }
+        guard access(parent, W_OK) == 0 else {
+            throw ResultFileError.cannotCreate(path: path, reason: "directory '\(parent)' is not writable")
+        }
         let temporary = path + ".creating"
-        try build(at: temporary, axes: axes, metadata: metadata, stage: ResultFileLayout.Stage.scanning) { _ in }
+        try build(at: temporary, for: path, axes: axes, metadata: metadata, stage: ResultFileLayout.Stage.scanning) { _ in }
         try publish(temporary, as: path, replacing: overwrite)
         return try open(path: path, readOnly: false)
     }
@@ -77,8 +86,8 @@ public final class ResultFile {
         let (stage, axes, metadata) = try inspect(path: path)
         if stage == ResultFileLayout.Stage.finished {
             let temporary = path + ".resuming"
-            let source = try HDF5File.open(path, mode: .readOnly)
-            try build(at: temporary, axes: axes, metadata: metadata, stage: ResultFileLayout.Stage.scanning) {
+            let source = try openHDF5(path, mode: .readOnly)
+            try build(at: temporary, for: path, axes: axes, metadata: metadata, stage: ResultFileLayout.Stage.scanning) {
                 destination in
                 try copyResults(from: source, to: destination, axes: axes)
             }
@@ -178,8 +187,9 @@ public final class ResultFile {
         try close()
 
         let temporary = path + ".finishing"
-        let source = try HDF5File.open(path, mode: .readOnly)
-        try Self.build(at: temporary, axes: axes, metadata: metadata, stage: ResultFileLayout.Stage.finished) { destination in
+        let source = try Self.openHDF5(path, mode: .readOnly)
+        try Self.build(at: temporary, for: path, axes: axes, metadata: metadata, stage: ResultFileLayout.Stage.finished) {
+            destination in
             typealias Root = ResultFileLayout.Root
             try destination.setAttribute(Root.tilesCompleted, .int(Int64(completed)))
             try destination.setAttribute(Root.wallTime, .double(run.wallTimeSeconds))
@@ -252,15 +262,21 @@ public final class ResultFile {
         }
         var seen = Set<String>()
         for parameter in metadata.parameters {
-            guard !parameter.name.isEmpty, !parameter.name.contains("/"),
-                !reservedAttributeNames.contains(parameter.name), seen.insert(parameter.name).inserted
-            else { throw ResultFileError.reservedParameterName(parameter.name) }
+            guard !reservedAttributeNames.contains(parameter.name) else {
+                throw ResultFileError.reservedParameterName(parameter.name)
+            }
+            guard !parameter.name.isEmpty, !parameter.name.contains("/"), !parameter.name.contains("\0") else {
+                throw ResultFileError.invalidParameterName(parameter.name, reason: "it must be non-empty, without '/'")
+            }
+            guard seen.insert(parameter.name).inserted else {
+                throw ResultFileError.invalidParameterName(parameter.name, reason: "it appears twice")
+            }
         }
     }
 
     private static func open(path: String, readOnly: Bool) throws -> ResultFile {
         let (_, axes, metadata) = try inspect(path: path)
-        let file = try HDF5File.open(path, mode: readOnly ? .readOnly : .readWrite)
+        let file = try openHDF5(path, mode: readOnly ? .readOnly : .readWrite)
         var datasets: [String: HDF5Dataset] = [:]
         let n = axes.eps1.count
         let grid = [axes.dT.count, axes.eps3.count, n]
@@ -288,7 +304,7 @@ public final class ResultFile {
         guard FileManager.default.fileExists(atPath: path) else {
             throw ResultFileError.system(call: "open", path: path, message: "no such file")
         }
-        let file = try HDF5File.open(path, mode: .readOnly)
+        let file = try openHDF5(path, mode: .readOnly)
         defer { try? file.close() }
         typealias Root = ResultFileLayout.Root
         func string(_ name: String) throws -> String {
@@ -333,18 +349,34 @@ public final class ResultFile {
     /// coordinates, datasets and attributes in the layout of `stage`, then
     /// `fill(file)`, then closes and syncs it. Removes it on failure.
     private static func build(
-        at temporary: String, axes: ScanAxes, metadata: ScanMetadata, stage: String,
+        at temporary: String, for path: String, axes: ScanAxes, metadata: ScanMetadata, stage: String,
         fill: (HDF5File) throws -> Void
     ) throws {
+        let file: HDF5File
         do {
-            let file = try HDF5File.create(temporary, mode: .truncate)
+            file = try HDF5File.create(temporary, mode: .truncate)
+        } catch where error.message.contains("unable to lock file") {
+            // Another process is building the same file: leave its temporary alone.
+            throw ResultFileError.inUse(path: path)
+        }
+        do {
             try writeLayout(into: file, axes: axes, metadata: metadata, stage: stage)
             try fill(file)
             try file.close()
             try synchronize(temporary)
         } catch {
+            try? file.close()
             unlink(temporary)
             throw error
+        }
+    }
+
+    /// Opens `path`, reporting a file locked by another process clearly.
+    private static func openHDF5(_ path: String, mode: HDF5File.AccessMode) throws -> HDF5File {
+        do {
+            return try HDF5File.open(path, mode: mode)
+        } catch where error.message.contains("unable to lock file") {
+            throw ResultFileError.inUse(path: path)
         }
     }
 

@@ -168,6 +168,9 @@ public enum ResultFileError: Error, CustomStringConvertible, Equatable {
     case invalidTile(TileIndex, axes: (dT: Int, eps3: Int))
     case wrongValueCount(field: String, expected: Int, actual: Int)
     case reservedParameterName(String)
+    case invalidParameterName(String, reason: String)
+    case cannotCreate(path: String, reason: String)
+    case inUse(path: String)
     case closed(path: String)
     case system(call: String, path: String, message: String)
 
@@ -189,6 +192,12 @@ public enum ResultFileError: Error, CustomStringConvertible, Equatable {
             return "tile field \(field) has \(actual) values, expected \(expected)"
         case .reservedParameterName(let name):
             return "parameter name '\(name)' is reserved for the result file's own attributes"
+        case .invalidParameterName(let name, let reason):
+            return "parameter name '\(name)' is not allowed: \(reason)"
+        case .cannotCreate(let path, let reason):
+            return "cannot create output file '\(path)': \(reason)"
+        case .inUse(let path):
+            return "'\(path)' is open in another process (is another diodescan still writing it?)"
         case .closed(let path):
             return "result file '\(path)' is already finished or closed"
         case .system(let call, let path, let message):

@@ -1,3 +1,4 @@
+import DiodeHDF5
 @testable import DiodeScan
 import Foundation
 import XCTest
@@ -68,10 +69,37 @@ final class ResultFilePythonTests: XCTestCase {
         XCTAssertEqual(finished.status, 0, finished.output)
     }
 
+    func testSWMRWrittenFileOpensInH5py() throws {
+        let path = directory.file("swmr.h5")
+        do {
+            let file = try HDF5File.create(path, mode: .exclusive, format: .latest)
+            let dataset = try file.createDataset(
+                "d", of: Double.self, shape: [2, 4], layout: .chunked(chunkShape: [1, 4], deflateLevel: 4),
+                fillValue: .nan)
+            try dataset.setAttribute("long_name", .string("written in SWMR mode"))
+            try file.startSWMRWrite()
+            try dataset.write([1, 2, 3, 4], start: [1, 0], count: [1, 4])
+            try file.close()
+        }
+        let script = """
+            import sys, h5py, math
+            with h5py.File(sys.argv[1], "r") as f:
+                assert list(f["d"][1]) == [1, 2, 3, 4] and all(math.isnan(x) for x in f["d"][0])
+                assert f["d"].attrs["long_name"] == "written in SWMR mode"
+            print("ok")
+            """
+        let result = Self.python(["-c", script, path])
+        XCTAssertEqual(result.status, 0, result.output)
+    }
+
     static func python(_ arguments: [String]) -> (status: Int32, output: String) {
+        run("/usr/bin/env", ["python3"] + arguments)
+    }
+
+    static func run(_ executable: String, _ arguments: [String]) -> (status: Int32, output: String) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3"] + arguments
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
@@ -79,5 +107,30 @@ final class ResultFilePythonTests: XCTestCase {
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// `h5dump`, the reference HDF5 tool, reads both stages of a result file.
+/// Skipped when hdf5-tools is not installed.
+final class ResultFileH5DumpTests: XCTestCase {
+    func testH5DumpReadsScanningAndFinishedFiles() throws {
+        guard let h5dump = ["/usr/bin/h5dump", "/usr/local/bin/h5dump"].first(where: {
+            FileManager.default.isExecutableFile(atPath: $0)
+        }) else { throw XCTSkip("h5dump (hdf5-tools) is not installed") }
+        let directory = try ScratchDirectory()
+        defer { directory.remove() }
+        let path = directory.file("dump.h5")
+        let axes = ResultFileFixture.axes
+        let file = try ResultFile.create(path: path, axes: axes, metadata: ResultFileFixture.metadata(), overwrite: false)
+        try file.write(ResultFileFixture.values(for: TileIndex(dT: 0, eps3: 0)), for: TileIndex(dT: 0, eps3: 0))
+        try file.close()
+        for stage in ["scanning", "finished"] {
+            if stage == "finished" { try ResultFile.openForResume(path: path).finish(run: ResultFileFixture.summary()) }
+            let dump = ResultFilePythonTests.run(h5dump, ["-d", "I_F", "-a", "file_stage", path])
+            XCTAssertEqual(dump.status, 0, dump.output)
+            XCTAssertTrue(dump.output.contains("(0,0,0): 0.1, nan, 0.35, 0.475, 0.6"), dump.output)
+            XCTAssertTrue(dump.output.contains("\"\(stage)\""), dump.output)
+            XCTAssertTrue(dump.output.contains("DIMENSION_LIST"), dump.output)
+        }
     }
 }

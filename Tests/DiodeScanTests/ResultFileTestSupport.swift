@@ -19,6 +19,7 @@ enum ResultFileFixture {
     }
 
     /// Deterministic, tile-specific values (some non-converged points).
+    /// Tests/DiodeIOTestHelper's `syntheticValues` must stay identical.
     static func values(for tile: TileIndex, pointCount n: Int = axes.eps1.count) -> TileValues {
         var values = TileValues(pointCount: n)
         let base = Double(100 * tile.dT + 10 * tile.eps3)

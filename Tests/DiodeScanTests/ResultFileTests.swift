@@ -147,10 +147,25 @@ final class ResultFileTests: XCTestCase {
         XCTAssertThrowsError(try ResultFile.create(path: path, axes: axes, metadata: metadata, overwrite: false)) {
             XCTAssertEqual($0 as? ResultFileError, .reservedParameterName("history"))
         }
+        for (name, reason) in [("", "non-empty"), ("a/b", "without '/'"), ("mu", "appears twice")] {
+            var metadata = ResultFileFixture.metadata()
+            metadata.parameters.append(.init(name, .double(1)))
+            XCTAssertThrowsError(try ResultFile.create(path: path, axes: axes, metadata: metadata, overwrite: false)) {
+                XCTAssertTrue("\($0)".contains("parameter name '\(name)' is not allowed") && "\($0)".contains(reason), "\($0)")
+            }
+        }
         XCTAssertThrowsError(
             try ResultFile.create(
                 path: path, axes: ScanAxes(eps1: [], eps3: [1], dT: [1]), metadata: ResultFileFixture.metadata(),
                 overwrite: false))
+        let nowhere = directory.file("missing-directory/out.h5")
+        XCTAssertThrowsError(
+            try ResultFile.create(path: nowhere, axes: axes, metadata: ResultFileFixture.metadata(), overwrite: false)
+        ) {
+            XCTAssertEqual(
+                "\($0)",
+                "cannot create output file '\(nowhere)': directory '\(directory.file("missing-directory"))' does not exist")
+        }
         XCTAssertFalse(FileManager.default.fileExists(atPath: path))
 
         let file = try ResultFile.create(path: path, axes: axes, metadata: ResultFileFixture.metadata(), overwrite: false)
