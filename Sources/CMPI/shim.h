@@ -9,6 +9,8 @@
 // Communicators and error handlers.
 static inline MPI_Comm cmpi_comm_world(void) { return MPI_COMM_WORLD; }
 static inline MPI_Errhandler cmpi_errors_return(void) { return MPI_ERRORS_RETURN; }
+static inline int cmpi_comm_type_shared(void) { return MPI_COMM_TYPE_SHARED; }
+static inline MPI_Info cmpi_info_null(void) { return MPI_INFO_NULL; }
 
 // Datatypes of the message elements DiodeMPI supports.
 static inline MPI_Datatype cmpi_double(void) { return MPI_DOUBLE; }

@@ -32,6 +32,20 @@ public struct Communicator {
         }
     }
 
+    /// The number of ranks of this communicator that share this node's
+    /// memory (`MPI_Comm_split_type` with `MPI_COMM_TYPE_SHARED`), whatever
+    /// launched the job (mpirun, srun, singleton). Collective: every rank
+    /// must call it. Used to divide a node's cores among its ranks.
+    public func ranksOnThisNode() throws(MPIError) -> Int {
+        var node: MPI_Comm?
+        try checkMPI(
+            MPI_Comm_split_type(handle, cmpi_comm_type_shared(), 0, cmpi_info_null(), &node), "MPI_Comm_split_type")
+        defer { _ = MPI_Comm_free(&node) }
+        var size: Int32 = 0
+        try checkMPI(MPI_Comm_size(node, &size), "MPI_Comm_size")
+        return Int(size)
+    }
+
     // MARK: Point to point
 
     /// Sends `values` to rank `destination` with `tag` (`MPI_Send`; blocks

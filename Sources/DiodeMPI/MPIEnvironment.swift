@@ -87,11 +87,10 @@ public enum MPIEnvironment {
         return flag != 0
     }
 
-    /// The number of ranks of this job on this node, from the launcher's
-    /// environment (`OMPI_COMM_WORLD_LOCAL_SIZE` under Open MPI's `mpirun`,
-    /// `SLURM_NTASKS_PER_NODE`-style variables are not consulted); `nil` when
-    /// not launched by `mpirun` (singleton mode). Used to divide the node's
-    /// cores among its ranks for the default thread count.
+    /// The number of ranks of this job on this node as Open MPI's `mpirun`
+    /// announces it (`OMPI_COMM_WORLD_LOCAL_SIZE`); `nil` without `mpirun`
+    /// (singleton mode, or `srun`). Needs no MPI call; once MPI is running,
+    /// `Communicator.ranksOnThisNode()` answers for every launcher.
     public static var localRankCount: Int? {
         guard let value = getenv("OMPI_COMM_WORLD_LOCAL_SIZE") else { return nil }
         guard let count = Int(String(cString: value)), count > 0 else { return nil }

@@ -84,6 +84,10 @@ func mpiExchange() throws {
     try MPIEnvironment.initialize()
     let world = Communicator.world
     let (rank, size) = (try world.rank, try world.size)
+    let local = try world.ranksOnThisNode()
+    guard local == size else {
+        throw MPIError(call: "test", code: -1, message: "rank \(rank): \(local) ranks on this node, expected \(size)")
+    }
     let job = try world.broadcast(rank == 0 ? "job text ✓" : "", root: 0)
     guard job == "job text ✓" else { throw MPIError(call: "test", code: -1, message: "rank \(rank) got '\(job)'") }
     if rank == 0 {

@@ -17,6 +17,7 @@ final class MPISingletonTests: XCTestCase {
         XCTAssertEqual(try Communicator.world.size, 1)
         XCTAssertGreaterThanOrEqual(try XCTUnwrap(MPIEnvironment.providedThreadLevel), 1)
         XCTAssertTrue(MPIEnvironment.isMainThread)
+        XCTAssertEqual(try Communicator.world.ranksOnThisNode(), 1)
         // A second initialisation is a no-op.
         try MPIEnvironment.initialize()
         try Communicator.world.barrier()

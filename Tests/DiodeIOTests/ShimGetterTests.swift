@@ -8,6 +8,8 @@ final class ShimGetterTests: XCTestCase {
     func testMPIGetters() {
         XCTAssertNotNil(cmpi_comm_world())
         XCTAssertNotNil(cmpi_errors_return())
+        XCTAssertNotNil(cmpi_info_null())
+        XCTAssertEqual(Int(cmpi_comm_type_shared()), MPI_COMM_TYPE_SHARED)
         for datatype in [cmpi_double(), cmpi_int64(), cmpi_int32(), cmpi_uint8()] {
             XCTAssertNotNil(datatype)
         }
