@@ -58,6 +58,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Child process of the I/O tests (killed while writing, MPI lifecycle, mpirun).
+        .executableTarget(name: "DiodeIOTestHelper", dependencies: ["DiodeScan", "DiodeMPI"], path: "Tests/DiodeIOTestHelper"),
         .testTarget(name: "DiodePhysicsTests", dependencies: ["DiodePhysics"]),
         .testTarget(name: "DiodeIOTests", dependencies: ["DiodeMPI", "DiodeHDF5", "CHDF5", "CMPI"]),
         .testTarget(name: "DiodeScanTests", dependencies: ["DiodeScan", "DiodePhysics", "DiodeHDF5", "CHDF5"]),

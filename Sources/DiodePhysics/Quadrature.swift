@@ -14,7 +14,11 @@ public protocol VectorIntegrand {
 /// |v| component by component.
 @inlinable @inline(__always)
 func magnitudes<Vector: SIMD>(_ v: Vector) -> Vector where Vector.Scalar == Double {
-    v.replacing(with: -v, where: v .< 0)
+    // An element loop (compiled to a sign-bit mask) rather than
+    // `replacing(with:where:)`, whose generic mask code is scalarised.
+    var result = v
+    for i in result.indices { result[i] = Swift.abs(result[i]) }
+    return result
 }
 
 /// One panel of the adaptive quadrature: the Kronrod estimate of ∫ g over
@@ -94,50 +98,46 @@ public enum GaussKronrod21 {
     /// singularities are harmless).
     @inlinable
     public static func segment<F: VectorIntegrand>(_ f: F, lower: Double, upper: Double) -> QuadratureSegment<F.Vector> {
-        // Local copies of the tables let the optimiser keep them in registers
-        // and avoid global-accessor calls in the loop.
-        let x = (
+        // The tables as SIMD constants (registers, no array accessors or
+        // bounds checks); Gauss weights zero at the Kronrod-only nodes so the
+        // loop is branch-free. A rolled loop keeps the vector accumulators in
+        // registers instead of spilling an unrolled body.
+        let nodes = SIMD16<Double>(
             0.995657163025808080735527280689003, 0.973906528517171720077964012084452,
             0.930157491355708226001207180059508, 0.865063366688984510732096688423493,
             0.780817726586416897063717578345042, 0.679409568299024406234327365114874,
             0.562757134668604683339000099272694, 0.433395394129247190799265943165784,
-            0.294392862701460198131126603103866, 0.148874338981631210884826001129720)
-        let wk = (
+            0.294392862701460198131126603103866, 0.148874338981631210884826001129720,
+            0, 0, 0, 0, 0, 0)
+        let kronrodWeights = SIMD16<Double>(
             0.011694638867371874278064396062192, 0.032558162307964727478818972459390,
             0.054755896574351996031381300244580, 0.075039674810919952767043140916190,
             0.093125454583697605535065465083366, 0.109387158802297641899210590325805,
             0.123491976262065851077208280000150, 0.134709217311473325928054001771707,
-            0.142775938577060080797094273138717, 0.147739104901338491374841515972068)
-        let wg = (
-            0.066671344308688137593568809893332, 0.149451349150580593145776339657697,
-            0.219086362515982043995534934228163, 0.269266719309996355091226921569469,
-            0.295524224714752870173892994651338)
+            0.142775938577060080797094273138717, 0.147739104901338491374841515972068,
+            0, 0, 0, 0, 0, 0)
+        let gaussWeights = SIMD16<Double>(
+            0, 0.066671344308688137593568809893332,
+            0, 0.149451349150580593145776339657697,
+            0, 0.219086362515982043995534934228163,
+            0, 0.269266719309996355091226921569469,
+            0, 0.295524224714752870173892994651338,
+            0, 0, 0, 0, 0, 0)
+        let centreWeight = 0.149445554002916905664936468389821
         let centre = 0.5 * (lower + upper)
         let half = 0.5 * (upper - lower)
         let fc = f(centre)
-        var kronrod = 0.149445554002916905664936468389821 * fc
-        var magnitude = 0.149445554002916905664936468389821 * magnitudes(fc)
+        var kronrod = centreWeight * fc
+        var magnitude = centreWeight * magnitudes(fc)
         var gauss = F.Vector.zero
-
-        @inline(__always)
-        func pair(_ node: Double, _ weight: Double) -> F.Vector {
-            let offset = half * node
+        for k in 0..<10 {
+            let offset = half * nodes[k]
             let lowValue = f(centre - offset), highValue = f(centre + offset)
-            magnitude += weight * (magnitudes(lowValue) + magnitudes(highValue))
             let sum = lowValue + highValue
-            kronrod += weight * sum
-            return sum
+            kronrod += kronrodWeights[k] * sum
+            gauss += gaussWeights[k] * sum
+            magnitude += kronrodWeights[k] * (magnitudes(lowValue) + magnitudes(highValue))
         }
-        _ = pair(x.0, wk.0)
-        gauss += wg.0 * pair(x.1, wk.1)
-        _ = pair(x.2, wk.2)
-        gauss += wg.1 * pair(x.3, wk.3)
-        _ = pair(x.4, wk.4)
-        gauss += wg.2 * pair(x.5, wk.5)
-        _ = pair(x.6, wk.6)
-        gauss += wg.3 * pair(x.7, wk.7)
-        _ = pair(x.8, wk.8)
-        gauss += wg.4 * pair(x.9, wk.9)
         return QuadratureSegment(lower: lower, upper: upper, value: half * kronrod,
                                  error: magnitudes(half * (kronrod - gauss)), magnitude: abs(half) * magnitude)
     }
@@ -201,16 +201,22 @@ public struct AdaptiveQuadrature<Vector: SIMD>: Sendable where Vector: Sendable,
                 error += panel.error
                 magnitude += panel.magnitude
             }
-            let allowed = (relativeTolerance * magnitude).replacing(
-                with: absoluteTolerance, where: relativeTolerance * magnitude .< absoluteTolerance)
-            if all(error .<= allowed) || evaluations + 42 > maximumEvaluations {
+            // Allowed error per component, and its inverse (element loops:
+            // the generic SIMD mask operations are scalarised and slow).
+            var allowed = relativeTolerance * magnitude
+            var converged = true
+            var inverseAllowed = allowed
+            for c in allowed.indices {
+                allowed[c] = Swift.max(allowed[c], absoluteTolerance[c])
+                if !(error[c] <= allowed[c]) { converged = false }
+                inverseAllowed[c] = 1 / Swift.max(allowed[c], .leastNormalMagnitude)
+            }
+            if converged || evaluations + 42 > maximumEvaluations {
                 return QuadratureResult(value: value, error: error, magnitude: magnitude,
                                         evaluations: evaluations, segments: panels.count,
-                                        converged: all(error .<= allowed))
+                                        converged: converged)
             }
             // Each panel's share of the allowance, in its worst component.
-            let inverseAllowed = 1 / allowed.replacing(with: .leastNormalMagnitude,
-                                                       where: allowed .< .leastNormalMagnitude)
             var worst = 0.0
             for panel in panels {
                 worst = Swift.max(worst, (panel.error * inverseAllowed).max())

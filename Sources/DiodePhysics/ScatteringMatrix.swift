@@ -215,17 +215,31 @@ public struct ScatteringModel: Sendable, Hashable {
     public func transmissions(energy e: Double, potentials u: SIMD3<Double> = .zero) -> TerminalTransmissions {
         let (t1, r1) = Self.barrier(x: e - eps1 - u[0], gamma: gamma1)
         let (t3, r3) = Self.barrier(x: e - eps3 - u[2], gamma: gamma3)
-        let w = halfPhase(energy: e, u2: u[1])
-        let w2 = w.lengthSquared            // |w|² = |z|
+        // Only |w|² and z² = e^{2iφ} enter: one cos/sin pair of 2φ, and none
+        // at all when there is no coherent round trip (a = 0).
+        let kinetic = e - u[1]
+        let w2: Double                      // |w|² = |z|
+        var zSquared = Complex<Double>(0)   // z² = e^{2iφ}
+        if kinetic >= 0 {
+            w2 = 1
+            if a > 0 {
+                let twoPhi = 2 * d * kinetic.squareRoot()
+                zSquared = Complex(Double.cos(twoPhi), Double.sin(twoPhi))
+            }
+        } else {
+            w2 = Double.exp(-d * (-kinetic).squareRoot())
+            zSquared = Complex(w2 * w2, 0)
+        }
         let z2 = w2 * w2                    // |z|²
-        let z = w * w
-        let loop = r1 * r3 * z * z
-        let denominator = Complex(1 - a * a * loop.real, -a * a * loop.imaginary)
+        let a2 = a * a
+        let loop = r1 * r3 * zSquared
+        let denominator = Complex(1 - a2 * loop.real, -a2 * loop.imaginary)
         let inverse = 1 / denominator.lengthSquared
         let t1s = t1.lengthSquared, t3s = t3.lengthSquared
+        let b2w2 = b * b * w2 * inverse
         return TerminalTransmissions(
-            leftRight: a * a * t1s * t3s * z2 * inverse,
-            leftProbe: b * b * t1s * w2 * (1 + a * a * r3.lengthSquared * z2) * inverse,
-            rightProbe: b * b * t3s * w2 * (1 + a * a * r1.lengthSquared * z2) * inverse)
+            leftRight: a2 * t1s * t3s * z2 * inverse,
+            leftProbe: b2w2 * t1s * (1 + a2 * r3.lengthSquared * z2),
+            rightProbe: b2w2 * t3s * (1 + a2 * r1.lengthSquared * z2))
     }
 }

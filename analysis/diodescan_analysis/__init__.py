@@ -8,11 +8,12 @@
 Plotting functions import matplotlib on first use, so ``load`` works without it.
 """
 
-from .loader import STATUS_CODES, ModelParameters, load, model_parameters
+from .loader import STATUS_CODES, ModelParameters, job_title, load, model_parameters
 
 __all__ = [
     "STATUS_CODES",
     "ModelParameters",
+    "job_title",
     "load",
     "model_parameters",
     "paper_figure",

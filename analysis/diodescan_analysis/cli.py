@@ -21,7 +21,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .loader import STATUS_CODES, load, model_parameters
+from .loader import STATUS_CODES, job_title, load, model_parameters
 
 _SKIPPED_IN_INFO = {"job", "job_toml", "job_text", "history"}
 
@@ -32,7 +32,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not Path(arguments.file).is_file():
         parser.exit(2, f"error: no such file: {arguments.file}\n")
     try:
-        dataset = load(arguments.file)
+        # `plot --dT X` needs one ΔT slice only: read just that from the file.
+        dataset = load(arguments.file, dT=getattr(arguments, "dT", None))
     except (OSError, ValueError, KeyError) as error:
         parser.exit(2, f"error: cannot read {arguments.file} as a diodescan result file: {error}\n")
     missing = [name for name in ("I_F", "I_B", "J_F", "J_B", "R_I", "R_J") if name not in dataset]
@@ -111,8 +112,9 @@ def _plot(dataset, arguments) -> int:
 def _info(dataset, arguments) -> int:
     out = sys.stdout
     print(f"file: {arguments.file} ({os.path.getsize(arguments.file) / 1e6:.3g} MB)", file=out)
-    if "title" in dataset.attrs:
-        print(f"title: {dataset.attrs['title']}", file=out)
+    title = job_title(dataset) or dataset.attrs.get("title")
+    if title:
+        print(f"title: {title}", file=out)
     parameters = model_parameters(dataset)
     print(f"model: {parameters.label}", file=out)
 

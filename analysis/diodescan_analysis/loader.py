@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import h5py
 import numpy as np
@@ -31,6 +31,7 @@ import xarray as xr
 __all__ = [
     "STATUS_CODES",
     "ModelParameters",
+    "job_title",
     "load",
     "model_parameters",
 ]
@@ -78,7 +79,12 @@ class ModelParameters:
         return f"λ = {self.lambda_:g}, {screening}, {gamma}, μ = {self.mu:g}, d = {self.d:g}"
 
 
-def load(path: str | os.PathLike[str], *, mask: bool = True) -> xr.Dataset:
+def load(
+    path: str | os.PathLike[str],
+    *,
+    mask: bool = True,
+    dT: float | Sequence[float] | None = None,
+) -> xr.Dataset:
     """Load a diodescan result file.
 
     Parameters
@@ -92,6 +98,10 @@ def load(path: str | os.PathLike[str], *, mask: bool = True) -> xr.Dataset:
         ``R_I`` and ``R_J`` need both configurations, so they are masked where
         either status is not 0. Integer datasets (status, iterations) are
         never masked.
+    dT:
+        Read only the ΔT values of the file nearest to this value (or to each
+        of these values); the ``dT`` dimension is kept. Saves memory on files
+        with a long ΔT axis. Default: every ΔT.
 
     Returns
     -------
@@ -103,12 +113,18 @@ def load(path: str | os.PathLike[str], *, mask: bool = True) -> xr.Dataset:
         ``attrs``. Values are read into memory; the file is closed on return.
     """
     with _open(path) as handle:
+        selection = _dT_indices(handle, dT)
         variables: dict[str, xr.Variable] = {}
         coordinates: dict[str, xr.Variable] = {}
         for name, node in handle.items():
             if not isinstance(node, h5py.Dataset):
                 continue
-            variable = xr.Variable(_dimensions(name, node), node[()], attrs=_attributes(node.attrs))
+            dimensions = _dimensions(name, node)
+            if selection is not None and dimensions and dimensions[0] == "dT":
+                values = node[selection]
+            else:
+                values = node[()]
+            variable = xr.Variable(dimensions, values, attrs=_attributes(node.attrs))
             if name in _COORDINATE_NAMES or node.attrs.get("CLASS") == b"DIMENSION_SCALE":
                 coordinates[name] = variable
             else:
@@ -172,19 +188,48 @@ def model_parameters(dataset: xr.Dataset | Mapping[str, Any]) -> ModelParameters
     )
 
 
+def job_title(dataset: xr.Dataset | Mapping[str, Any]) -> str | None:
+    """The ``title`` of the job file stored in the result file, if it has one."""
+    attrs = dataset.attrs if isinstance(dataset, xr.Dataset) else dataset
+    title = _job_document(attrs).get("title")
+    return title if isinstance(title, str) and title else None
+
+
 # --- internals ---------------------------------------------------------------
 
 
 def _open(path: str | os.PathLike[str]) -> h5py.File:
-    """Open for reading; a file a running scan holds open in SWMR mode needs
-    ``swmr=True`` (the writer's lock refuses plain readers)."""
+    """Open for reading, also while a scan still holds the file open.
+
+    A running diodescan keeps its file open for writing, and HDF5's file lock
+    then refuses ordinary readers. The scanning-stage file never changes its
+    metadata (values are overwritten in place, each tile flushed before its
+    ``tile_done`` flag), so reading it without the lock is safe: finished
+    tiles read complete, the rest as fill values. A writer in SWMR mode is
+    read with ``swmr=True`` instead.
+    """
     try:
         return h5py.File(path, "r")
     except OSError as plain_error:
-        try:
-            return h5py.File(path, "r", swmr=True)
-        except OSError:
-            raise plain_error from None
+        for options in ({"swmr": True}, {"locking": False}):
+            try:
+                return h5py.File(path, "r", **options)
+            except (OSError, TypeError, ValueError):
+                continue
+        raise plain_error from None
+
+
+def _dT_indices(handle: h5py.File, dT: float | Sequence[float] | None) -> list[int] | None:
+    """Sorted, distinct indices of the file's ΔT values nearest to ``dT``."""
+    if dT is None:
+        return None
+    if "dT" not in handle:
+        raise ValueError("the file has no dT coordinate to select from")
+    axis = np.atleast_1d(handle["dT"][()])
+    wanted = np.atleast_1d(np.asarray(dT, dtype=float))
+    if wanted.size == 0:
+        raise ValueError("dT selection is empty")
+    return sorted({int(np.argmin(np.abs(axis - value))) for value in wanted})
 
 
 def _dimensions(name: str, node: h5py.Dataset) -> tuple[str, ...]:
@@ -237,10 +282,9 @@ def _python_value(value: Any) -> Any:
     if isinstance(value, bytes):
         return value.decode("utf-8", errors="replace")
     if isinstance(value, np.ndarray):
-        if value.dtype.kind in "SO":
-            items = [_python_value(item) for item in value.ravel()]
-            return items[0] if len(items) == 1 else items
-        return value.item() if value.size == 1 else value
+        if value.dtype.kind in "SOU":
+            return [_python_value(item) for item in value.ravel()]
+        return value
     if isinstance(value, np.generic):
         return value.item()
     return value
@@ -284,18 +328,27 @@ def _normalise_key(key: str) -> str:
     return lowered
 
 
-def _job_model_table(attrs: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``[model]`` table of the job text stored on the root group, if any."""
-    for key in ("job", "job_toml", "job_text", "job_file", "job_file_text"):
+_JOB_TEXT_ATTRIBUTES = ("job_text", "job", "job_toml", "job_file")
+
+
+def _job_document(attrs: Mapping[str, Any]) -> dict[str, Any]:
+    """The job file's text stored on the root group, parsed (empty if absent)."""
+    for key in _JOB_TEXT_ATTRIBUTES:
         text = attrs.get(key)
         if isinstance(text, str):
             try:
-                model = tomllib.loads(text).get("model", {})
+                return tomllib.loads(text)
             except tomllib.TOMLDecodeError:
                 continue
-            if isinstance(model, dict):
-                return {_normalise_key(k): v for k, v in model.items()}
     return {}
+
+
+def _job_model_table(attrs: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``[model]`` table of the stored job text, keys normalised."""
+    model = _job_document(attrs).get("model", {})
+    if not isinstance(model, dict):
+        return {}
+    return {_normalise_key(key): value for key, value in model.items()}
 
 
 def _as_bool(value: Any) -> bool:

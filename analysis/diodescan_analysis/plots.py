@@ -34,7 +34,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from .loader import ModelParameters, model_parameters
+from .loader import ModelParameters, job_title, model_parameters
 
 __all__ = [
     "Cuts",
@@ -243,7 +243,7 @@ def paper_figure(
                 ha="right", va="bottom", fontweight="bold")
     ax_d.legend(handles=_map_legend(), loc="lower right", fontsize="x-small", framealpha=0.85)
 
-    title = dataset.attrs.get("title")
+    title = job_title(dataset) or dataset.attrs.get("title")
     heading = f"{parameters.label}, ΔT = {float(slice2d['dT']):g}"
     figure.suptitle(f"{title}\n{heading}" if isinstance(title, str) and title else heading)
     return figure

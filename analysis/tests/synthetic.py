@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 import h5py
 import numpy as np
 
+STATUS_CODES_TEXT = "-1: not computed, 0: converged, 1: not converged, 2: non-finite"
+
 JOB_TEMPLATE = """title = "synthetic test file"
 [model]
 mu = {mu}
@@ -100,8 +102,12 @@ _UNITS = {
 }
 
 
-def write_synthetic(path, spec: SyntheticSpec | None = None) -> SyntheticSpec:
-    """Write the synthetic file to ``path`` and return its specification."""
+def write_synthetic(path, spec: SyntheticSpec | None = None, *, libver=None) -> SyntheticSpec:
+    """Write the synthetic file to ``path`` and return its specification.
+
+    ``libver="latest"`` writes the newest file format, which a writer needs to
+    switch the file to SWMR mode afterwards (as diodescan does while scanning).
+    """
     spec = spec or SyntheticSpec()
     fields = toy_currents(spec)
     shape = (len(spec.dT), len(spec.eps3), len(spec.eps1))
@@ -132,7 +138,7 @@ def write_synthetic(path, spec: SyntheticSpec | None = None) -> SyntheticSpec:
         dT=list(map(float, spec.dT)),
     )
 
-    with h5py.File(path, "w") as f:
+    with h5py.File(path, "w", libver=libver) as f:
         scales = {}
         for name, values, long_name, units in (
             ("dT", spec.dT, "temperature increase ΔT", "T"),
@@ -167,21 +173,46 @@ def write_synthetic(path, spec: SyntheticSpec | None = None) -> SyntheticSpec:
             dims = point_dims + ("region",) if name.startswith("U_") else point_dims
             create(name, values, dims, np.nan, long_name, units)
         for suffix in ("F", "B"):
-            create(f"status_{suffix}", status[suffix], point_dims, np.int32(-1),
-                   "solver status: -1 not computed, 0 converged, 1 not converged, 2 non-finite", "1")
+            create(f"status_{suffix}", status[suffix], point_dims, np.int32(-1), "solver status", "1")
+            f[f"status_{suffix}"].attrs["status_codes"] = STATUS_CODES_TEXT
+            f[f"status_{suffix}"].attrs["flag_values"] = np.array([-1, 0, 1, 2], np.int64)
+            f[f"status_{suffix}"].attrs["flag_meanings"] = "not_computed converged not_converged non_finite"
             create(f"iterations_{suffix}", iterations[suffix], point_dims, np.int32(-1),
                    "solver iterations", "1")
         create("tile_done", tile_done, ("dT", "eps3"), np.uint8(0), "tile finished (1) or not (0)", "1")
 
-        f.attrs["title"] = "synthetic test file"
-        f.attrs["mu"] = spec.mu
-        f.attrs["gamma1"] = spec.gamma
-        f.attrs["gamma3"] = spec.gamma
-        f.attrs["lambda"] = spec.lam
-        f.attrs["d"] = spec.d
-        f.attrs["screening"] = np.uint8(spec.screening)
-        f.attrs["job"] = job
-        f.attrs["version"] = "synthetic"
-        f.attrs["status_codes"] = "-1 not computed, 0 converged, 1 not converged, 2 non-finite"
-        f.attrs["nonconverged_points"] = np.int64(np.count_nonzero(status["F"] > 0) + np.count_nonzero(status["B"] > 0))
+        # Root attributes as diodescan's ResultFile writes them (CF style,
+        # provenance, one attribute per model/solver parameter).
+        parameters = {
+            "mu": spec.mu, "gamma1": spec.gamma, "gamma3": spec.gamma, "lambda": spec.lam,
+            "d": spec.d, "screening": np.int64(spec.screening),
+            "c12": 0.0, "c13": 0.0, "c23": 0.0, "c1g": 0.0, "c2g": 0.0, "c3g": 0.0,
+            "solver_relative_tolerance": 1e-10, "solver_max_iterations": np.int64(60),
+        }
+        failed_F = int(np.count_nonzero(status["F"] > 0))
+        failed_B = int(np.count_nonzero(status["B"] > 0))
+        failed_either = int(np.count_nonzero((status["F"] > 0) | (status["B"] > 0)))
+        f.attrs.update({
+            "Conventions": "CF-1.8",
+            "title": "diodescan rectification maps",
+            "source": "synthetic test file (not diodescan output)",
+            "history": "written by analysis/tests/synthetic.py",
+            "file_stage": "finished",
+            "software_version": "synthetic",
+            "source_revision": "none",
+            "date_created": "2026-01-01T00:00:00Z",
+            "job_text": job,
+            "job_fingerprint": "synthetic",
+            "status_codes": STATUS_CODES_TEXT,
+            "tiles_total": np.int64(tile_done.size),
+            "tiles_completed": np.int64(np.count_nonzero(tile_done)),
+            "parameter_names": list(parameters),
+            "wall_time_seconds": 1.5,
+            "mpi_ranks": np.int64(1),
+            "threads_per_rank": np.int64(2),
+            "non_converged_points": np.int64(failed_either),
+            "non_converged_points_F": np.int64(failed_F),
+            "non_converged_points_B": np.int64(failed_B),
+        })
+        f.attrs.update(parameters)
     return spec

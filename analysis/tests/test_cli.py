@@ -39,6 +39,7 @@ def test_info_summarises_grid_parameters_and_status(result_file, capsys):
     out = capsys.readouterr().out
     assert "eps1" in out and "26 values" in out and "21 values" in out
     assert "λ = 1" in out and "μ = 40" in out
+    assert "title: analysis test scan" in out or result_file.kind == "synthetic"
     assert "non-converged points (F or B):" in out
     if result_file.kind == "synthetic":
         assert "non-converged points (F or B): 2" in out

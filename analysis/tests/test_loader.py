@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import h5py
 import numpy as np
 import pytest
@@ -199,7 +201,7 @@ def test_a_file_without_mu_is_rejected_naming_it(tmp_path):
     write_synthetic(path)
     with h5py.File(path, "r+") as f:
         del f.attrs["mu"]
-        del f.attrs["job"]
+        del f.attrs["job_text"]
     with pytest.raises(ValueError, match="mu"):
         da.load(path)
 
@@ -214,3 +216,58 @@ def test_a_file_without_mu_is_rejected_naming_it(tmp_path):
 def test_prefixed_parameter_names_are_understood(attrs, expected):
     parameters = da.model_parameters(attrs)
     assert (parameters.mu, parameters.lambda_, parameters.screening, parameters.gamma1) == expected
+
+
+def test_a_dT_selection_reads_the_nearest_slices_only(result_file):
+    full = da.load(result_file.path)
+    one = da.load(result_file.path, dT=0.6)
+    assert list(one["dT"].values) == [0.5]
+    xr.testing.assert_identical(one.drop_vars("converged"), full.sel(dT=[0.5]).drop_vars("converged"))
+    both = da.load(result_file.path, dT=[5.0, 0.0])
+    assert list(both["dT"].values) == [0.5, 1.0]
+
+
+WRITER = """
+import sys, time, h5py
+sys.path.insert(0, {tests!r})
+from synthetic import write_synthetic
+# diodescan writes the default (compatible) format while scanning; SWMR needs the latest.
+libver = "latest" if {swmr!r} else None
+write_synthetic({path!r}, libver=libver)
+f = h5py.File({path!r}, "r+", libver=libver)
+if {swmr!r}:
+    f.swmr_mode = True
+f["I_F"][1, 0, 0] = 123.0
+f.flush()
+print("ready", flush=True)
+sys.stdin.read()            # hold the file open until the test is done
+f.close()
+"""
+
+
+@pytest.mark.parametrize("swmr", [False, True], ids=["plain-writer", "swmr-writer"])
+def test_a_file_held_open_by_a_running_scan_loads(tmp_path, swmr):
+    """A running scan keeps its file open for writing; `info`/`plot` must still read it."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path = tmp_path / "running.h5"
+    source = WRITER.format(tests=str(Path(__file__).parent), path=str(path), swmr=swmr)
+    writer = subprocess.Popen([sys.executable, "-c", source], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline().strip() == "ready"
+        if os.environ.get("HDF5_USE_FILE_LOCKING", "").upper() != "FALSE":
+            with pytest.raises(OSError):
+                h5py.File(path, "r")  # the writer's lock refuses a plain reader
+        ds = da.load(path)
+        assert float(ds["I_F"].isel(dT=1, eps3=0, eps1=0)) == 123.0
+    finally:
+        writer.communicate(input="", timeout=60)
+    assert writer.returncode == 0
+
+
+def test_the_job_title_comes_from_the_stored_job_text(result_file):
+    expected = {"synthetic": "synthetic test file", "diodescan": "analysis test scan (Fig. 2 model, coarse)"}
+    assert da.job_title(da.load(result_file.path)) == expected[result_file.kind]

@@ -1,0 +1,42 @@
+import CHDF5
+
+/// An HDF5 datatype identifier (predefined; never closed), opaque outside
+/// `DiodeHDF5`.
+public struct HDF5Datatype: Sendable {
+    let id: hid_t
+}
+
+/// A numeric element type of datasets and attributes.
+///
+/// Each has a native memory type and a fixed little-endian file type, so files
+/// are the same on every machine. `Double`, `Int64`, `Int32` and `UInt8`
+/// conform.
+public protocol HDF5Scalar: Sendable {
+    static var hdf5MemoryType: HDF5Datatype { get }
+    static var hdf5FileType: HDF5Datatype { get }
+    static var hdf5Zero: Self { get }
+}
+
+extension Double: HDF5Scalar {
+    public static var hdf5MemoryType: HDF5Datatype { HDF5Datatype(id: chdf5_native_double()) }
+    public static var hdf5FileType: HDF5Datatype { HDF5Datatype(id: chdf5_ieee_f64le()) }
+    public static var hdf5Zero: Double { 0 }
+}
+
+extension Int64: HDF5Scalar {
+    public static var hdf5MemoryType: HDF5Datatype { HDF5Datatype(id: chdf5_native_int64()) }
+    public static var hdf5FileType: HDF5Datatype { HDF5Datatype(id: chdf5_std_i64le()) }
+    public static var hdf5Zero: Int64 { 0 }
+}
+
+extension Int32: HDF5Scalar {
+    public static var hdf5MemoryType: HDF5Datatype { HDF5Datatype(id: chdf5_native_int32()) }
+    public static var hdf5FileType: HDF5Datatype { HDF5Datatype(id: chdf5_std_i32le()) }
+    public static var hdf5Zero: Int32 { 0 }
+}
+
+extension UInt8: HDF5Scalar {
+    public static var hdf5MemoryType: HDF5Datatype { HDF5Datatype(id: chdf5_native_uint8()) }
+    public static var hdf5FileType: HDF5Datatype { HDF5Datatype(id: chdf5_std_u8le()) }
+    public static var hdf5Zero: UInt8 { 0 }
+}

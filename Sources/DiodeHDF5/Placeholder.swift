@@ -1,2 +1,0 @@
-import CHDF5
-public func hdf5DoubleForLinkCheck() -> hid_t { chdf5_native_double() }

@@ -1,0 +1,354 @@
+import RealModule
+
+/// Capacitances of the screening model (MODEL.md Eq. 5), units e²/(k_B T):
+/// between regions (c12, c13, c23) and to gates (c1g, c2g, c3g). All ≥ 0;
+/// the paper's limit of small conductors is all zero.
+public struct Capacitances: Sendable, Hashable, Codable {
+    public var c12: Double, c13: Double, c23: Double
+    public var c1g: Double, c2g: Double, c3g: Double
+
+    public init(c12: Double = 0, c13: Double = 0, c23: Double = 0,
+                c1g: Double = 0, c2g: Double = 0, c3g: Double = 0) {
+        self.c12 = c12; self.c13 = c13; self.c23 = c23
+        self.c1g = c1g; self.c2g = c2g; self.c3g = c3g
+    }
+}
+
+/// One device (MODEL.md "The device"). Energies in k_B T, absolute.
+public struct DeviceParameters: Sendable, Hashable, Codable {
+    /// Resonance energies of barriers 1 and 3 (they include the equilibrium potentials).
+    public var eps1: Double, eps3: Double
+    /// Breit–Wigner widths, > 0.
+    public var gamma1: Double, gamma3: Double
+    /// Chemical potential of both leads.
+    public var mu: Double
+    /// Probe strength λ ∈ [0, 1] (0: coherent, 1: full thermalisation).
+    public var lambda: Double
+    /// Length of region 2 in units of ħ/√(2 m k_B T), > 0.
+    public var d: Double
+    /// Self-consistent screening (MODEL.md "Screening").
+    public var screening: Bool
+    public var capacitances: Capacitances
+
+    public init(eps1: Double, eps3: Double, gamma1: Double, gamma3: Double, mu: Double = 40,
+                lambda: Double = 0, d: Double = 1, screening: Bool = false,
+                capacitances: Capacitances = Capacitances()) {
+        self.eps1 = eps1; self.eps3 = eps3; self.gamma1 = gamma1; self.gamma3 = gamma3
+        self.mu = mu; self.lambda = lambda; self.d = d
+        self.screening = screening; self.capacitances = capacitances
+    }
+
+    /// The scattering model these parameters describe.
+    public var scatteringModel: ScatteringModel {
+        ScatteringModel(eps1: eps1, gamma1: gamma1, eps3: eps3, gamma3: gamma3, d: d, lambda: lambda)
+    }
+
+    /// Throws ``DiodeParameterError`` naming the first invalid field.
+    public func validate() throws(DiodeParameterError) {
+        try DiodeParameterError.require(eps1.isFinite, "eps1", "a finite number", eps1)
+        try DiodeParameterError.require(eps3.isFinite, "eps3", "a finite number", eps3)
+        try DiodeParameterError.require(gamma1.isFinite && gamma1 > 0, "gamma1", "finite and > 0", gamma1)
+        try DiodeParameterError.require(gamma3.isFinite && gamma3 > 0, "gamma3", "finite and > 0", gamma3)
+        try DiodeParameterError.require(mu.isFinite, "mu", "a finite number", mu)
+        try DiodeParameterError.require(lambda >= 0 && lambda <= 1, "lambda", "in [0, 1]", lambda)
+        try DiodeParameterError.require(d.isFinite && d > 0, "d", "finite and > 0", d)
+        let c = capacitances
+        for (name, value) in [("c12", c.c12), ("c13", c.c13), ("c23", c.c23),
+                              ("c1g", c.c1g), ("c2g", c.c2g), ("c3g", c.c3g)] {
+            try DiodeParameterError.require(value.isFinite && value >= 0, name, "finite and ≥ 0", value)
+        }
+    }
+
+    /// ΔT must be finite and > −1 (so that the hot temperature 1 + ΔT is positive).
+    public static func validate(deltaT: Double) throws(DiodeParameterError) {
+        try DiodeParameterError.require(deltaT.isFinite && deltaT > -1, "dT", "finite and > -1", deltaT)
+    }
+}
+
+/// An invalid input, naming the field and the allowed range.
+public enum DiodeParameterError: Error, Sendable, Hashable, CustomStringConvertible {
+    case invalid(field: String, requirement: String, value: Double)
+    /// Screening is requested but this build has no screening solver yet.
+    case screeningUnavailable
+
+    public var description: String {
+        switch self {
+        case let .invalid(field, requirement, value):
+            return "\(field) must be \(requirement) (got \(value))"
+        case .screeningUnavailable:
+            return "screening is not available yet in this version of diodescan"
+        }
+    }
+
+    /// The offending field, if any.
+    public var field: String? {
+        if case let .invalid(field, _, _) = self { return field }
+        return nil
+    }
+
+    static func require(_ condition: Bool, _ field: String, _ requirement: String, _ value: Double)
+        throws(DiodeParameterError) {
+        if !condition { throw .invalid(field: field, requirement: requirement, value: value) }
+    }
+}
+
+/// Numerical settings. The defaults reach 1e-9 relative accuracy in the
+/// currents (see docs/physics.md for the convergence study).
+public struct SolverSettings: Sendable, Hashable, Codable {
+    /// Quadrature tolerance of the currents and of the residual integrals,
+    /// relative to ∫|integrand| (per component; error estimate |K₂₁ − G₁₀|).
+    public var relativeTolerance: Double
+    /// Quadrature tolerance of the Jacobian and gradient integrals (they only
+    /// steer Newton and the final first-order correction).
+    public var jacobianRelativeTolerance: Double
+    /// Evaluation cap per integral; hitting it makes the solve not converged.
+    public var maximumEvaluations: Int
+    /// The Newton iteration.
+    public var newton: NewtonSettings
+
+    public init(relativeTolerance: Double = 1e-9, jacobianRelativeTolerance: Double = 1e-6,
+                maximumEvaluations: Int = 400_000, newton: NewtonSettings = NewtonSettings()) {
+        self.relativeTolerance = relativeTolerance
+        self.jacobianRelativeTolerance = jacobianRelativeTolerance
+        self.maximumEvaluations = maximumEvaluations
+        self.newton = newton
+    }
+
+    public static let `default` = SolverSettings()
+
+    public func validate() throws(DiodeParameterError) {
+        try DiodeParameterError.require(relativeTolerance > 0 && relativeTolerance < 1,
+                                        "relativeTolerance", "in (0, 1)", relativeTolerance)
+        try DiodeParameterError.require(jacobianRelativeTolerance > 0 && jacobianRelativeTolerance < 1,
+                                        "jacobianRelativeTolerance", "in (0, 1)", jacobianRelativeTolerance)
+        try DiodeParameterError.require(maximumEvaluations >= 42, "maximumEvaluations", "≥ 42",
+                                        Double(maximumEvaluations))
+        try DiodeParameterError.require(newton.stepTolerance > 0, "newton.stepTolerance", "> 0",
+                                        newton.stepTolerance)
+        try DiodeParameterError.require(newton.maximumIterations >= 1, "newton.maximumIterations", "≥ 1",
+                                        Double(newton.maximumIterations))
+        try DiodeParameterError.require(newton.maximumBacktracks >= 0, "newton.maximumBacktracks", "≥ 0",
+                                        Double(newton.maximumBacktracks))
+    }
+}
+
+/// Forward: the left lead is hot (T_L = 1 + ΔT, T_R = 1); backward: the right one.
+public enum Configuration: Sendable, Hashable, CaseIterable {
+    case forward, backward
+
+    /// (T_L, T_R) for temperature difference ΔT.
+    public func temperatures(deltaT: Double) -> (left: Double, right: Double) {
+        switch self {
+        case .forward: return (1 + deltaT, 1)
+        case .backward: return (1, 1 + deltaT)
+        }
+    }
+}
+
+/// The unknowns of one configuration; also the warm-start seed.
+public struct InternalState: Sendable, Hashable {
+    /// Probe chemical potential μ_p (NaN without a probe).
+    public var muP: Double
+    /// Probe temperature T_p (NaN without a probe).
+    public var tP: Double
+    /// (U₁, U₂, U₃) (zero without screening).
+    public var u: SIMD3<Double>
+
+    public init(muP: Double = .nan, tP: Double = .nan, u: SIMD3<Double> = .zero) {
+        self.muP = muP; self.tP = tP; self.u = u
+    }
+}
+
+/// Status codes as stored in result files.
+public enum SolveStatus: Int32, Sendable, Hashable {
+    case converged = 0, notConverged = 1, nonFinite = 2
+}
+
+/// The solution of one configuration. When `status` is not `.converged`,
+/// every number is NaN.
+public struct ConfigurationResult: Sendable {
+    /// I = I_L, k_B T/h.
+    public var particleCurrent: Double
+    /// J = J_L, (k_B T)²/h.
+    public var heatCurrent: Double
+    public var state: InternalState
+    public var status: SolveStatus
+    /// Newton iterations (evaluations of residual and Jacobian); 0 when
+    /// nothing is solved (λ = 0 without screening).
+    public var iterations: Int
+    /// Dimensionless residual max |F_i|/∫|integrand_i| at the last Newton
+    /// evaluation (0 when nothing is solved).
+    public var residual: Double
+    /// Integrand evaluations used.
+    public var integrandEvaluations: Int
+
+    public init(particleCurrent: Double, heatCurrent: Double, state: InternalState, status: SolveStatus,
+                iterations: Int, residual: Double, integrandEvaluations: Int = 0) {
+        self.particleCurrent = particleCurrent; self.heatCurrent = heatCurrent; self.state = state
+        self.status = status; self.iterations = iterations; self.residual = residual
+        self.integrandEvaluations = integrandEvaluations
+    }
+
+    static func failed(_ status: SolveStatus, iterations: Int, residual: Double, evaluations: Int,
+                       hasProbe: Bool) -> ConfigurationResult {
+        ConfigurationResult(particleCurrent: .nan, heatCurrent: .nan,
+                            state: InternalState(muP: .nan, tP: .nan, u: SIMD3(repeating: .nan)),
+                            status: status, iterations: iterations, residual: residual,
+                            integrandEvaluations: evaluations)
+    }
+}
+
+/// Forward and backward solutions of one point and the rectification
+/// coefficients (MODEL.md Eq. 2).
+public struct PointResult: Sendable {
+    public var forward: ConfigurationResult
+    public var backward: ConfigurationResult
+    /// R_I = (I^F + I^B)/(|I^F| + |I^B|), NaN where undefined.
+    public var rectificationI: Double
+    /// R_J = (J^F + J^B)/(|J^F| + |J^B|), NaN where undefined.
+    public var rectificationJ: Double
+
+    public init(forward: ConfigurationResult, backward: ConfigurationResult) {
+        self.forward = forward
+        self.backward = backward
+        self.rectificationI = Self.rectification(forward.particleCurrent, backward.particleCurrent)
+        self.rectificationJ = Self.rectification(forward.heatCurrent, backward.heatCurrent)
+    }
+
+    /// (X^F + X^B)/(|X^F| + |X^B|); NaN when the denominator is exactly 0 or
+    /// either value is NaN.
+    public static func rectification(_ forward: Double, _ backward: Double) -> Double {
+        let denominator = abs(forward) + abs(backward)
+        return denominator == 0 ? .nan : (forward + backward) / denominator
+    }
+}
+
+/// Solves one parameter point: the probe conditions (λ > 0) by Newton's
+/// method on (μ_p, log T_p), the currents from one vector quadrature per
+/// Newton step. A value type, cheap to create per point.
+public struct DiodeSolver: Sendable {
+    public let parameters: DeviceParameters
+    public let settings: SolverSettings
+    @usableFromInline let model: ScatteringModel
+
+    /// Validates the parameters and settings; throws ``DiodeParameterError``
+    /// naming the field and its allowed range.
+    public init(parameters: DeviceParameters, settings: SolverSettings = .default) throws(DiodeParameterError) {
+        try parameters.validate()
+        try settings.validate()
+        if parameters.screening { throw .screeningUnavailable }
+        self.parameters = parameters
+        self.settings = settings
+        self.model = parameters.scatteringModel
+    }
+
+    /// Whether the configuration has probe unknowns.
+    public var hasProbe: Bool { parameters.lambda > 0 }
+
+    /// The cold start of the probe: μ_p = μ, T_p = 1 + ΔT/2.
+    public func coldStart(deltaT: Double) -> InternalState {
+        hasProbe ? InternalState(muP: parameters.mu, tP: 1 + 0.5 * deltaT) : InternalState()
+    }
+
+    /// Solves one configuration. `guess` (e.g. the neighbouring point's
+    /// state) seeds Newton; if Newton fails from it, it is retried from the
+    /// cold start. An invalid ΔT (non-finite or ≤ −1) gives `.nonFinite`.
+    public func solve(deltaT: Double, configuration: Configuration, guess: InternalState? = nil) -> ConfigurationResult {
+        guard (try? DeviceParameters.validate(deltaT: deltaT)) != nil else {
+            return .failed(.nonFinite, iterations: 0, residual: .nan, evaluations: 0, hasProbe: hasProbe)
+        }
+        let (tl, tr) = configuration.temperatures(deltaT: deltaT)
+        let left = FermiDistribution(mu: parameters.mu, temperature: tl)
+        let right = FermiDistribution(mu: parameters.mu, temperature: tr)
+        guard hasProbe else { return solveCoherent(left: left, right: right) }
+
+        var system = ProbeSystem(model: model, potentials: .zero, left: left, right: right, settings: settings)
+        let cold = coldStart(deltaT: deltaT)
+        var iterations = 0, evaluations = 0
+        var outcome: NewtonOutcome? = nil
+        if let guess, guess.muP.isFinite, guess.tP.isFinite, guess.tP > 0, guess != cold {
+            let warm = NewtonSolver.solve(&system, from: Self.unknowns(guess), settings: settings.newton)
+            iterations += warm.iterations; evaluations += warm.integrandEvaluations
+            if warm.status == .converged { outcome = warm }
+        }
+        if outcome == nil {
+            let fresh = NewtonSolver.solve(&system, from: Self.unknowns(cold), settings: settings.newton)
+            iterations += fresh.iterations; evaluations += fresh.integrandEvaluations
+            outcome = fresh
+        }
+        let result = outcome!
+        switch result.status {
+        case .converged:
+            return ConfigurationResult(
+                particleCurrent: result.observables[0], heatCurrent: result.observables[1],
+                state: InternalState(muP: result.solution[0], tP: Double.exp(result.solution[1])),
+                status: .converged, iterations: iterations, residual: result.residual,
+                integrandEvaluations: evaluations)
+        case .notConverged:
+            return .failed(.notConverged, iterations: iterations, residual: result.residual,
+                           evaluations: evaluations, hasProbe: true)
+        case .nonFinite:
+            return .failed(.nonFinite, iterations: iterations, residual: result.residual,
+                           evaluations: evaluations, hasProbe: true)
+        }
+    }
+
+    /// Forward and backward configurations and R_I, R_J.
+    public func solvePoint(deltaT: Double, guess: (forward: InternalState?, backward: InternalState?) = (nil, nil))
+        -> PointResult {
+        PointResult(forward: solve(deltaT: deltaT, configuration: .forward, guess: guess.forward),
+                    backward: solve(deltaT: deltaT, configuration: .backward, guess: guess.backward))
+    }
+
+    /// All terminal currents at a given internal state (no solving): for
+    /// checks of conservation laws and of the probe conditions.
+    public func terminalCurrents(deltaT: Double, configuration: Configuration, state: InternalState) -> TerminalCurrents {
+        let (tl, tr) = configuration.temperatures(deltaT: deltaT)
+        let left = FermiDistribution(mu: parameters.mu, temperature: tl)
+        let right = FermiDistribution(mu: parameters.mu, temperature: tr)
+        let probe = hasProbe ? FermiDistribution(mu: state.muP, temperature: state.tP) : nil
+        var breakpoints = EnergyBreakpoints()
+        let reach = 2 * windowTemperatures * Swift.max(tl, tr) + 20
+        breakpoints.reset(model: model, potentials: state.u, leads: [left, right],
+                          range: (parameters.mu - reach)...(parameters.mu + reach))
+        let window = integrationWindow(mu: parameters.mu, leftTemperature: tl, rightTemperature: tr, probe: probe)
+        breakpoints.update(window: window.lower, window.upper, moving: probe)
+        var quadrature = AdaptiveQuadrature<SIMD8<Double>>(maximumEvaluations: settings.maximumEvaluations)
+        let integrand = TerminalCurrentsIntegrand(
+            model: model, potentials: state.u,
+            reservoirs: Reservoirs(left: left, right: right, probe: probe ?? left))
+        let tolerance = SIMD8(repeating: settings.relativeTolerance)
+        let r = quadrature.integrate(integrand, breakpoints: breakpoints.points, relativeTolerance: tolerance)
+        return TerminalCurrents(particle: SIMD3(r.value[0], r.value[2], r.value[4]),
+                                heat: SIMD3(r.value[1], r.value[3], r.value[5]),
+                                particleMagnitude: SIMD3(r.magnitude[0], r.magnitude[2], r.magnitude[4]),
+                                heatMagnitude: SIMD3(r.magnitude[1], r.magnitude[3], r.magnitude[5]),
+                                converged: r.converged)
+    }
+
+    static func unknowns(_ state: InternalState) -> SIMD8<Double> {
+        SIMD8(state.muP, Double.log(state.tP), 0, 0, 0, 0, 0, 0)
+    }
+
+    func solveCoherent(left: FermiDistribution, right: FermiDistribution) -> ConfigurationResult {
+        var breakpoints = EnergyBreakpoints()
+        let window = integrationWindow(mu: parameters.mu, leftTemperature: left.temperature,
+                                       rightTemperature: right.temperature, probe: nil)
+        breakpoints.reset(model: model, potentials: .zero, leads: [left, right],
+                          range: window.lower...window.upper)
+        breakpoints.update(window: window.lower, window.upper, moving: nil)
+        var quadrature = AdaptiveQuadrature<SIMD2<Double>>(maximumEvaluations: settings.maximumEvaluations)
+        let r = quadrature.integrate(TwoTerminalIntegrand(model: model, potentials: .zero, left: left, right: right),
+                                     breakpoints: breakpoints.points,
+                                     relativeTolerance: SIMD2(repeating: settings.relativeTolerance))
+        guard r.converged else {
+            return .failed(.notConverged, iterations: 0, residual: .nan, evaluations: r.evaluations, hasProbe: false)
+        }
+        guard r.value[0].isFinite, r.value[1].isFinite else {
+            return .failed(.nonFinite, iterations: 0, residual: .nan, evaluations: r.evaluations, hasProbe: false)
+        }
+        return ConfigurationResult(particleCurrent: r.value[0], heatCurrent: r.value[1], state: InternalState(),
+                                   status: .converged, iterations: 0, residual: 0,
+                                   integrandEvaluations: r.evaluations)
+    }
+}

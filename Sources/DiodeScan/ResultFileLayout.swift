@@ -1,0 +1,144 @@
+import DiodeHDF5
+
+/// The names, units and storage of everything in a result file: the layout
+/// of docs/ARCHITECTURE.md in one place.
+enum ResultFileLayout {
+    /// A result dataset of doubles with dimensions `(dT, eps3, eps1)`, or
+    /// `(dT, eps3, eps1, region)` when `perRegion`.
+    struct DoubleVariable {
+        let name: String
+        let values: WritableKeyPath<TileValues, [Double]>
+        let units: String
+        let longName: String
+        var perRegion = false
+    }
+
+    /// A result dataset of 32-bit integers with dimensions `(dT, eps3, eps1)`.
+    struct Int32Variable {
+        let name: String
+        let values: WritableKeyPath<TileValues, [Int32]>
+        let longName: String
+        let isStatus: Bool
+    }
+
+    static let forward = "forward configuration (T_L = 1 + dT, T_R = 1)"
+    static let backward = "backward configuration (T_L = 1, T_R = 1 + dT)"
+
+    static var doubleVariables: [DoubleVariable] {
+        [
+            DoubleVariable(name: "I_F", values: \.iF, units: "k_B T / h", longName: "particle current I_L, \(forward)"),
+            DoubleVariable(name: "I_B", values: \.iB, units: "k_B T / h", longName: "particle current I_L, \(backward)"),
+            DoubleVariable(name: "J_F", values: \.jF, units: "(k_B T)^2 / h", longName: "heat current J_L, \(forward)"),
+            DoubleVariable(name: "J_B", values: \.jB, units: "(k_B T)^2 / h", longName: "heat current J_L, \(backward)"),
+            DoubleVariable(
+                name: "R_I", values: \.rI, units: "1",
+                longName: "particle current rectification (I_F + I_B) / (|I_F| + |I_B|)"),
+            DoubleVariable(
+                name: "R_J", values: \.rJ, units: "1",
+                longName: "heat current rectification (J_F + J_B) / (|J_F| + |J_B|)"),
+            DoubleVariable(name: "mu_p_F", values: \.muPF, units: "k_B T", longName: "probe electrochemical potential, \(forward)"),
+            DoubleVariable(name: "mu_p_B", values: \.muPB, units: "k_B T", longName: "probe electrochemical potential, \(backward)"),
+            DoubleVariable(name: "T_p_F", values: \.tPF, units: "T", longName: "probe temperature, \(forward)"),
+            DoubleVariable(name: "T_p_B", values: \.tPB, units: "T", longName: "probe temperature, \(backward)"),
+            DoubleVariable(
+                name: "U_F", values: \.uF, units: "k_B T",
+                longName: "non-equilibrium potentials U_1, U_2, U_3 of the regions, \(forward)", perRegion: true),
+            DoubleVariable(
+                name: "U_B", values: \.uB, units: "k_B T",
+                longName: "non-equilibrium potentials U_1, U_2, U_3 of the regions, \(backward)", perRegion: true),
+        ]
+    }
+
+    static var int32Variables: [Int32Variable] {
+        [
+            Int32Variable(name: "status_F", values: \.statusF, longName: "solver status, \(forward)", isStatus: true),
+            Int32Variable(name: "status_B", values: \.statusB, longName: "solver status, \(backward)", isStatus: true),
+            Int32Variable(
+                name: "iterations_F", values: \.iterationsF,
+                longName: "solver iterations, \(forward) (-1: not computed)", isStatus: false),
+            Int32Variable(
+                name: "iterations_B", values: \.iterationsB,
+                longName: "solver iterations, \(backward) (-1: not computed)", isStatus: false),
+        ]
+    }
+
+    static let tileDone = "tile_done"
+
+    /// Status codes, documented in the `status_codes` attribute.
+    static let statusCodes = "-1: not computed, 0: converged, 1: not converged, 2: non-finite"
+    static let statusFlagValues: [Int64] = [-1, 0, 1, 2]
+    static let statusFlagMeanings = "not_computed converged not_converged non_finite"
+
+    /// A coordinate (1-D dimension scale).
+    struct Coordinate {
+        let name: String
+        let units: String
+        let longName: String
+    }
+
+    static let dTCoordinate = Coordinate(
+        name: "dT", units: "T", longName: "temperature bias dT (hot lead at 1 + dT, cold lead at 1)")
+    static let eps3Coordinate = Coordinate(
+        name: "eps3", units: "k_B T", longName: "resonance energy of barrier 3 (absolute)")
+    static let eps1Coordinate = Coordinate(
+        name: "eps1", units: "k_B T", longName: "resonance energy of barrier 1 (absolute)")
+    static let regionCoordinate = Coordinate(
+        name: "region", units: "1",
+        longName: "region of U (1: barrier 1, 2: ballistic segment with probe, 3: barrier 3)")
+    static let regionValues: [Int32] = [1, 2, 3]
+
+    // Root attribute names written by ResultFile itself.
+    enum Root {
+        static let conventions = "Conventions"
+        static let title = "title"
+        static let source = "source"
+        static let history = "history"
+        static let fileStage = "file_stage"
+        static let softwareVersion = "software_version"
+        static let sourceRevision = "source_revision"
+        static let creationTime = "date_created"
+        static let jobText = "job_text"
+        static let jobFingerprint = "job_fingerprint"
+        static let parameterNames = "parameter_names"
+        static let statusCodes = "status_codes"
+        static let tilesTotal = "tiles_total"
+        static let tilesCompleted = "tiles_completed"
+        static let wallTime = "wall_time_seconds"
+        static let ranks = "mpi_ranks"
+        static let threads = "threads_per_rank"
+        static let nonConverged = "non_converged_points"
+        static let nonConvergedF = "non_converged_points_F"
+        static let nonConvergedB = "non_converged_points_B"
+
+        static let all: Set<String> = [
+            conventions, title, source, history, fileStage, softwareVersion, sourceRevision,
+            creationTime, jobText, jobFingerprint, parameterNames, statusCodes, tilesTotal,
+            tilesCompleted, wallTime, ranks, threads, nonConverged, nonConvergedF, nonConvergedB,
+        ]
+    }
+
+    /// `file_stage` values.
+    enum Stage {
+        /// Written while scanning: contiguous preallocated datasets that are
+        /// only ever overwritten in place (crash-safe).
+        static let scanning = "scanning"
+        /// Written by `finish`: chunked and compressed, with run attributes.
+        static let finished = "finished"
+    }
+
+    /// The number of elements a compressed chunk aims for.
+    static let targetChunkElements = 1 << 16
+
+    /// A chunk shape for `shape`: trailing dimensions whole, leading ones cut
+    /// so a chunk holds about `targetChunkElements` elements.
+    static func chunkShape(for shape: [Int]) -> [Int] {
+        var chunk = shape.map { max($0, 1) }
+        for dimension in chunk.indices {
+            let total = chunk.reduce(1, *)
+            guard total > targetChunkElements else { break }
+            let rest = chunk[(dimension + 1)...].reduce(1, *)
+            chunk[dimension] = max(1, targetChunkElements / rest)
+        }
+        return chunk
+    }
+}

@@ -1,0 +1,166 @@
+import ArgumentParser
+import DiodePhysics
+import Foundation
+
+/// `diodescan point`: solves the forward and backward configurations of one
+/// parameter point and prints currents, probe state and rectification.
+struct PointCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "point",
+        abstract: "Solve one parameter point (forward and backward) and print currents and rectification.",
+        discussion: """
+            Example (a point of the paper's Fig. 2):
+              diodescan point --eps1 45 --eps3 44.8 --gamma 3 --mu 40 --lambda 1 --dT 1 --json
+            Invalid input exits with status 2 and a one-line message naming the flag.
+            """)
+
+    @Option(parsing: .unconditional, help: "Resonance energy of barrier 1 (absolute, k_B T).")
+    var eps1: Double
+    @Option(parsing: .unconditional, help: "Resonance energy of barrier 3 (absolute, k_B T).")
+    var eps3: Double
+    @Option(parsing: .unconditional, help: "Width of both barriers, > 0 (overridden by --gamma1/--gamma3).")
+    var gamma: Double?
+    @Option(parsing: .unconditional, help: "Width Γ1 of barrier 1, > 0.")
+    var gamma1: Double?
+    @Option(parsing: .unconditional, help: "Width Γ3 of barrier 3, > 0.")
+    var gamma3: Double?
+    @Option(parsing: .unconditional, help: "Chemical potential of the leads (k_B T).")
+    var mu: Double = 40
+    @Option(parsing: .unconditional, help: "Probe strength λ in [0, 1].")
+    var lambda: Double = 0
+    @Option(parsing: .unconditional, help: "Length of region 2, > 0 (units ħ/sqrt(2 m k_B T)).")
+    var d: Double = 1
+    @Option(name: .customLong("dT"), parsing: .unconditional, help: "Temperature difference ΔT > -1 (hot lead at 1 + ΔT).")
+    var deltaT: Double = 1
+    @Flag(help: "Print exactly one JSON object on stdout.")
+    var json = false
+
+    func run() throws {
+        let parameters: DeviceParameters
+        let solver: DiodeSolver
+        do {
+            if gamma == nil && gamma1 == nil && gamma3 == nil {
+                throw PointInputError("--gamma (or both --gamma1 and --gamma3) is required, > 0")
+            }
+            guard let gamma1 = gamma1 ?? gamma else { throw PointInputError("--gamma1 (or --gamma) is required") }
+            guard let gamma3 = gamma3 ?? gamma else { throw PointInputError("--gamma3 (or --gamma) is required") }
+            if let gamma { try check(DeviceParameters(eps1: 0, eps3: 0, gamma1: gamma, gamma3: gamma), flag: "gamma") }
+            parameters = DeviceParameters(eps1: eps1, eps3: eps3, gamma1: gamma1, gamma3: gamma3,
+                                          mu: mu, lambda: lambda, d: d)
+            try check(parameters, flag: nil)
+            do throws(DiodeParameterError) {
+                try DeviceParameters.validate(deltaT: deltaT)
+            } catch {
+                throw PointInputError(flagMessage(error, flag: nil))
+            }
+            solver = try DiodeSolver(parameters: parameters)
+        } catch let error as PointInputError {
+            printError(error.message)
+            throw ExitCode(2)
+        } catch {
+            printError("\(error)")
+            throw ExitCode(2)
+        }
+        let result = solver.solvePoint(deltaT: deltaT)
+        if json {
+            print(PointReport.json(parameters: parameters, deltaT: deltaT, result: result, hasProbe: solver.hasProbe))
+        } else {
+            print(PointReport.text(parameters: parameters, deltaT: deltaT, result: result, hasProbe: solver.hasProbe))
+        }
+        let failed = [result.forward.status, result.backward.status].contains { $0 != .converged }
+        if failed { throw ExitCode(1) }
+    }
+
+    /// Validates parameters and reports the failing field as the user's flag.
+    private func check(_ parameters: DeviceParameters, flag: String?) throws {
+        do throws(DiodeParameterError) {
+            try parameters.validate()
+        } catch {
+            throw PointInputError(flagMessage(error, flag: flag))
+        }
+    }
+
+    private func flagMessage(_ error: DiodeParameterError, flag: String?) -> String {
+        guard case let .invalid(field, requirement, value) = error else { return error.description }
+        // --gamma sets both widths: name the flag the user actually typed.
+        var name = flag ?? field
+        if flag == nil, field == "gamma1", gamma1 == nil, gamma != nil { name = "gamma" }
+        if flag == nil, field == "gamma3", gamma3 == nil, gamma != nil { name = "gamma" }
+        return "--\(name) must be \(requirement) (got \(value))"
+    }
+}
+
+struct PointInputError: Error {
+    let message: String
+    init(_ message: String) { self.message = message }
+}
+
+/// Formatting of a point's results (JSON and human-readable).
+enum PointReport {
+    /// A JSON number, or null for NaN/±∞. Swift's shortest round-trip
+    /// representation, so every digit printed is significant and re-reads
+    /// to the same Double.
+    static func number(_ x: Double) -> String {
+        x.isFinite ? "\(x)" : "null"
+    }
+
+    static func configuration(_ r: ConfigurationResult, hasProbe: Bool) -> String {
+        let u = r.state.u
+        let fields = [
+            "\"I\": \(number(r.particleCurrent))",
+            "\"J\": \(number(r.heatCurrent))",
+            "\"mu_p\": \(hasProbe ? number(r.state.muP) : "null")",
+            "\"T_p\": \(hasProbe ? number(r.state.tP) : "null")",
+            "\"U\": [\(number(u[0])), \(number(u[1])), \(number(u[2]))]",
+            "\"converged\": \(r.status == .converged)",
+            "\"iterations\": \(r.iterations)",
+            "\"residual\": \(number(r.residual))",
+        ]
+        return "{" + fields.joined(separator: ", ") + "}"
+    }
+
+    static func json(parameters p: DeviceParameters, deltaT: Double, result: PointResult, hasProbe: Bool) -> String {
+        let parameters = [
+            "\"eps1\": \(number(p.eps1))", "\"eps3\": \(number(p.eps3))",
+            "\"gamma1\": \(number(p.gamma1))", "\"gamma3\": \(number(p.gamma3))",
+            "\"mu\": \(number(p.mu))", "\"lambda\": \(number(p.lambda))", "\"d\": \(number(p.d))",
+            "\"dT\": \(number(deltaT))", "\"screening\": \(p.screening)",
+        ].joined(separator: ", ")
+        return "{\"parameters\": {\(parameters)}, "
+            + "\"forward\": \(configuration(result.forward, hasProbe: hasProbe)), "
+            + "\"backward\": \(configuration(result.backward, hasProbe: hasProbe)), "
+            + "\"R_I\": \(number(result.rectificationI)), \"R_J\": \(number(result.rectificationJ))}"
+    }
+
+    static func text(parameters p: DeviceParameters, deltaT: Double, result: PointResult, hasProbe: Bool) -> String {
+        func status(_ s: SolveStatus) -> String {
+            switch s {
+            case .converged: return "converged"
+            case .notConverged: return "NOT CONVERGED"
+            case .nonFinite: return "NON-FINITE"
+            }
+        }
+        var lines = [
+            "eps1 = \(p.eps1)  eps3 = \(p.eps3)  gamma1 = \(p.gamma1)  gamma3 = \(p.gamma3)",
+            "mu = \(p.mu)  lambda = \(p.lambda)  d = \(p.d)  dT = \(deltaT)",
+            "",
+        ]
+        for (name, r) in [("forward  (T_L = 1 + dT)", result.forward), ("backward (T_R = 1 + dT)", result.backward)] {
+            lines.append("\(name): \(status(r.status)), \(r.iterations) iterations, residual \(r.residual)")
+            lines.append("  I   = \(r.particleCurrent)   [k_B T/h]")
+            lines.append("  J   = \(r.heatCurrent)   [(k_B T)^2/h]")
+            if hasProbe {
+                lines.append("  mu_p = \(r.state.muP)   T_p = \(r.state.tP)")
+            }
+        }
+        lines.append("")
+        lines.append("R_I = \(result.rectificationI)")
+        lines.append("R_J = \(result.rectificationJ)")
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// One line on stderr, prefixed "error: ".
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+}

@@ -1,3 +1,0 @@
-import DiodeMPI
-import DiodeHDF5
-print(mpiWorldForLinkCheck() != nil, hdf5DoubleForLinkCheck())

@@ -1,0 +1,133 @@
+// A child process for the I/O tests: things a test cannot do inside its own
+// process (be SIGKILLed while writing a result file, finalise MPI, run as
+// several MPI ranks under mpirun).
+//
+//   DiodeIOTestHelper write-tiles PATH DT EPS3 EPS1
+//       Creates PATH (or resumes it) for a DT × EPS3 × EPS1 grid and writes
+//       every missing tile, in random order, with the synthetic values of
+//       `syntheticValues`, then finishes the file. Prints "wrote D E" after
+//       each tile is on disk and "done" at the end.
+//   DiodeIOTestHelper mpi-lifecycle
+//       Initialises MPI, reports rank and size, finalises twice, checks that
+//       re-initialisation is refused.
+//   DiodeIOTestHelper mpi-exchange
+//       Under mpirun -np N ≥ 2: broadcast from rank 0, every rank sends to 0,
+//       rank 0 polls with iprobe and receives from any source, barrier.
+import DiodeMPI
+import DiodeScan
+import Foundation
+
+/// Deterministic values of a tile. Must match `ResultFileFixture.values`
+/// in Tests/DiodeScanTests/ResultFileTestSupport.swift, which checks them.
+func syntheticValues(for tile: TileIndex, pointCount n: Int) -> TileValues {
+    var values = TileValues(pointCount: n)
+    let base = Double(100 * tile.dT + 10 * tile.eps3)
+    func series(_ offset: Double) -> [Double] { (0..<n).map { base + offset + Double($0) / 8 } }
+    values.iF = series(0.1); values.iB = series(0.2); values.jF = series(0.3); values.jB = series(0.4)
+    values.rI = series(0.5); values.rJ = series(0.6); values.muPF = series(0.7); values.muPB = series(0.8)
+    values.tPF = series(0.9); values.tPB = series(1.0)
+    values.uF = (0..<(3 * n)).map { base + 2 + Double($0) / 16 }
+    values.uB = (0..<(3 * n)).map { base + 3 + Double($0) / 16 }
+    values.statusF = (0..<n).map { $0 == 1 ? 1 : 0 }
+    values.statusB = (0..<n).map { $0 == 2 ? 2 : 0 }
+    values.iterationsF = (0..<n).map { Int32($0 + 3) }
+    values.iterationsB = (0..<n).map { Int32($0 + 4) }
+    values.iF[1] = .nan
+    values.iB[2] = .nan
+    return values
+}
+
+func writeTiles(path: String, counts: [Int]) throws {
+    let axes = ScanAxes(
+        eps1: (0..<counts[2]).map { 30 + Double($0) / 10 },
+        eps3: (0..<counts[1]).map { 38 + Double($0) },
+        dT: (0..<counts[0]).map { 0.5 * Double($0 + 1) })
+    let file: ResultFile
+    if FileManager.default.fileExists(atPath: path) {
+        file = try ResultFile.openForResume(path: path)
+        try file.requireSameJob(fingerprint: "kill-test")
+    } else {
+        let metadata = ScanMetadata(
+            parameters: [.init("mu", .double(40))], jobText: "kill test", jobFingerprint: "kill-test",
+            softwareVersion: "test", sourceRevision: "test", creationTime: "2026-11-25T00:00:00Z")
+        file = try ResultFile.create(path: path, axes: axes, metadata: metadata, overwrite: false)
+    }
+    let done = try file.completedTiles()
+    for tile in axes.allTiles.filter({ !done.contains($0) }).shuffled() {
+        try file.write(syntheticValues(for: tile, pointCount: axes.eps1.count), for: tile)
+        // The tile is on disk: tell the test (which may kill us any time now).
+        FileHandle.standardOutput.write(Data("wrote \(tile.dT) \(tile.eps3)\n".utf8))
+    }
+    try file.finish(
+        run: RunSummary(
+            wallTimeSeconds: 0, ranks: 1, threadsPerRank: 1, command: "DiodeIOTestHelper write-tiles",
+            endTime: "2026-11-25T00:00:00Z"))
+    print("done")
+}
+
+func mpiLifecycle() throws {
+    try MPIEnvironment.initialize()
+    print("initialized \(MPIEnvironment.isInitialized) finalized \(MPIEnvironment.isFinalized)")
+    print("rank \(try Communicator.world.rank) size \(try Communicator.world.size)")
+    try MPIEnvironment.finalize()
+    try MPIEnvironment.finalize()
+    print("initialized \(MPIEnvironment.isInitialized) finalized \(MPIEnvironment.isFinalized)")
+    do {
+        try MPIEnvironment.initialize()
+        print("reinitialized")
+    } catch {
+        print("refused: \(error)")
+    }
+}
+
+func mpiExchange() throws {
+    try MPIEnvironment.initialize()
+    let world = Communicator.world
+    let (rank, size) = (try world.rank, try world.size)
+    let local = try world.ranksOnThisNode()
+    guard local == size else {
+        throw MPIError(call: "test", code: -1, message: "rank \(rank): \(local) ranks on this node, expected \(size)")
+    }
+    let job = try world.broadcast(rank == 0 ? "job text ✓" : "", root: 0)
+    guard job == "job text ✓" else { throw MPIError(call: "test", code: -1, message: "rank \(rank) got '\(job)'") }
+    if rank == 0 {
+        var received = Set<Int>()
+        while received.count < size - 1 {
+            guard let envelope = try world.iprobe(from: .any, tag: .any) else { continue }
+            let message = try world.receive(Double.self, matching: envelope)
+            guard message.tag == 10 + message.source, message.values == [Double(message.source), 0.5] else {
+                throw MPIError(call: "test", code: -1, message: "unexpected message \(message.values) tag \(message.tag)")
+            }
+            let counts = try world.receive(Int64.self, from: .rank(message.source), tag: 99)
+            guard counts.values == [Int64(message.source) * 1_000_000_007] else {
+                throw MPIError(call: "test", code: -1, message: "unexpected Int64 message \(counts.values)")
+            }
+            received.insert(message.source)
+        }
+        print("rank 0 received from \(received.sorted())")
+    } else {
+        try world.send([Double(rank), 0.5], to: 0, tag: 10 + rank)
+        try world.send([Int64(rank) * 1_000_000_007], to: 0, tag: 99)
+    }
+    try world.barrier()
+    try MPIEnvironment.finalize()
+}
+
+let arguments = CommandLine.arguments.dropFirst()
+do {
+    switch arguments.first {
+    case "write-tiles" where arguments.count == 5:
+        let values = Array(arguments)
+        try writeTiles(path: values[1], counts: values[2...].map { Int($0)! })
+    case "mpi-lifecycle":
+        try mpiLifecycle()
+    case "mpi-exchange":
+        try mpiExchange()
+    default:
+        FileHandle.standardError.write(Data("usage: see the comment at the top of main.swift\n".utf8))
+        exit(2)
+    }
+} catch {
+    FileHandle.standardError.write(Data("DiodeIOTestHelper: \(error)\n".utf8))
+    exit(1)
+}

@@ -1,0 +1,149 @@
+@testable import DiodeScan
+import Foundation
+import XCTest
+
+/// SIGKILL a process writing a result file at random moments (during
+/// creation, between and inside tile writes, during `finish`), and check each
+/// time that the file opens for resume, that every tile the writer reported
+/// as written is complete with exact values, and finally that resuming
+/// completes the scan with every value exact.
+final class ResultFileCrashTests: XCTestCase {
+    let counts = (dT: 4, eps3: 30, eps1: 500)
+
+    func testSIGKILLAtRandomMomentsLeavesResumableFile() throws {
+        let helper = try Self.helperPath()
+        let directory = try ScratchDirectory()
+        defer { directory.remove() }
+        let path = directory.file("killed.h5")
+        let total = counts.dT * counts.eps3
+        var generator = SystemRandomNumberGenerator()
+        var previouslyDone = Set<TileIndex>()
+        var log: [String] = []
+        var partialRounds = 0
+
+        // DIODESCAN_KILL_ROUNDS raises the number of kills for a stress run.
+        let rounds = ProcessInfo.processInfo.environment["DIODESCAN_KILL_ROUNDS"].flatMap { Int($0) } ?? 8
+        for round in 0..<rounds {
+            // Round 0 kills during start-up/creation; later rounds after a
+            // random number of reported tiles plus a random sub-tile delay.
+            let linesBeforeKill = round == 0 ? 0 : Int.random(in: 1...total, using: &generator)
+            let delay = UInt32.random(in: 0...(round == 0 ? 20_000 : 3_000), using: &generator)
+            let run = try Self.launch(helper, ["write-tiles", path, "\(counts.dT)", "\(counts.eps3)", "\(counts.eps1)"])
+            let reported = run.waitForLines(linesBeforeKill)
+            usleep(delay)
+            kill(run.process.processIdentifier, SIGKILL)
+            run.process.waitUntilExit()
+            let context = "round \(round): killed after \(reported.count) reported tiles + \(delay) µs; \(log)"
+            log.append("\(reported.count)+\(delay)µs")
+
+            guard FileManager.default.fileExists(atPath: path) else {
+                XCTAssertTrue(reported.isEmpty && previouslyDone.isEmpty, "file vanished; \(context)")
+                continue
+            }
+            let file = try ResultFile.openForResume(path: path)
+            let done = try file.completedTiles()
+            XCTAssertTrue(done.isSuperset(of: previouslyDone), "finished tiles were lost; \(context)")
+            XCTAssertTrue(done.isSuperset(of: reported), "a reported tile is not marked done; \(context)")
+            for tile in done {
+                XCTAssertEqual(
+                    try file.values(for: tile), ResultFileFixture.values(for: tile, pointCount: counts.eps1),
+                    "\(tile) \(context)")
+            }
+            try file.close()
+            if !done.isEmpty && done.count < total { partialRounds += 1 }
+            previouslyDone = done
+        }
+        XCTAssertGreaterThan(partialRounds, 0, "no kill landed in the middle of a scan: \(log)")
+
+        // Resume without interruption: the scan completes exactly.
+        let run = try Self.launch(helper, ["write-tiles", path, "\(counts.dT)", "\(counts.eps3)", "\(counts.eps1)"])
+        let lines = run.waitForLines(Int.max)
+        run.process.waitUntilExit()
+        XCTAssertEqual(run.process.terminationStatus, 0, run.errorOutput())
+        XCTAssertEqual(lines.count, total - previouslyDone.count, "the resume rewrote finished tiles")
+        let final = try ResultFile.openForReading(path: path)
+        XCTAssertEqual(try final.completedTiles().count, total)
+        for tile in final.axes.allTiles {
+            XCTAssertEqual(try final.values(for: tile), ResultFileFixture.values(for: tile, pointCount: counts.eps1))
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path + ".finishing"))
+    }
+
+    func testFileHeldByARunningWriterIsReportedInUse() throws {
+        let helper = try Self.helperPath()
+        let directory = try ScratchDirectory()
+        defer { directory.remove() }
+        let path = directory.file("busy.h5")
+        let run = try Self.launch(helper, ["write-tiles", path, "\(counts.dT)", "\(counts.eps3)", "\(counts.eps1)"])
+        defer {
+            kill(run.process.processIdentifier, SIGKILL)
+            run.process.waitUntilExit()
+        }
+        XCTAssertEqual(run.waitForLines(1).count, 1)
+        kill(run.process.processIdentifier, SIGSTOP)  // frozen with the file open
+        XCTAssertThrowsError(try ResultFile.openForResume(path: path)) { error in
+            XCTAssertEqual(error as? ResultFileError, .inUse(path: path))
+            XCTAssertTrue("\(error)".contains("open in another process"), "\(error)")
+        }
+        XCTAssertThrowsError(try ResultFile.openForReading(path: path)) { error in
+            XCTAssertEqual(error as? ResultFileError, .inUse(path: path))
+        }
+    }
+
+    // MARK: Child process plumbing
+
+    struct Run {
+        let process: Process
+        let output: FileHandle
+        let error: Pipe
+
+        /// Reads stdout until `count` "wrote" lines have arrived (or the
+        /// child exits) and returns the tiles they name.
+        func waitForLines(_ count: Int) -> Set<TileIndex> {
+            var tiles = Set<TileIndex>()
+            var buffer = ""
+            while tiles.count < count {
+                let data = output.availableData
+                if data.isEmpty { break }
+                buffer += String(decoding: data, as: UTF8.self)
+                while let newline = buffer.firstIndex(of: "\n") {
+                    let fields = buffer[..<newline].split(separator: " ")
+                    buffer.removeSubrange(...newline)
+                    if fields.count == 3, fields[0] == "wrote", let d = Int(fields[1]), let e = Int(fields[2]) {
+                        tiles.insert(TileIndex(dT: d, eps3: e))
+                    }
+                }
+            }
+            return tiles
+        }
+
+        func errorOutput() -> String {
+            String(decoding: error.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        }
+    }
+
+    static func launch(_ executable: String, _ arguments: [String]) throws -> Run {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let output = Pipe()
+        let error = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        return Run(process: process, output: output.fileHandleForReading, error: error)
+    }
+
+    /// The DiodeIOTestHelper executable, built next to the test bundle.
+    static func helperPath() throws -> String {
+        let candidates = [
+            URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath(),
+            URL(fileURLWithPath: CommandLine.arguments[0]),
+            Bundle.main.bundleURL.appendingPathComponent("x"),
+        ].map { $0.deletingLastPathComponent().appendingPathComponent("DiodeIOTestHelper").path }
+        guard let path = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw XCTSkip("DiodeIOTestHelper is not built next to the tests (looked at \(candidates))")
+        }
+        return path
+    }
+}

@@ -1,0 +1,245 @@
+import CHDF5
+import DiodeHDF5
+@testable import DiodeScan
+import XCTest
+
+final class ResultFileTests: XCTestCase {
+    var directory: ScratchDirectory!
+    let axes = ResultFileFixture.axes
+
+    override func setUpWithError() throws { directory = try ScratchDirectory() }
+    override func tearDown() { directory.remove() }
+
+    static let resultNames = [
+        "I_F", "I_B", "J_F", "J_B", "R_I", "R_J", "mu_p_F", "mu_p_B", "T_p_F", "T_p_B",
+        "status_F", "status_B", "iterations_F", "iterations_B",
+    ]
+
+    func testWrittenTilesReadBackAndOthersStayFill() throws {
+        let path = directory.file("scan.h5")
+        let file = try ResultFile.create(path: path, axes: axes, metadata: ResultFileFixture.metadata(), overwrite: false)
+        XCTAssertEqual(try file.completedTiles(), [])
+        let tiles = [TileIndex(dT: 1, eps3: 2), TileIndex(dT: 0, eps3: 1)]
+        for tile in tiles { try file.write(ResultFileFixture.values(for: tile), for: tile) }
+        XCTAssertEqual(try file.completedTiles(), Set(tiles))
+        for tile in tiles { XCTAssertEqual(try file.values(for: tile), ResultFileFixture.values(for: tile)) }
+        XCTAssertEqual(try file.values(for: TileIndex(dT: 0, eps3: 0)), TileValues(pointCount: 5))
+        try file.close()
+
+        let reopened = try ResultFile.openForReading(path: path)
+        XCTAssertEqual(reopened.axes, axes)
+        XCTAssertEqual(reopened.storedMetadata, ResultFileFixture.metadata())
+        XCTAssertEqual(try reopened.completedTiles(), Set(tiles))
+        XCTAssertEqual(try reopened.values(for: tiles[0]), ResultFileFixture.values(for: tiles[0]))
+        XCTAssertThrowsError(try reopened.write(ResultFileFixture.values(for: tiles[0]), for: tiles[0]))
+    }
+
+    func testScanningLayoutThroughTheCAPI() throws {
+        let path = directory.file("layout.h5")
+        try ResultFile.create(path: path, axes: axes, metadata: ResultFileFixture.metadata(), overwrite: false).close()
+        try checkLayout(path: path, stage: "scanning")
+        let raw = RawHDF5Reader(path)
+        XCTAssertNil(raw.storage("I_F").chunk, "scanning files are contiguous (written in place)")
+    }
+
+    func testFinishedFileIsChunkedCompressedAndCarriesRunAttributes() throws {
+        let path = directory.file("finished.h5")
+        let file = try ResultFile.create(path: path, axes: axes, metadata: ResultFileFixture.metadata(), overwrite: false)
+        for tile in axes.allTiles { try file.write(ResultFileFixture.values(for: tile), for: tile) }
+        try file.finish(run: ResultFileFixture.summary())
+        XCTAssertThrowsError(try file.completedTiles(), "a finished ResultFile is closed")
+        try checkLayout(path: path, stage: "finished")
+
+        let raw = RawHDF5Reader(path)
+        for name in Self.resultNames {
+            let storage = raw.storage(name)
+            XCTAssertEqual(storage.chunk, [2, 3, 5], name)
+            XCTAssertTrue(storage.deflate, name)
+        }
+        XCTAssertEqual(raw.storage("U_F").chunk, [2, 3, 5, 3])
+        XCTAssertTrue(raw.storage("U_B").deflate)
+        XCTAssertEqual(raw.intAttribute("tiles_completed"), 6)
+        XCTAssertEqual(raw.intAttribute("tiles_total"), 6)
+        XCTAssertEqual(raw.intAttribute("mpi_ranks"), 2)
+        XCTAssertEqual(raw.intAttribute("threads_per_rank"), 3)
+        XCTAssertEqual(raw.doubleAttribute("wall_time_seconds"), 12.5)
+        // One forward (point 1) and one backward (point 2) failure per tile.
+        XCTAssertEqual(raw.intAttribute("non_converged_points"), 12)
+        XCTAssertEqual(raw.intAttribute("non_converged_points_F"), 6)
+        XCTAssertEqual(raw.intAttribute("non_converged_points_B"), 6)
+        XCTAssertEqual(
+            raw.stringAttribute("history"),
+            "2026-11-25T11:00:00Z diodescan scan job.toml (2 ranks x 3 threads, 12.5 s, 6 of 6 tiles done)")
+
+        // Values survive compression bit for bit, in (dT, eps3, eps1) order.
+        let iF = raw.readDoubles("I_F")
+        for tile in axes.allTiles {
+            let offset = (tile.dT * axes.eps3.count + tile.eps3) * axes.eps1.count
+            let expected = ResultFileFixture.values(for: tile).iF
+            XCTAssertTrue(zip(iF[offset..<(offset + 5)], expected).allSatisfy { $0.bitPattern == $1.bitPattern })
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path + ".finishing"))
+    }
+
+    func testResumeOfFinishedPartialFileContinuesAndKeepsHistory() throws {
+        let path = directory.file("resume.h5")
+        let first = try ResultFile.create(path: path, axes: axes, metadata: ResultFileFixture.metadata(), overwrite: false)
+        let firstTiles = Array(axes.allTiles.prefix(4))
+        for tile in firstTiles { try first.write(ResultFileFixture.values(for: tile), for: tile) }
+        try first.finish(run: ResultFileFixture.summary(command: "run 1"))
+
+        let resumed = try ResultFile.openForResume(path: path)
+        XCTAssertNoThrow(try resumed.requireSameJob(fingerprint: "fp-1"))
+        XCTAssertThrowsError(try resumed.requireSameJob(fingerprint: "fp-2")) { error in
+            XCTAssertTrue("\(error)".contains("different job"), "\(error)")
+        }
+        XCTAssertEqual(try resumed.completedTiles(), Set(firstTiles))
+        for tile in firstTiles { XCTAssertEqual(try resumed.values(for: tile), ResultFileFixture.values(for: tile)) }
+        for tile in axes.allTiles.dropFirst(4) { try resumed.write(ResultFileFixture.values(for: tile), for: tile) }
+        try resumed.finish(run: ResultFileFixture.summary(command: "run 2"))
+
+        // (The C-API reader opens with another close degree, so it must not
+        // overlap with ResultFile's own opens in this process.)
+        let history = try XCTUnwrap(RawHDF5Reader(path).stringAttribute("history")).split(separator: "\n")
+        XCTAssertEqual(history.count, 2)
+        XCTAssertTrue(history[0].contains("run 1") && history[0].contains("4 of 6 tiles"))
+        XCTAssertTrue(history[1].contains("run 2") && history[1].contains("6 of 6 tiles"))
+        let final = try ResultFile.openForReading(path: path)
+        XCTAssertEqual(try final.completedTiles(), Set(axes.allTiles))
+        for tile in axes.allTiles { XCTAssertEqual(try final.values(for: tile), ResultFileFixture.values(for: tile)) }
+    }
+
+    func testPartialValuesOfUnfinishedTilesAreNotCarriedIntoTheFinishedFile() throws {
+        let path = directory.file("partial.h5")
+        let file = try ResultFile.create(path: path, axes: axes, metadata: ResultFileFixture.metadata(), overwrite: false)
+        try file.close()
+        // Simulate a writer killed half-way through a tile: values without flag.
+        do {
+            let raw = try HDF5File.open(path, mode: .readWrite)
+            try raw.openDataset("I_F").write([1, 2, 3, 4, 5], start: [0, 0, 0], count: [1, 1, 5])
+            try raw.close()
+        }
+        let resumed = try ResultFile.openForResume(path: path)
+        XCTAssertEqual(try resumed.completedTiles(), [])
+        try resumed.finish(run: ResultFileFixture.summary())
+        XCTAssertTrue(RawHDF5Reader(path).readDoubles("I_F").allSatisfy(\.isNaN))
+    }
+
+    func testCreateRefusesExistingFileUnlessOverwrite() throws {
+        let path = directory.file("exists.h5")
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data("keep me".utf8)))
+        XCTAssertThrowsError(
+            try ResultFile.create(path: path, axes: axes, metadata: ResultFileFixture.metadata(), overwrite: false)
+        ) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains(path) && text.contains("--overwrite") && text.contains("--resume"), text)
+        }
+        XCTAssertEqual(FileManager.default.contents(atPath: path), Data("keep me".utf8))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path + ".creating"))
+        let file = try ResultFile.create(path: path, axes: axes, metadata: ResultFileFixture.metadata(), overwrite: true)
+        XCTAssertEqual(try file.completedTiles(), [])
+    }
+
+    func testBadInputIsRejectedWithClearErrors() throws {
+        let path = directory.file("bad.h5")
+        var metadata = ResultFileFixture.metadata()
+        metadata.parameters.append(.init("history", .string("x")))
+        XCTAssertThrowsError(try ResultFile.create(path: path, axes: axes, metadata: metadata, overwrite: false)) {
+            XCTAssertEqual($0 as? ResultFileError, .reservedParameterName("history"))
+        }
+        for (name, reason) in [("", "non-empty"), ("a/b", "without '/'"), ("mu", "appears twice")] {
+            var metadata = ResultFileFixture.metadata()
+            metadata.parameters.append(.init(name, .double(1)))
+            XCTAssertThrowsError(try ResultFile.create(path: path, axes: axes, metadata: metadata, overwrite: false)) {
+                XCTAssertTrue("\($0)".contains("parameter name '\(name)' is not allowed") && "\($0)".contains(reason), "\($0)")
+            }
+        }
+        XCTAssertThrowsError(
+            try ResultFile.create(
+                path: path, axes: ScanAxes(eps1: [], eps3: [1], dT: [1]), metadata: ResultFileFixture.metadata(),
+                overwrite: false))
+        let nowhere = directory.file("missing-directory/out.h5")
+        XCTAssertThrowsError(
+            try ResultFile.create(path: nowhere, axes: axes, metadata: ResultFileFixture.metadata(), overwrite: false)
+        ) {
+            XCTAssertEqual(
+                "\($0)",
+                "cannot create output file '\(nowhere)': directory '\(directory.file("missing-directory"))' does not exist")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path))
+
+        let file = try ResultFile.create(path: path, axes: axes, metadata: ResultFileFixture.metadata(), overwrite: false)
+        XCTAssertThrowsError(try file.write(TileValues(pointCount: 5), for: TileIndex(dT: 2, eps3: 0))) {
+            XCTAssertTrue("\($0)".contains("outside the grid"), "\($0)")
+        }
+        var short = TileValues(pointCount: 5)
+        short.uB = [1]
+        XCTAssertThrowsError(try file.write(short, for: TileIndex(dT: 0, eps3: 0))) {
+            XCTAssertEqual($0 as? ResultFileError, .wrongValueCount(field: "U_B", expected: 15, actual: 1))
+        }
+        XCTAssertEqual(try file.completedTiles(), [])
+
+        let notOurs = directory.file("other.h5")
+        try HDF5File.create(notOurs, mode: .exclusive).close()
+        XCTAssertThrowsError(try ResultFile.openForResume(path: notOurs)) {
+            XCTAssertTrue("\($0)".contains("not a diodescan result file"), "\($0)")
+        }
+        XCTAssertThrowsError(try ResultFile.openForResume(path: directory.file("missing.h5"))) {
+            XCTAssertTrue("\($0)".contains("no such file"), "\($0)")
+        }
+    }
+
+    /// Names, dimensions, scales, attributes and fill values of either stage.
+    private func checkLayout(path: String, stage: String) throws {
+        let raw = RawHDF5Reader(path)
+        XCTAssertGreaterThanOrEqual(raw.file, 0)
+        let grid = [2, 3, 5]
+        for name in Self.resultNames {
+            XCTAssertEqual(raw.dims(name), grid, name)
+            for (dimension, scale) in ["dT", "eps3", "eps1"].enumerated() {
+                XCTAssertTrue(raw.isScaleAttached(scale, to: name, dimension: dimension), "\(scale) on \(name)")
+            }
+            XCTAssertNotNil(raw.stringAttribute("units", of: name), name)
+            XCTAssertNotNil(raw.stringAttribute("long_name", of: name), name)
+        }
+        for name in ["U_F", "U_B"] {
+            XCTAssertEqual(raw.dims(name), grid + [3])
+            XCTAssertTrue(raw.isScaleAttached("region", to: name, dimension: 3))
+            XCTAssertTrue(raw.isScaleAttached("eps1", to: name, dimension: 2))
+            XCTAssertEqual(raw.stringAttribute("units", of: name), "k_B T")
+            XCTAssertTrue(raw.fillDouble(name).isNaN)
+        }
+        XCTAssertEqual(raw.dims("tile_done"), [2, 3])
+        XCTAssertTrue(raw.isScaleAttached("dT", to: "tile_done", dimension: 0))
+        XCTAssertTrue(raw.isScaleAttached("eps3", to: "tile_done", dimension: 1))
+        for (name, values) in [("dT", axes.dT), ("eps3", axes.eps3), ("eps1", axes.eps1)] {
+            XCTAssertTrue(raw.isScale(name))
+            XCTAssertEqual(raw.readDoubles(name), values)
+            XCTAssertNotNil(raw.stringAttribute("units", of: name))
+            XCTAssertNotNil(raw.stringAttribute("long_name", of: name))
+        }
+        XCTAssertEqual(raw.readInt32s("region"), [1, 2, 3])
+        XCTAssertEqual(raw.stringAttribute("units", of: "I_F"), "k_B T / h")
+        XCTAssertEqual(raw.stringAttribute("units", of: "J_B"), "(k_B T)^2 / h")
+        XCTAssertEqual(raw.stringAttribute("units", of: "R_I"), "1")
+        XCTAssertEqual(raw.stringAttribute("units", of: "mu_p_F"), "k_B T")
+        XCTAssertEqual(raw.stringAttribute("units", of: "T_p_B"), "T")
+        XCTAssertEqual(raw.stringAttribute("units", of: "status_F"), "1")
+        XCTAssertTrue(raw.fillDouble("I_F").isNaN && raw.fillDouble("R_J").isNaN)
+        XCTAssertEqual(raw.fillInt32("status_B"), -1)
+        XCTAssertEqual(raw.fillInt32("iterations_F"), -1)
+        let statusCodes = "-1: not computed, 0: converged, 1: not converged, 2: non-finite"
+        XCTAssertEqual(raw.stringAttribute("status_codes"), statusCodes)
+        XCTAssertEqual(raw.stringAttribute("status_codes", of: "status_F"), statusCodes)
+        XCTAssertEqual(raw.stringAttribute("file_stage"), stage)
+        XCTAssertEqual(raw.stringAttribute("job_text"), "[model]\nmu = 40\n")
+        XCTAssertEqual(raw.stringAttribute("job_fingerprint"), "fp-1")
+        XCTAssertEqual(raw.stringAttribute("software_version"), "0.1.0")
+        XCTAssertEqual(raw.stringAttribute("source_revision"), "v0.1.0-3-gabcdef")
+        XCTAssertEqual(raw.stringAttribute("date_created"), "2026-11-25T10:00:00Z")
+        XCTAssertEqual(raw.stringAttribute("Conventions"), "CF-1.8")
+        XCTAssertEqual(raw.doubleAttribute("mu"), 40)
+        XCTAssertEqual(raw.intAttribute("screening"), 1)
+        XCTAssertEqual(raw.stringAttribute("solver"), "newton")
+    }
+}
