@@ -23,7 +23,7 @@ extension DiodeSolver {
                                 guess: InternalState? = nil) -> ConfigurationResult {
         precondition(closedFormApplies, "the closed forms need λ = 1 without screening")
         guard (try? DeviceParameters.validate(deltaT: deltaT)) != nil else {
-            return .failed(.nonFinite, iterations: 0, residual: .nan, evaluations: 0, hasProbe: true)
+            return .failed(.nonFinite, iterations: 0, residual: .nan, evaluations: 0)
         }
         let (tL, tR) = configuration.temperatures(deltaT: deltaT)
         let solver = LorentzianProbeSolver(device: LorentzianProbeDevice(
@@ -50,10 +50,10 @@ extension DiodeSolver {
                 iterations: iterations, residual: result.residual, integrandEvaluations: evaluations)
         case .notConverged:
             return .failed(.notConverged, iterations: iterations, residual: result.residual,
-                           evaluations: evaluations, hasProbe: true)
+                           evaluations: evaluations)
         case .nonFinite:
             return .failed(.nonFinite, iterations: iterations, residual: result.residual,
-                           evaluations: evaluations, hasProbe: true)
+                           evaluations: evaluations)
         }
     }
 }
