@@ -7,6 +7,8 @@
 //       every missing tile, in random order, with the synthetic values of
 //       `syntheticValues`, then finishes the file. Prints "wrote D E" after
 //       each tile is on disk and "done" at the end.
+//   DiodeIOTestHelper open-for-resume PATH
+//       Opens PATH with ResultFile.openForResume and closes it.
 //   DiodeIOTestHelper mpi-lifecycle
 //       Initialises MPI, reports rank and size, finalises twice, checks that
 //       re-initialisation is refused.
@@ -119,6 +121,9 @@ do {
     case "write-tiles" where arguments.count == 5:
         let values = Array(arguments)
         try writeTiles(path: values[1], counts: values[2...].map { Int($0)! })
+    case "open-for-resume" where arguments.count == 2:
+        try ResultFile.openForResume(path: arguments.last!).close()
+        print("opened")
     case "mpi-lifecycle":
         try mpiLifecycle()
     case "mpi-exchange":
