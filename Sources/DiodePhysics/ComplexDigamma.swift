@@ -139,6 +139,92 @@ public enum ComplexPolygamma {
         return (value, derivative)
     }
 
+    /// The difference χ(u_a) − χ(u_b) of ``halfShiftedRemainder(_:)`` without
+    /// cancellation when u_a ≈ u_b, and χ′(u_b).
+    ///
+    /// `difference` must be Δu = u_a − u_b computed from exact differences of
+    /// the inputs (not by subtracting the two rounded values). Both arguments
+    /// are shifted by the same n. With z = u + k, p = z + 1/2 and
+    /// τ(u) = log(1 + 1/u) − 1/(u + 1/2), χ(u) = Σ_{k<n} τ(u + k) + χ(u + n), and
+    /// each term's difference is written with Δu explicit and without
+    /// cancellation (q = z_a (z_b + 1), x = −Δu/q):
+    ///
+    ///     τ(z_a) − τ(z_b) = Δu (Δu/2 − 1/4) / (q p_a p_b) + [log(1 + x) − x],
+    ///
+    /// the bracket by its series for small |x|. The asymptotic part, with
+    /// P(t) = Σ_k (1 − 2^(1−2k)) B_2k t^k/(2k), t = v^−2, v = u + n:
+    ///
+    ///     P(t_a) − P(t_b) = (t_a − t_b) · (divided difference of P),
+    ///     t_a − t_b = −Δu (v_a + v_b) t_a t_b.
+    ///
+    /// The result keeps a small relative error even when |Δu| ≪ |u|, where
+    /// the plain difference of two χ values, and even more so of two ψ
+    /// values, would keep only an absolute one.
+    @inlinable
+    public static func halfShiftedRemainderDifference(
+        _ ua: Complex<Double>, _ ub: Complex<Double>, difference du: Complex<Double>
+    ) -> (value: Complex<Double>, derivativeAtB: Complex<Double>) {
+        var xa = ua.real, xb = ub.real
+        let ya = ua.imaginary, yb = ub.imaginary
+        var termSum = Complex<Double>.zero
+        var squareSumB = Complex<Double>.zero
+        let rational = du * Complex(-0.25, 0) + du * du.multiplied(by: 0.5)   // Δu (Δu/2 − 1/4)
+        var shifted = false
+        while xa * xa + ya * ya < asymptoticRadiusSquared || xb * xb + yb * yb < asymptoticRadiusSquared {
+            let za = Complex(xa, ya)
+            let pa = Complex(xa + 0.5, ya), pb = Complex(xb + 0.5, yb)
+            let q = za * Complex(xb + 1, yb)
+            let rb = reciprocal(pb)
+            squareSumB += rb * rb
+            let x = -(du * reciprocal(q))
+            termSum += rational * reciprocal(q * pa * pb) + logOnePlusMinusIdentity(x)
+            xa += 1; xb += 1
+            shifted = true
+        }
+        let va = Complex(xa, ya), vb = Complex(xb, yb)
+        let inverseA = reciprocal(va), inverseB = reciprocal(vb)
+        let ta = inverseA * inverseA, tb = inverseB * inverseB
+        // Horner for Q(t) = P(t)/t at t_a and t_b, with the divided difference
+        // (Q(t_a) − Q(t_b))/(t_a − t_b) carried along.
+        var qa = Complex<Double>(5749691557.0 / 1882718208), qb = qa
+        var dq = Complex<Double>.zero
+        @inline(__always) func step(_ c: Double) {
+            dq = qa + tb * dq
+            qa = qa * ta + Complex(c)
+            qb = qb * tb + Complex(c)
+        }
+        step(-118518239.0 / 267386880); step(8191.0 / 98304); step(-1414477.0 / 67092480)
+        step(511.0 / 67584); step(-127.0 / 30720); step(31.0 / 8064); step(-7.0 / 960); step(1.0 / 24)
+        // P(t_a) − P(t_b) = t_a Q_a − t_b Q_b = (t_a − t_b)(Q_a + t_b dQ).
+        let dt = -(du * (va + vb) * ta * tb)
+        let value = dt * (qa + tb * dq) + termSum
+        let derivativeSeries = evenSeries(
+            tb,
+            1.0 / 12, -7.0 / 240, 31.0 / 1344, -127.0 / 3840, 2555.0 / 33792,
+            -1414477.0 / 5591040, 57337.0 / 49152, -118518239.0 / 16711680,
+            5749691557.0 / 104595456)
+        var derivative = squareSumB - derivativeSeries * inverseB
+        if shifted { derivative += inverseB - reciprocal(ub) }
+        return (value, derivative)
+    }
+
+    /// log(1 + x) − x, by its Taylor series −x²/2 + x³/3 − … for |x| < 1/64
+    /// (truncation below 1e-17 relative), else directly.
+    @usableFromInline @inline(__always)
+    static func logOnePlusMinusIdentity(_ x: Complex<Double>) -> Complex<Double> {
+        if x.real * x.real + x.imaginary * x.imaginary < 1.0 / 4096 {
+            let x2 = x * x
+            var series = x.multiplied(by: -1.0 / 8) + Complex(1.0 / 7)
+            series = series * x + Complex(-1.0 / 6)
+            series = series * x + Complex(1.0 / 5)
+            series = series * x + Complex(-1.0 / 4)
+            series = series * x + Complex(1.0 / 3)
+            series = series * x + Complex(-1.0 / 2)
+            return series * x2
+        }
+        return Complex.log(onePlus: x) - x
+    }
+
     /// |z|² above which the asymptotic series is summed directly (|z| ≥ 10).
     @usableFromInline
     static let asymptoticRadiusSquared: Double = 100

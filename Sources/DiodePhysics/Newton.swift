@@ -170,11 +170,11 @@ public struct NewtonOutcome: Sendable {
     }
 }
 
-/// Damped Newton's method with Deuflhard's natural monotonicity test:
-/// a trial step x + tΔx is accepted when the simplified Newton correction
-/// J(x)⁻¹F(x + tΔx) is smaller than Δx (affine invariant: no residual
-/// weighting needed); otherwise t is halved. Steps are first shortened to
-/// the system's trust bounds.
+/// Damped Newton's method. A trial step x + tΔx is accepted when the
+/// residual, in the equation scales of x, decreases sufficiently (Armijo), or
+/// when Deuflhard's natural monotonicity test holds (the simplified Newton
+/// correction J(x)⁻¹F(x + tΔx) is smaller than (1 − t/4)|Δx|); otherwise t
+/// is halved. Steps are first shortened to the system's trust bounds.
 public enum NewtonSolver {
     @inlinable
     public static func solve<System: NewtonSystem>(_ system: inout System, from start: SIMD8<Double>,
@@ -214,6 +214,10 @@ public enum NewtonSolver {
             }
             guard iterations < settings.maximumIterations else { return fail(.notConverged) }
 
+            // Merit for the sufficient-decrease test: the residual in the
+            // scales of the current point, held fixed during the line search.
+            let scale = evaluation.residualScale
+            let merit = scaledNorm(evaluation.residual, scale, n)
             let newtonNorm = norm(newton, n)
             var t = shrink
             var accepted = false
@@ -223,19 +227,35 @@ public enum NewtonSolver {
                 let candidate = system.evaluate(at: trial)
                 iterations += 1
                 evaluations += candidate.integrandEvaluations
-                if candidate.isFinite(dimension: n),
-                   let simplified = evaluation.jacobian.solve(-candidate.residual, dimension: n),
-                   norm(simplified, n) <= (1 - 0.25 * t) * newtonNorm || norm(simplified, n) <= settings.stepTolerance {
-                    x = trial
-                    evaluation = candidate
-                    accepted = true
-                    break
+                if candidate.isFinite(dimension: n) {
+                    // Accept on either test: sufficient decrease of the scaled
+                    // residual (Armijo; the Newton direction is a descent
+                    // direction for it), or Deuflhard's natural monotonicity
+                    // (the simplified correction J(x)⁻¹F(x + tΔx) shrinks).
+                    let decreases = scaledNorm(candidate.residual, scale, n) <= (1 - 1e-4 * t) * merit
+                    var monotone = false
+                    if !decreases, let simplified = evaluation.jacobian.solve(-candidate.residual, dimension: n) {
+                        monotone = norm(simplified, n) <= (1 - 0.25 * t) * newtonNorm
+                    }
+                    if decreases || monotone {
+                        x = trial
+                        evaluation = candidate
+                        accepted = true
+                        break
+                    }
                 }
                 guard iterations < settings.maximumIterations else { break }
                 t *= 0.5
             }
             guard accepted else { return fail(.notConverged) }
         }
+    }
+
+    @inlinable
+    static func scaledNorm(_ v: SIMD8<Double>, _ scale: SIMD8<Double>, _ n: Int) -> Double {
+        var sum = 0.0
+        for i in 0..<n { let r = v[i] / scale[i]; sum += r * r }
+        return sum.squareRoot()
     }
 
     @inlinable

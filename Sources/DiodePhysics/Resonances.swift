@@ -51,20 +51,17 @@ extension ScatteringModel {
         guard a > 0, upper > lower else { return }
         let bottom = Swift.max(lower, u[1])
         guard upper > bottom else { return }
-        var cuts: (Double, Double, Double, Double) = (bottom, upper, upper, upper)
+        // Pieces: [bottom, upper] cut at the Breit–Wigner centres inside it.
         let c1 = eps1 + u[0], c3 = eps3 + u[2]
-        let (first, second) = c1 <= c3 ? (c1, c3) : (c3, c1)
-        var pieces = 1
-        if first > bottom && first < upper { cuts.1 = first; pieces += 1 }
-        if second > bottom && second < upper && second != first {
-            if pieces == 2 { cuts.2 = second } else { cuts.1 = second }
-            pieces += 1
+        var edges = [bottom]
+        for centre in [Swift.min(c1, c3), Swift.max(c1, c3)] where centre > edges.last! && centre < upper {
+            edges.append(centre)
         }
-        let edges = [cuts.0, cuts.1, cuts.2, cuts.3]
+        edges.append(upper)
         let twoPi = 2 * Double.pi
-        for piece in 0..<pieces {
+        for piece in 0..<(edges.count - 1) {
             // Stay a hair inside the piece: Θ jumps at its Breit–Wigner ends.
-            let left = edges[piece], right = piece + 1 < pieces ? edges[piece + 1] : upper
+            let left = edges[piece], right = edges[piece + 1]
             let inset = 1e-12 * Swift.max(1, abs(left), abs(right))
             let lo = left + inset, hi = right - inset
             guard hi > lo else { continue }
@@ -84,9 +81,8 @@ extension ScatteringModel {
                     e = next
                     if converged || bracketHigh - bracketLow <= 1e-14 * Swift.max(1, abs(e)) { break }
                 }
-                let (t1, r1) = Self.barrier(x: e - c1, gamma: gamma1)
-                _ = t1
-                let (_, r3) = Self.barrier(x: e - c3, gamma: gamma3)
+                let r1 = Self.barrier(x: e - c1, gamma: gamma1).r
+                let r3 = Self.barrier(x: e - c3, gamma: gamma3).r
                 let gain = a * a * (r1.lengthSquared * r3.lengthSquared).squareRoot()
                 let slope = roundTripPhase(energy: e, potentials: u).slope
                 let width = gain > 0 ? 2 * (1 - gain) / (gain.squareRoot() * slope) : .infinity

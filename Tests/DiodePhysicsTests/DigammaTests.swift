@@ -194,4 +194,28 @@ final class DigammaTests: XCTestCase {
             XCTAssertLessThanOrEqual((derivative - (tri - C(1, 0) / u)).length, 2e-15 * max(1, tri.length))
         }
     }
+
+    /// χ(u_a) − χ(u_b) from the cancellation-free form equals the plain
+    /// difference where the two are far apart, and χ′(u_b) matches; for
+    /// nearby arguments it matches χ′ Δu + χ″ Δu²/2 (χ″ by central difference).
+    func testRemainderDifference() {
+        let pairs = [(C(0.16, 2.4), C(0.3, -1.0)), (C(0.5, 0.1), C(12.0, 3.0)), (C(40.0, 2.0), C(30.0, -25.0)),
+                     (C(0.07, -0.9), C(0.2, -0.8)), (C(3.0, 8.0), C(1.0, 0.5))]
+        for (ua, ub) in pairs {
+            let (difference, derivative) = ComplexPolygamma.halfShiftedRemainderDifference(ua, ub, difference: ua - ub)
+            let a = ComplexPolygamma.halfShiftedRemainder(ua), b = ComplexPolygamma.halfShiftedRemainder(ub)
+            // The plain difference carries the absolute rounding of each χ.
+            XCTAssertLessThanOrEqual((difference - (a.value - b.value)).length, 2e-15, "\(ua), \(ub)")
+            XCTAssertLessThanOrEqual((derivative - b.derivative).length, 2e-15 * max(b.derivative.length, 1 / ub.length))
+        }
+        for (u, du) in [(C(0.16, -2.4), C(1e-7, 3e-8)), (C(0.48, 0.3), C(-2e-9, 0)), (C(2.0, 12.0), C(0, 1e-8))] {
+            let (difference, _) = ComplexPolygamma.halfShiftedRemainderDifference(u + du, u, difference: du)
+            let h = 1e-4
+            let first = ComplexPolygamma.halfShiftedRemainder(u).derivative
+            let second = (ComplexPolygamma.halfShiftedRemainder(u + C(h, 0)).derivative
+                - ComplexPolygamma.halfShiftedRemainder(u - C(h, 0)).derivative).multiplied(by: 1 / (2 * h))
+            let expected = first * du + second * du * du.multiplied(by: 0.5)
+            XCTAssertLessThanOrEqual((difference - expected).length, 1e-13 * expected.length, "\(u), \(du)")
+        }
+    }
 }

@@ -257,6 +257,38 @@ final class SolverTests: XCTestCase {
         assertClose(wild.particleCurrent, cold.particleCurrent, relative: 1e-10)
     }
 
+    /// Random points across the ranges of the paper's maps (and beyond) all
+    /// converge from the cold start, with few iterations.
+    func testSolverConvergesAcrossParameterSpace() {
+        var rng = SplitMix64(seed: 13)
+        var iterations = 0, count = 0
+        for _ in 0..<30 {
+            let s = Self.solver(eps1: .random(in: 20...60, using: &rng), eps3: .random(in: 20...60, using: &rng),
+                                gamma1: .random(in: 0.3...3, using: &rng), gamma3: .random(in: 0.3...3, using: &rng),
+                                lambda: .random(in: 0.01...1, using: &rng), d: .random(in: 0.5...3, using: &rng))
+            let p = s.solvePoint(deltaT: .random(in: 0.1...2, using: &rng))
+            Self.assertConverged(p)
+            iterations += p.forward.iterations + p.backward.iterations
+            count += 2
+        }
+        XCTAssertLessThan(Double(iterations) / Double(count), 8)
+    }
+
+    /// Continuation along a line, as a scan tile does it: each point starts
+    /// from its neighbour's state, and gives the cold-start answer.
+    func testContinuationAlongALineMatchesColdStarts() {
+        var previous: InternalState? = nil
+        for e1 in stride(from: 30.0, through: 50, by: 0.5) {
+            let s = Self.solver(eps1: e1, eps3: 44.8, gamma1: 3, gamma3: 3, lambda: 0.7)
+            let warm = s.solve(deltaT: 1, configuration: .backward, guess: previous)
+            let cold = s.solve(deltaT: 1, configuration: .backward, guess: nil)
+            XCTAssertEqual(warm.status, .converged)
+            assertClose(warm.particleCurrent, cold.particleCurrent, relative: 1e-9, absolute: 1e-14)
+            assertClose(warm.heatCurrent, cold.heatCurrent, relative: 1e-9, absolute: 1e-14)
+            previous = warm.state
+        }
+    }
+
     func testNonConvergenceIsReportedWithNaN() {
         let starved = SolverSettings(newton: NewtonSettings(stepTolerance: 1e-6, maximumIterations: 1))
         let r = Self.solver(eps1: 44, eps3: 42, lambda: 1, settings: starved).solve(deltaT: 1, configuration: .forward, guess: nil)
