@@ -24,17 +24,23 @@ final class ResultFileCrashTests: XCTestCase {
         // DIODESCAN_KILL_ROUNDS raises the number of kills for a stress run.
         let rounds = ProcessInfo.processInfo.environment["DIODESCAN_KILL_ROUNDS"].flatMap { Int($0) } ?? 8
         for round in 0..<rounds {
-            // Round 0 kills during start-up/creation; later rounds after a
-            // random number of reported tiles plus a random sub-tile delay.
-            let linesBeforeKill = round == 0 ? 0 : Int.random(in: 1...total, using: &generator)
-            let delay = UInt32.random(in: 0...(round == 0 ? 20_000 : 3_000), using: &generator)
-            let run = try Self.launch(helper, ["write-tiles", path, "\(counts.dT)", "\(counts.eps3)", "\(counts.eps1)"])
-            let reported = run.waitForLines(linesBeforeKill)
-            usleep(delay)
-            kill(run.process.processIdentifier, SIGKILL)
+            // The helper kills itself: round 0 during start-up/creation,
+            // round 1 right after half the tiles, later rounds after a random
+            // number of the remaining tiles (up to all: then during finish)
+            // plus a random delay while it keeps writing. Once the scan is
+            // complete, rounds kill during the resume conversion or finish.
+            let remaining = total - previouslyDone.count
+            let killAfter =
+                round == 0 || remaining == 0 ? 0 : round == 1 ? remaining / 2 : Int.random(in: 1...remaining, using: &generator)
+            let delay = round == 1 ? 0 : UInt32.random(in: 0...(killAfter == 0 ? 20_000 : 3_000), using: &generator)
+            let run = try Self.launch(
+                helper, ["write-tiles", path, "\(counts.dT)", "\(counts.eps3)", "\(counts.eps1)", "\(killAfter)", "\(delay)"])
+            let reported = run.waitForLines(Int.max)
             run.process.waitUntilExit()
-            let context = "round \(round): killed after \(reported.count) reported tiles + \(delay) µs; \(log)"
-            log.append("\(reported.count)+\(delay)µs")
+            let context = "round \(round): killed after tile \(killAfter) + \(delay) µs, \(reported.count) reported; \(log)"
+            log.append("\(killAfter)+\(delay)µs:\(reported.count)")
+            let killed = run.process.terminationReason == .uncaughtSignal && run.process.terminationStatus == SIGKILL
+            XCTAssertTrue(killed || run.process.terminationStatus == 0, "\(context): \(run.errorOutput())")
 
             guard FileManager.default.fileExists(atPath: path) else {
                 XCTAssertTrue(reported.isEmpty && previouslyDone.isEmpty, "file vanished; \(context)")
