@@ -63,6 +63,6 @@ let package = Package(
         .testTarget(name: "DiodePhysicsTests", dependencies: ["DiodePhysics"]),
         .testTarget(name: "DiodeIOTests", dependencies: ["DiodeMPI", "DiodeHDF5", "CHDF5", "CMPI"]),
         .testTarget(name: "DiodeScanTests", dependencies: ["DiodeScan", "DiodePhysics", "DiodeHDF5", "CHDF5"]),
-        .testTarget(name: "DiodeCLITests", dependencies: ["diodescan"]),
+        .testTarget(name: "DiodeCLITests", dependencies: ["diodescan", "DiodeScan"]),
     ]
 )

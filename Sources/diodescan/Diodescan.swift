@@ -13,6 +13,7 @@ struct Diodescan: AsyncParsableCommand {
             """,
         subcommands: [
             PointCommand.self,
+            ScanCommand.self,
         ]
     )
 }

@@ -4,10 +4,15 @@ import XCTest
 final class SolverOverridesTests: XCTestCase {
     /// Stands in for the physics' settings: the overlay only relies on Codable and reflection.
     struct Settings: Codable, Equatable {
+        struct Inner: Codable, Equatable {
+            var stepTolerance = 1e-6
+            var maximumBacktracks = 30
+        }
         var relativeTolerance = 1e-10
         var maxIterations = 50
         var useFastPath = true
         var method = "newton"
+        var inner = Inner()
     }
 
     private func overrides(_ body: String) throws -> SolverOverrides {
@@ -22,6 +27,21 @@ final class SolverOverridesTests: XCTestCase {
     func testOverridesReplaceFieldsBySnakeCaseName() throws {
         let settings = try overrides("relative_tolerance = 1e-12\nmax_iterations = 80\nuse_fast_path = false\nmethod = 'broyden'").apply(to: Settings())
         XCTAssertEqual(settings, Settings(relativeTolerance: 1e-12, maxIterations: 80, useFastPath: false, method: "broyden"))
+    }
+
+    func testNestedSettingsAreSubtables() throws {
+        let settings = try overrides("max_iterations = 9\n[solver.inner]\nmaximum_backtracks = 4").apply(to: Settings())
+        var expected = Settings()
+        expected.maxIterations = 9
+        expected.inner.maximumBacktracks = 4
+        XCTAssertEqual(settings, expected)
+    }
+
+    func testRejectsUnknownNestedKey() throws {
+        let o = try overrides("[solver.inner]\nstep = 1")
+        XCTAssertThrowsError(try o.apply(to: Settings())) { error in
+            XCTAssertEqual((error as! JobError).key, "solver.inner.step")
+        }
     }
 
     func testIntegerAcceptedForReal() throws {
@@ -39,7 +59,7 @@ final class SolverOverridesTests: XCTestCase {
             let e = error as! JobError
             XCTAssertEqual(e.key, "solver.tolerance")
             XCTAssertEqual(e.line, 8)
-            XCTAssertTrue(e.message.contains("relative_tolerance, max_iterations, use_fast_path, method"), e.message)
+            XCTAssertTrue(e.message.contains("relative_tolerance, max_iterations, use_fast_path, method, inner.step_tolerance, inner.maximum_backtracks"), e.message)
         }
     }
 

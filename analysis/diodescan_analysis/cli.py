@@ -2,7 +2,7 @@
 
     python -m diodescan_analysis info out/fig2.h5
     python -m diodescan_analysis plot out/fig2.h5 -o figures/ [--dT 1] \
-        [--cut-particle 4.8] [--cut-heat 8.7] [--rj-limit 0.2]
+        [--cut-particle 4.8] [--cut-heat 8.7] [--rj-limit 0.2|auto]
 
 ``plot`` writes, for each selected ΔT, ``<stem>_dT<ΔT>.png`` and ``.pdf`` laid
 out like the paper's Figs. 2-4, and for a file with several ΔT also
@@ -63,8 +63,9 @@ def _parser() -> argparse.ArgumentParser:
                            "screening, 8.2 with)")
     plot.add_argument("--cut-heat", type=float, default=None, metavar="X",
                       help="ε3 − μ of the heat-current cut (default: 8.7 without screening, 7.5 with)")
-    plot.add_argument("--rj-limit", type=float, default=1.0, metavar="L",
-                      help="colour range ±L of the R_J maps (default 1; R_J stays within ~±0.2)")
+    plot.add_argument("--rj-limit", type=_limit, default=1.0, metavar="L",
+                      help="colour range ±L of the R_J maps, or 'auto' to fit the data "
+                           "(default 1, like R_I; R_J stays within about ±0.2)")
     plot.add_argument("--formats", default="png,pdf", metavar="LIST",
                       help="comma-separated file formats (default png,pdf)")
     plot.add_argument("--dpi", type=int, default=150, help="resolution of raster formats (default 150)")
@@ -72,13 +73,22 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _limit(text: str) -> float | str:
+    if text == "auto":
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number > 0 or 'auto', got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0 or 'auto', got {text!r}")
+    return value
+
+
 def _plot(dataset, arguments) -> int:
     from . import plots  # imports matplotlib; `info` does not need it
     import matplotlib.pyplot as plt
 
-    if not arguments.rj_limit > 0:
-        print(f"error: --rj-limit must be > 0, got {arguments.rj_limit}", file=sys.stderr)
-        return 2
     formats = [item.strip().lstrip(".") for item in arguments.formats.split(",") if item.strip()]
     if not formats:
         print("error: --formats names no format", file=sys.stderr)

@@ -38,6 +38,7 @@ from .loader import ModelParameters, job_title, model_parameters
 
 __all__ = [
     "Cuts",
+    "colour_limit",
     "paper_cuts",
     "select_dT",
     "nearest_eps3",
@@ -117,6 +118,25 @@ def nearest_eps3(dataset: xr.Dataset, x3: float) -> tuple[int, float]:
             stacklevel=2,
         )
     return index, float(lines[index])
+
+
+def colour_limit(values, limit: float | str) -> float:
+    """The half-width of a symmetric colour range.
+
+    A number is used as given; ``"auto"`` takes the largest |value| (finite
+    ones), rounded up to a multiple of 0.05 and at most 1 — so R_J, which
+    stays within about ±0.2 in the paper's settings, fills the colour scale.
+    """
+    if isinstance(limit, str):
+        if limit != "auto":
+            raise ValueError(f"colour limit must be a number > 0 or 'auto', not {limit!r}")
+        finite = np.abs(np.asarray(values, dtype=float))
+        finite = finite[np.isfinite(finite)]
+        peak = float(finite.max()) if finite.size else 1.0
+        return min(1.0, max(0.05, float(np.ceil(peak / 0.05 - 1e-9) * 0.05)))
+    if not limit > 0:
+        raise ValueError(f"colour limit must be > 0, not {limit}")
+    return float(limit)
 
 
 def _symbol(kind: Kind) -> str:
@@ -218,7 +238,7 @@ def paper_figure(
     dT: float | None = None,
     cut_particle: float | None = None,
     cut_heat: float | None = None,
-    rj_limit: float = 1.0,
+    rj_limit: float | str = 1.0,
 ) -> Figure:
     """The four panels of the paper's Figs. 2-4 at one ΔT.
 
@@ -226,7 +246,8 @@ def paper_figure(
     (c) R_I and (d) R_J over (ε1 − μ, ε3 − μ) with the cuts marked. Cut values
     (ε3 − μ) default to the paper's for the file's model (see
     :func:`paper_cuts`); the nearest grid line is used. ``rj_limit`` sets the
-    colour range of R_J (R_J stays within about ±0.2 in the paper's settings).
+    colour range ±rj_limit of R_J, or ``"auto"`` to fit it (see
+    :func:`colour_limit`; R_J stays within about ±0.2 in the paper's settings).
     """
     parameters = model_parameters(dataset)
     cuts = paper_cuts(parameters, particle=cut_particle, heat=cut_heat)
@@ -237,11 +258,11 @@ def paper_figure(
     particle = plot_cut(ax_a, slice2d, "particle", cuts.particle)
     heat = plot_cut(ax_b, slice2d, "heat", cuts.heat)
     plot_map(ax_c, slice2d, "R_I", cut=particle)
-    plot_map(ax_d, slice2d, "R_J", cut=heat, limit=rj_limit)
+    plot_map(ax_d, slice2d, "R_J", cut=heat, limit=colour_limit(slice2d["R_J"].values, rj_limit))
     for ax, letter in zip((ax_a, ax_b, ax_c, ax_d), "abcd"):
         ax.text(-0.02, 1.02, f"({letter})", transform=ax.transAxes,
                 ha="right", va="bottom", fontweight="bold")
-    ax_d.legend(handles=_map_legend(), loc="lower right", fontsize="x-small", framealpha=0.85)
+    figure.legend(handles=_map_legend(), loc="outside lower center", ncols=3, fontsize="small", frameon=False)
 
     title = job_title(dataset) or dataset.attrs.get("title")
     heading = f"{parameters.label}, ΔT = {float(slice2d['dT']):g}"
@@ -261,7 +282,7 @@ def dT_overview_figure(
     dataset: xr.Dataset,
     *,
     max_columns: int = 5,
-    rj_limit: float = 1.0,
+    rj_limit: float | str = 1.0,
 ) -> Figure:
     """R_I (top row) and R_J (bottom row) maps at up to ``max_columns`` values of ΔT.
 
@@ -276,12 +297,13 @@ def dT_overview_figure(
         layout="constrained", squeeze=False,
     )
     meshes = {}
+    shown = dataset.isel(dT=[int(i) for i in indices])
+    limits = {"R_I": 1.0, "R_J": colour_limit(shown["R_J"].values, rj_limit)}
     for column, index in enumerate(indices):
         slice2d = dataset.isel(dT=int(index))
         for row, quantity in enumerate(("R_I", "R_J")):
             ax = axes[row, column]
-            limit = 1.0 if quantity == "R_I" else rj_limit
-            meshes[quantity] = plot_map(ax, slice2d, quantity, limit=limit, colorbar=False)
+            meshes[quantity] = plot_map(ax, slice2d, quantity, limit=limits[quantity], colorbar=False)
             if row == 0:
                 ax.set_title(f"ΔT = {float(values[index]):g}")
             if column > 0:

@@ -27,7 +27,7 @@ def test_plot_writes_png_and_pdf_for_every_dT_and_an_overview(result_file, tmp_p
 def test_plot_with_dT_and_cut_overrides_writes_one_figure(synthetic_file, tmp_path, capsys):
     status = main([
         "plot", str(synthetic_file.path), "-o", str(tmp_path), "--dT", "0.6",
-        "--cut-particle", "2", "--cut-heat", "-3", "--formats", "png",
+        "--cut-particle", "2", "--cut-heat", "-3", "--formats", "png", "--rj-limit", "auto",
     ])
     assert status == 0
     written = capsys.readouterr().out.split()
@@ -71,3 +71,10 @@ def test_runs_as_a_module_in_place(synthetic_file, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / f"{synthetic_file.path.stem}_dT1.png").stat().st_size > 1000
+
+
+def test_a_bad_rj_limit_is_a_usage_error(synthetic_file, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["plot", str(synthetic_file.path), "-o", str(tmp_path), "--rj-limit", "-1"])
+    assert exit_info.value.code == 2
+    assert "--rj-limit" in capsys.readouterr().err

@@ -85,3 +85,18 @@ def test_a_single_eps3_line_still_renders(synthetic_file, tmp_path):
         figure = da.paper_figure(ds)
     figure.savefig(tmp_path / "line.png")
     plt.close(figure)
+
+
+@pytest.mark.parametrize(
+    ("values", "limit", "expected"),
+    [([0.1, -0.152, np.nan], "auto", 0.2), ([0.0], "auto", 0.05), ([3.0], "auto", 1.0),
+     ([0.1], 0.3, 0.3), ([0.1, -0.15], "auto", 0.15)],
+)
+def test_colour_limit(values, limit, expected):
+    assert plots.colour_limit(values, limit) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, "wide"])
+def test_colour_limit_rejects_bad_values(bad):
+    with pytest.raises(ValueError):
+        plots.colour_limit([0.1], bad)

@@ -101,3 +101,19 @@ public struct ScanGrid: Sendable, Hashable {
         return values
     }
 }
+
+extension ScanGrid {
+    /// The result file's axes for this grid.
+    public var axes: ScanAxes { ScanAxes(eps1: eps1, eps3: eps3, dT: dT) }
+
+    public func tileIndex(_ number: Int) -> TileIndex {
+        let (dT, eps3) = tile(number)
+        return TileIndex(dT: dT, eps3: eps3)
+    }
+
+    /// Numbers of the tiles not in `completed`, in storage order: what a
+    /// resumed scan still has to compute.
+    public func pendingTiles(excluding completed: Set<TileIndex>) -> [Int] {
+        (0..<tileCount).filter { !completed.contains(tileIndex($0)) }
+    }
+}

@@ -4,18 +4,22 @@ import Foundation
 /// physics' default solver settings.
 ///
 /// The engine does not hard-code the settings' fields: `apply(to:)` reflects
-/// the defaults (any struct of `Double`, `Int`, `Bool` and `String` stored
-/// properties with synthesised `Codable`), maps each property `maxIterations`
-/// to the job key `max_iterations`, checks the types and decodes the result.
-/// Range checks belong to the physics (`DiodeSolver.init` validates its
-/// settings and names the field).
+/// the defaults (a struct whose stored properties are `Double`, `Int`, `Bool`,
+/// `String` or nested structs of those, with synthesised `Codable`), maps
+/// each property `maxIterations` to the job key `max_iterations` and each
+/// nested struct `newton` to a table `[solver.newton]`, checks the types and
+/// decodes the result. Range checks belong to the physics (`DiodeSolver.init`
+/// validates its settings and names the field).
 public struct SolverOverrides: Sendable, Hashable {
     public struct Value: Sendable, Hashable {
-        public var key: String
+        /// Job keys from `[solver]` down, e.g. ["newton", "max_iterations"].
+        public var path: [String]
         /// The value as TOML text (a number, a boolean or a quoted string).
         public var text: String
         public var line: Int
         fileprivate var kind: Kind
+
+        public var dottedKey: String { (["solver"] + path).joined(separator: ".") }
     }
     fileprivate enum Kind: Sendable, Hashable { case real(Double), integer(Int), boolean(Bool), string(String) }
 
@@ -24,6 +28,10 @@ public struct SolverOverrides: Sendable, Hashable {
     public init() {}
 
     init(parsing table: TOMLTable) throws(JobError) {
+        try collect(table, path: [])
+    }
+
+    private mutating func collect(_ table: TOMLTable, path: [String]) throws(JobError) {
         for key in table.keys {
             let entry = table[key]!
             let kind: Kind
@@ -32,11 +40,15 @@ public struct SolverOverrides: Sendable, Hashable {
             case .integer(let i): kind = .integer(i)
             case .boolean(let b): kind = .boolean(b)
             case .string(let s): kind = .string(s)
-            default:
-                throw JobError(line: entry.line, key: "solver.\(key)",
-                               message: "solver.\(key) = \(entry.value.tomlText) is a \(entry.value.typeName); expected a number, boolean or string")
+            case .table(let nested):
+                try collect(nested, path: path + [key])
+                continue
+            case .array:
+                let dotted = (["solver"] + path + [key]).joined(separator: ".")
+                throw JobError(line: entry.line, key: dotted,
+                               message: "\(dotted) = \(entry.value.tomlText) is an array; expected a number, boolean or string")
             }
-            values.append(Value(key: key, text: entry.value.tomlText, line: entry.line, kind: kind))
+            values.append(Value(path: path + [key], text: entry.value.tomlText, line: entry.line, kind: kind))
         }
     }
 
@@ -53,28 +65,43 @@ public struct SolverOverrides: Sendable, Hashable {
         return key
     }
 
+    /// The scalar fields of a settings value, depth first: property names
+    /// from the top down, and the value.
+    public static func leaves(of settings: Any) -> [(path: [String], value: Any)] {
+        Mirror(reflecting: settings).children.flatMap { child -> [(path: [String], value: Any)] in
+            guard let label = child.label else { return [] }
+            switch child.value {
+            case is Double, is Int, is Bool, is String:
+                return [([label], child.value)]
+            default:
+                let nested = leaves(of: child.value)
+                return nested.isEmpty ? [([label], child.value)] : nested.map { ([label] + $0.path, $0.value) }
+            }
+        }
+    }
+
     /// The defaults with every override applied.
     public func apply<Settings: Codable>(to defaults: Settings) throws(JobError) -> Settings {
-        let properties = Mirror(reflecting: defaults).children.compactMap { child -> (String, Any)? in
-            child.label.map { ($0, child.value) }
-        }
-        let allowed = properties.map { SolverOverrides.jobKey(forProperty: $0.0) }
-        var fields: [String: String] = [:]   // property name → JSON text
-        for (name, value) in properties {
+        let fields = SolverOverrides.leaves(of: defaults)
+        let allowed = fields.map { $0.path.map(SolverOverrides.jobKey).joined(separator: ".") }
+        var json: [[String]: String] = [:]   // property path → JSON text
+        for (path, value) in fields {
             switch value {
-            case let x as Double: fields[name] = SolverOverrides.json(x)
-            case let i as Int: fields[name] = String(i)
-            case let b as Bool: fields[name] = String(b)
-            case let s as String: fields[name] = SolverOverrides.json(s)
-            default: continue   // not settable from a job file; decoded from the defaults below
+            case let x as Double: json[path] = SolverOverrides.json(x)
+            case let i as Int: json[path] = String(i)
+            case let b as Bool: json[path] = String(b)
+            case let s as String: json[path] = SolverOverrides.json(s)
+            default:
+                throw JobError(line: nil, key: "solver",
+                               message: "solver setting \(path.joined(separator: ".")) has a type job files cannot express")
             }
         }
         for override in values {
-            guard let (name, defaultValue) = properties.first(where: { SolverOverrides.jobKey(forProperty: $0.0) == override.key }) else {
-                throw JobError(line: override.line, key: "solver.\(override.key)",
-                               message: "unknown key 'solver.\(override.key)' in [solver]; allowed keys: \(allowed.joined(separator: ", "))")
+            let key = override.dottedKey
+            guard let (path, defaultValue) = fields.first(where: { $0.path.map(SolverOverrides.jobKey) == override.path }) else {
+                throw JobError(line: override.line, key: key,
+                               message: "unknown key '\(key)'; allowed keys in [solver]: \(allowed.joined(separator: ", "))")
             }
-            let key = "solver.\(override.key)"
             func mismatch(_ expected: String) -> JobError {
                 JobError(line: override.line, key: key, message: "\(key) = \(override.text) has the wrong type; expected \(expected)")
             }
@@ -83,36 +110,39 @@ public struct SolverOverrides: Sendable, Hashable {
                 guard x.isFinite else {
                     throw JobError(line: override.line, key: key, message: "\(key) = \(override.text) is out of range; allowed: a finite number")
                 }
-                fields[name] = SolverOverrides.json(x)
-            case (is Double, .integer(let i)): fields[name] = SolverOverrides.json(Double(i))
+                json[path] = SolverOverrides.json(x)
+            case (is Double, .integer(let i)): json[path] = SolverOverrides.json(Double(i))
             case (is Double, _): throw mismatch("a number")
-            case (is Int, .integer(let i)): fields[name] = String(i)
+            case (is Int, .integer(let i)): json[path] = String(i)
             case (is Int, _): throw mismatch("an integer")
-            case (is Bool, .boolean(let b)): fields[name] = String(b)
+            case (is Bool, .boolean(let b)): json[path] = String(b)
             case (is Bool, _): throw mismatch("true or false")
-            case (is String, .string(let s)): fields[name] = SolverOverrides.json(s)
-            case (is String, _): throw mismatch("a quoted string")
-            default:
-                throw JobError(line: override.line, key: key, message: "\(key) cannot be set from a job file")
+            case (is String, .string(let s)): json[path] = SolverOverrides.json(s)
+            default: throw mismatch("a quoted string")
             }
         }
-        // Start from the defaults' own encoding so that fields the job cannot set survive unchanged.
+        let text = SolverOverrides.object(fields.map(\.path), values: json, prefix: [])
         do {
-            let encoded = try JSONEncoder().encode(defaults)
-            guard var object = try JSONSerialization.jsonObject(with: encoded) as? [String: Any] else {
-                throw JobError(line: nil, key: "solver", message: "solver settings are not a keyed structure")
-            }
-            for name in fields.keys { object.removeValue(forKey: name) }
-            let untouched = String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
-            var json = fields.map { "\(SolverOverrides.json($0.key)):\($0.value)" }.joined(separator: ",")
-            let rest = untouched.dropFirst().dropLast()   // strip { }
-            if !rest.isEmpty { json += (json.isEmpty ? "" : ",") + rest }
-            return try JSONDecoder().decode(Settings.self, from: Data("{\(json)}".utf8))
-        } catch let error as JobError {
-            throw error
+            return try JSONDecoder().decode(Settings.self, from: Data(text.utf8))
         } catch {
             throw JobError(line: nil, key: "solver", message: "cannot apply the [solver] settings: \(error)")
         }
+    }
+
+    /// JSON object text for the leaves under `prefix`, nesting by path.
+    private static func object(_ paths: [[String]], values: [[String]: String], prefix: [String]) -> String {
+        var members: [String] = []
+        var seen: Set<String> = []
+        for path in paths where path.count > prefix.count && Array(path.prefix(prefix.count)) == prefix {
+            let name = path[prefix.count]
+            guard seen.insert(name).inserted else { continue }
+            if path.count == prefix.count + 1 {
+                members.append("\(json(name)):\(values[path]!)")
+            } else {
+                members.append("\(json(name)):\(object(paths, values: values, prefix: prefix + [name]))")
+            }
+        }
+        return "{" + members.joined(separator: ",") + "}"
     }
 
     /// Shortest text that reads back as exactly `x` (JSON has no inf/nan; callers reject them first).

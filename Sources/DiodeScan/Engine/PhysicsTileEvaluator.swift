@@ -1,0 +1,94 @@
+import DiodePhysics
+import Foundation
+
+/// Computes one tile (an ε1 line at fixed ε3, ΔT) with the physics.
+///
+/// Continuation: each point's forward and backward solves start from the
+/// previous point's converged state; the first point of a tile, and any point
+/// after a failure, start cold. The values therefore depend only on the tile.
+public struct PhysicsTileEvaluator: Sendable {
+    public let model: ModelSpec
+    public let grid: ScanGrid
+    public let settings: SolverSettings
+    /// Test-only slow-down per point (seconds), to make interruption tests
+    /// deterministic; from `DIODESCAN_TEST_POINT_DELAY`. Zero in normal use.
+    public var testPointDelay: TimeInterval = 0
+
+    public init(job: ResolvedJob) {
+        model = job.job.model
+        grid = job.grid
+        settings = job.settings
+    }
+
+    /// The tile's values, or nil when `stop` was set before it finished.
+    public func evaluate(tile number: Int, stop: StopFlag) -> TileValues? {
+        let (dTIndex, eps3Index) = grid.tile(number)
+        let deltaT = grid.dT[dTIndex]
+        let eps3 = grid.eps3[eps3Index]
+        var values = TileValues(pointCount: grid.eps1.count)
+        var guess: (forward: InternalState?, backward: InternalState?) = (nil, nil)
+        for (i, eps1) in grid.eps1.enumerated() {
+            if stop.isSet { return nil }
+            if testPointDelay > 0 { Thread.sleep(forTimeInterval: testPointDelay) }
+            guard let solver = try? DiodeSolver(parameters: model.parameters(eps1: eps1, eps3: eps3), settings: settings) else {
+                // Unreachable for a validated job (only ε1, ε3 vary and they are finite);
+                // recorded as a non-finite point rather than trusted.
+                values.statusF[i] = SolveStatus.nonFinite.rawValue
+                values.statusB[i] = SolveStatus.nonFinite.rawValue
+                guess = (nil, nil)
+                continue
+            }
+            let point = solver.solvePoint(deltaT: deltaT, guess: guess)
+            store(point, at: i, in: &values)
+            guess = (point.forward.status == .converged ? point.forward.state : nil,
+                     point.backward.status == .converged ? point.backward.state : nil)
+        }
+        return values
+    }
+
+    /// Evaluates one point from a cold start (dry-run cost estimates).
+    public func evaluateCold(eps1: Double, eps3: Double, deltaT: Double) -> PointResult? {
+        guard let solver = try? DiodeSolver(parameters: model.parameters(eps1: eps1, eps3: eps3), settings: settings) else {
+            return nil
+        }
+        return solver.solvePoint(deltaT: deltaT, guess: (nil, nil))
+    }
+
+    /// Writes a point into the tile. A configuration that did not converge
+    /// gets NaN in all its values (never a plausible number), and so do the
+    /// rectifications, which need both.
+    private func store(_ point: PointResult, at i: Int, in values: inout TileValues) {
+        var f = point.forward, b = point.backward
+        var rI = point.rectificationI, rJ = point.rectificationJ
+        for c in [\PointResult.forward, \PointResult.backward] where point[keyPath: c].status != .converged {
+            let nan = Double.nan
+            var result = point[keyPath: c]
+            result.particleCurrent = nan
+            result.heatCurrent = nan
+            result.state.muP = nan
+            result.state.tP = nan
+            result.state.u = SIMD3(repeating: nan)
+            if c == \PointResult.forward { f = result } else { b = result }
+            rI = nan
+            rJ = nan
+        }
+        values.iF[i] = f.particleCurrent
+        values.iB[i] = b.particleCurrent
+        values.jF[i] = f.heatCurrent
+        values.jB[i] = b.heatCurrent
+        values.rI[i] = rI
+        values.rJ[i] = rJ
+        values.muPF[i] = f.state.muP
+        values.muPB[i] = b.state.muP
+        values.tPF[i] = f.state.tP
+        values.tPB[i] = b.state.tP
+        for region in 0..<3 {
+            values.uF[3 * i + region] = f.state.u[region]
+            values.uB[3 * i + region] = b.state.u[region]
+        }
+        values.statusF[i] = f.status.rawValue
+        values.statusB[i] = b.status.rawValue
+        values.iterationsF[i] = Int32(clamping: f.iterations)
+        values.iterationsB[i] = Int32(clamping: b.iterations)
+    }
+}

@@ -1,0 +1,58 @@
+/// A tile's results travel between ranks as one array of doubles: the twelve
+/// double fields in a fixed order, then the four Int32 fields (exact in a
+/// Double). Bit patterns, NaN payloads included, survive unchanged.
+extension TileValues: TilePayload {
+    private static var doubleFields: [WritableKeyPath<TileValues, [Double]>] {
+        [\.iF, \.iB, \.jF, \.jB, \.rI, \.rJ, \.muPF, \.muPB, \.tPF, \.tPB, \.uF, \.uB]
+    }
+    private static var int32Fields: [WritableKeyPath<TileValues, [Int32]>] {
+        [\.statusF, \.statusB, \.iterationsF, \.iterationsB]
+    }
+
+    /// Values per point: ten per-point doubles, two `U` triples, four integers.
+    static let doublesPerPoint = 10 + 2 * 3 + 4
+
+    public func encoded() -> [Double] {
+        var values: [Double] = []
+        values.reserveCapacity(statusF.count * Self.doublesPerPoint)
+        for field in Self.doubleFields { values += self[keyPath: field] }
+        for field in Self.int32Fields { values += self[keyPath: field].map(Double.init) }
+        return values
+    }
+
+    public init(decoding values: [Double], pointsPerTile n: Int) throws {
+        guard values.count == n * Self.doublesPerPoint else {
+            throw TilePayloadError.wrongLength(expected: n * Self.doublesPerPoint, actual: values.count)
+        }
+        self.init(pointCount: n)
+        var offset = 0
+        for field in Self.doubleFields {
+            let count = self[keyPath: field].count
+            self[keyPath: field] = Array(values[offset..<(offset + count)])
+            offset += count
+        }
+        for field in Self.int32Fields {
+            self[keyPath: field] = try values[offset..<(offset + n)].map { x in
+                guard let i = Int32(exactly: x) else { throw TilePayloadError.notAnInteger(x) }
+                return i
+            }
+            offset += n
+        }
+    }
+
+    /// Points where the forward or backward solve did not converge.
+    public var nonConvergedPoints: Int {
+        zip(statusF, statusB).reduce(0) { $0 + ($1.0 != 0 || $1.1 != 0 ? 1 : 0) }
+    }
+}
+
+public enum TilePayloadError: Error, CustomStringConvertible {
+    case wrongLength(expected: Int, actual: Int)
+    case notAnInteger(Double)
+    public var description: String {
+        switch self {
+        case .wrongLength(let expected, let actual): "tile message has \(actual) values, expected \(expected)"
+        case .notAnInteger(let x): "tile message holds \(x) where an integer status was expected"
+        }
+    }
+}

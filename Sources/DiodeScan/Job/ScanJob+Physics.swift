@@ -1,0 +1,121 @@
+import DiodePhysics
+
+extension ModelSpec {
+    /// The physics parameters of the grid point (ε1, ε3).
+    public func parameters(eps1: Double, eps3: Double) -> DeviceParameters {
+        var c = Capacitances()
+        c.c12 = capacitances.c12
+        c.c13 = capacitances.c13
+        c.c23 = capacitances.c23
+        c.c1g = capacitances.c1g
+        c.c2g = capacitances.c2g
+        c.c3g = capacitances.c3g
+        return DeviceParameters(eps1: eps1, eps3: eps3, gamma1: gamma1, gamma3: gamma3, mu: mu,
+                                lambda: lambda, d: d, screening: screening, capacitances: c)
+    }
+}
+
+/// A job with its solver settings resolved against the physics defaults and
+/// checked by the physics itself: everything a scan needs, validated before
+/// any work starts.
+public struct ResolvedJob: Sendable {
+    public var job: ScanJob
+    public var settings: SolverSettings
+
+    /// Applies `[solver]` to `SolverSettings.default` and lets `DiodeSolver`
+    /// validate the model and settings at the first grid point (the other
+    /// points differ only in ε1, ε3, which the job already checked).
+    public init(_ job: ScanJob) throws(JobError) {
+        self.job = job
+        settings = try job.solverOverrides.apply(to: SolverSettings.default)
+        do {
+            _ = try DiodeSolver(parameters: job.model.parameters(eps1: job.grid.eps1[0], eps3: job.grid.eps3[0]),
+                                settings: settings)
+        } catch {
+            throw ResolvedJob.jobError(from: error)
+        }
+    }
+
+    /// Names a physics validation error by its job-file key
+    /// (`relativeTolerance` → `solver.relative_tolerance`, `gamma1` → `model.gamma1`).
+    static func jobError(from error: DiodeParameterError) -> JobError {
+        switch error {
+        case let .invalid(field, requirement, value):
+            let path = field.split(separator: ".").map { SolverOverrides.jobKey(forProperty: String($0)) }
+            let isSetting = SolverOverrides.leaves(of: SolverSettings.default).contains {
+                $0.path.map(SolverOverrides.jobKey) == path
+            }
+            let section = isSetting ? "solver" : (field.hasPrefix("c") && field.count == 3 ? "model.capacitances" : "model")
+            let key = ([section] + path).joined(separator: ".")
+            return JobError(line: nil, key: key, message: "\(key) = \(value) is out of range; allowed: \(requirement)")
+        case .screeningUnavailable:
+            return JobError(line: nil, key: "model.screening", message: "model.screening = true: \(error)")
+        }
+    }
+
+    public var grid: ScanGrid { job.grid }
+
+    /// The solver settings as (dotted job key, value text) pairs, in declaration order.
+    public var settingsFields: [(key: String, value: String)] {
+        SolverOverrides.leaves(of: settings).map { leaf in
+            (leaf.path.map(SolverOverrides.jobKey).joined(separator: "."), "\(leaf.value)")
+        }
+    }
+
+    /// Everything that determines the numbers in the file, one item per line:
+    /// the model, every axis value and every solver setting (not the title or
+    /// output path). Two jobs with the same description compute the same file.
+    public var canonicalDescription: String {
+        let m = job.model
+        var lines = ["diodescan scan job, normalised"]
+        lines.append("model.mu = \(m.mu)")
+        lines.append("model.gamma1 = \(m.gamma1)")
+        lines.append("model.gamma3 = \(m.gamma3)")
+        lines.append("model.lambda = \(m.lambda)")
+        lines.append("model.d = \(m.d)")
+        lines.append("model.screening = \(m.screening)")
+        for (name, value) in m.capacitances.named { lines.append("model.capacitances.\(name) = \(value)") }
+        lines.append("grid.eps1 = \(grid.eps1)")
+        lines.append("grid.eps3 = \(grid.eps3)")
+        lines.append("grid.dT = \(grid.dT)")
+        for (key, value) in settingsFields { lines.append("solver.\(key) = \(value)") }
+        return lines.joined(separator: "\n")
+    }
+
+    /// A short fingerprint of `canonicalDescription` (64-bit FNV-1a, hex),
+    /// stored in the result file so that `--resume` can refuse another job.
+    public var fingerprint: String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in canonicalDescription.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01b3
+        }
+        let hex = String(hash, radix: 16)
+        return "fnv1a64:" + String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    /// Every model and solver parameter as root attributes of the result file.
+    public var metadataParameters: [ScanMetadata.Parameter] {
+        let m = job.model
+        var parameters: [ScanMetadata.Parameter] = [
+            .init("mu", .double(m.mu)),
+            .init("gamma1", .double(m.gamma1)),
+            .init("gamma3", .double(m.gamma3)),
+            .init("lambda", .double(m.lambda)),
+            .init("d", .double(m.d)),
+            .init("screening", .int(m.screening ? 1 : 0)),
+        ]
+        for (name, value) in m.capacitances.named { parameters.append(.init(name, .double(value))) }
+        for leaf in SolverOverrides.leaves(of: settings) {
+            let name = "solver_" + leaf.path.map(SolverOverrides.jobKey).joined(separator: "_")
+            switch leaf.value {
+            case let x as Double: parameters.append(.init(name, .double(x)))
+            case let i as Int: parameters.append(.init(name, .int(Int64(i))))
+            case let b as Bool: parameters.append(.init(name, .int(b ? 1 : 0)))
+            default: parameters.append(.init(name, .string("\(leaf.value)")))
+            }
+        }
+        if let title = job.title { parameters.append(.init("job_title", .string(title))) }
+        return parameters
+    }
+}

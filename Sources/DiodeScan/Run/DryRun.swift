@@ -1,0 +1,75 @@
+import Foundation
+
+/// `diodescan scan --dry-run`: validates the job, prints the grid and a cost
+/// estimate, and writes nothing (no MPI, no file).
+public enum DryRun {
+    /// Points timed for the estimate at most, and the time budget for them.
+    static let maximumSamples = 12
+    static let sampleBudget: TimeInterval = 3
+
+    /// Prints the report to `output` and returns the exit status (2 for a rejected job).
+    public static func run(jobPath: String, outputPath: String?, threads: Int?,
+                           output: (String) -> Void = { print($0) }) -> Int32 {
+        let resolved: ResolvedJob
+        do {
+            let text = try String(contentsOfFile: jobPath, encoding: .utf8)
+            do {
+                resolved = try ResolvedJob(ScanJob(parsing: text))
+            } catch {
+                ScanRunner.printError("\(jobPath): \(error)")
+                return ScanExitStatus.rejected
+            }
+        } catch {
+            ScanRunner.printError("cannot read job file '\(jobPath)': \(error.localizedDescription)")
+            return ScanExitStatus.rejected
+        }
+        let job = resolved.job
+        let grid = resolved.grid
+        let m = job.model
+        output("job: \(jobPath)" + (job.title.map { " — \($0)" } ?? ""))
+        output("model: mu = \(m.mu), gamma1 = \(m.gamma1), gamma3 = \(m.gamma3), lambda = \(m.lambda), d = \(m.d), screening = \(m.screening)"
+               + (m.capacitances == CapacitanceSpec() ? "" : ", capacitances " + m.capacitances.named.map { "\($0.0) = \($0.1)" }.joined(separator: ", ")))
+        output("solver: " + resolved.settingsFields.map { "\($0.key) = \($0.value)" }.joined(separator: ", "))
+        output("grid: \(describe(grid.eps1, "eps1")) × \(describe(grid.eps3, "eps3")) × \(describe(grid.dT, "dT"))")
+        output("      = \(grid.pointCount) points in \(grid.tileCount) tiles of \(grid.pointsPerTile) points")
+        let target = outputPath ?? job.outputPath
+        if let target {
+            let exists = FileManager.default.fileExists(atPath: target)
+            output("output: \(target)" + (exists ? " (exists: a scan needs --resume or --overwrite)" : ""))
+        } else {
+            output("output: none set; pass --output PATH or set [output] file")
+        }
+        output("fingerprint: \(resolved.fingerprint)")
+
+        // Cost: time cold solves of points spread over the grid.
+        let evaluator = PhysicsTileEvaluator(job: resolved)
+        let sampleCount = min(maximumSamples, grid.pointCount)
+        var timings: [TimeInterval] = []
+        var failures = 0
+        let budgetStart = Date()
+        for k in 0..<sampleCount {
+            let index = sampleCount == 1 ? 0 : k * (grid.pointCount - 1) / (sampleCount - 1)
+            let i1 = index % grid.eps1.count
+            let i3 = (index / grid.eps1.count) % grid.eps3.count
+            let iT = index / (grid.eps1.count * grid.eps3.count)
+            let start = Date()
+            let point = evaluator.evaluateCold(eps1: grid.eps1[i1], eps3: grid.eps3[i3], deltaT: grid.dT[iT])
+            timings.append(Date().timeIntervalSince(start))
+            if point == nil || point!.forward.status != .converged || point!.backward.status != .converged { failures += 1 }
+            if Date().timeIntervalSince(budgetStart) > sampleBudget { break }
+        }
+        let perPoint = timings.reduce(0, +) / Double(timings.count)
+        let coreSeconds = perPoint * Double(grid.pointCount)
+        let threads = threads ?? ScanRunner.defaultThreadCount()
+        output(String(format: "cost: %.3g ms per point (%d cold-start samples%@) → %.3g core-hours; about %@ on %d thread%@ here",
+                      perPoint * 1000, timings.count, failures > 0 ? ", \(failures) not converged" : "",
+                      coreSeconds / 3600, ProgressReporter.formatDuration(coreSeconds / Double(threads)), threads, threads == 1 ? "" : "s"))
+        output("      (continuation from neighbouring points usually makes a real scan cheaper than cold starts)")
+        output("dry run: nothing written")
+        return ScanExitStatus.success
+    }
+
+    private static func describe(_ axis: [Double], _ name: String) -> String {
+        axis.count == 1 ? "\(name) \(axis[0])" : "\(name) [\(axis.first!) … \(axis.last!)] (\(axis.count))"
+    }
+}

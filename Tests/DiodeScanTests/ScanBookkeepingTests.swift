@@ -1,0 +1,115 @@
+import DiodePhysics
+import XCTest
+@testable import DiodeScan
+
+/// Resume bookkeeping, the job fingerprint, the tile message format and the
+/// default thread count.
+final class ScanBookkeepingTests: XCTestCase {
+    static let job = """
+    title = "a"
+    [model]
+    gamma = 3.0
+    lambda = 1.0
+    [grid]
+    eps1 = { from = 30.0, to = 50.0, count = 5 }
+    eps3 = [35.0, 45.0]
+    dT = [0.5, 1.0]
+    [output]
+    file = "a.h5"
+    """
+
+    func resolved(_ text: String) throws -> ResolvedJob { try ResolvedJob(ScanJob(parsing: text)) }
+
+    func testPendingTilesExcludeCompletedInStorageOrder() {
+        let grid = ScanGrid(eps1: [1, 2], eps3: [1, 2, 3], dT: [1, 2])
+        XCTAssertEqual(grid.pendingTiles(excluding: []), [0, 1, 2, 3, 4, 5])
+        XCTAssertEqual(grid.pendingTiles(excluding: [TileIndex(dT: 0, eps3: 1), TileIndex(dT: 1, eps3: 2)]), [0, 2, 3, 4])
+        XCTAssertEqual(grid.pendingTiles(excluding: Set(grid.axes.allTiles)), [])
+        for number in 0..<grid.tileCount {
+            XCTAssertEqual(grid.axes.allTiles[number], grid.tileIndex(number), "tile numbers follow the file's order")
+        }
+    }
+
+    func testFingerprintIgnoresTitleOutputAndFormatting() throws {
+        let a = try resolved(Self.job)
+        let b = try resolved(Self.job
+            .replacingOccurrences(of: "title = \"a\"", with: "# another title\ntitle = \"b\"")
+            .replacingOccurrences(of: "a.h5", with: "b.h5")
+            .replacingOccurrences(of: "gamma = 3.0", with: "gamma1 = 3\ngamma3 = 3.0\nmu = 40"))
+        XCTAssertEqual(a.fingerprint, b.fingerprint)
+        XCTAssertTrue(a.fingerprint.hasPrefix("fnv1a64:"))
+        XCTAssertEqual(a.fingerprint.count, "fnv1a64:".count + 16)
+    }
+
+    func testFingerprintChangesWithModelGridAndSolver() throws {
+        let base = try resolved(Self.job).fingerprint
+        let variants = [
+            Self.job.replacingOccurrences(of: "gamma = 3.0", with: "gamma = 3.0000001"),
+            Self.job.replacingOccurrences(of: "lambda = 1.0", with: "lambda = 0.5"),
+            Self.job.replacingOccurrences(of: "count = 5", with: "count = 6"),
+            Self.job.replacingOccurrences(of: "dT = [0.5, 1.0]", with: "dT = [0.5, 1.5]"),
+            Self.job + "\n[model.capacitances]\nc12 = 1",
+        ]
+        for text in variants {
+            XCTAssertNotEqual(try resolved(text).fingerprint, base, text)
+        }
+        let settings = try resolved(Self.job).settingsFields
+        XCTAssertFalse(settings.isEmpty, "the solver settings are part of the fingerprint")
+    }
+
+    func testMetadataHasEveryParameterAndNoReservedName() throws {
+        let parameters = try resolved(Self.job).metadataParameters
+        let names = parameters.map(\.name)
+        for name in ["mu", "gamma1", "gamma3", "lambda", "d", "screening", "c12", "c13", "c23", "c1g", "c2g", "c3g", "job_title"] {
+            XCTAssertTrue(names.contains(name), name)
+        }
+        XCTAssertTrue(names.contains { $0.hasPrefix("solver_") })
+        XCTAssertTrue(ResultFile.reservedAttributeNames.isDisjoint(with: names))
+        XCTAssertEqual(Set(names).count, names.count)
+    }
+
+    func testTileMessageRoundTripsBitForBit() throws {
+        var values = TileValues(pointCount: 3)
+        values.iF = [1.5, -0.0, Double(bitPattern: 0x7FF8_0000_0000_1234)]   // a NaN with a payload
+        values.uB = (0..<9).map { Double($0) * 0.1 }
+        values.statusF = [0, 1, 2]
+        values.iterationsB = [7, Int32.max, -1]
+        let message = values.encoded()
+        XCTAssertEqual(message.count, 3 * TileValues.doublesPerPoint)
+        let decoded = try TileValues(decoding: message, pointsPerTile: 3)
+        XCTAssertTrue(decoded.isBitwiseEqual(to: values))
+        XCTAssertEqual(decoded.iF[2].bitPattern, 0x7FF8_0000_0000_1234)
+        XCTAssertEqual(decoded.nonConvergedPoints, 3, "status -1 (backward, never computed) counts too")
+        XCTAssertThrowsError(try TileValues(decoding: Array(message.dropLast()), pointsPerTile: 3))
+    }
+
+    func testNonConvergedCountsPointsWithEitherConfigurationFailing() {
+        var values = TileValues(pointCount: 4)
+        values.statusF = [0, 1, 0, 2]
+        values.statusB = [0, 0, 1, 2]
+        XCTAssertEqual(values.nonConvergedPoints, 3)
+    }
+
+    func testDefaultThreadCount() {
+        XCTAssertEqual(ScanRunner.defaultThreadCount(environment: [:], cores: 8), 8, "no launcher: all cores")
+        XCTAssertEqual(ScanRunner.defaultThreadCount(environment: ["OMPI_COMM_WORLD_LOCAL_SIZE": "4"], cores: 8), 2)
+        XCTAssertEqual(ScanRunner.defaultThreadCount(environment: ["OMPI_COMM_WORLD_LOCAL_SIZE": "4"], cores: 2), 1, "at least 1")
+        XCTAssertEqual(ScanRunner.defaultThreadCount(environment: ["OMPI_COMM_WORLD_LOCAL_SIZE": "2", "SLURM_CPUS_PER_TASK": "16"], cores: 64), 16)
+        XCTAssertEqual(ScanRunner.defaultThreadCount(environment: ["SLURM_CPUS_PER_TASK": "16"], cores: 64), 64, "Slurm's value applies to launched ranks")
+    }
+}
+
+extension ScanBookkeepingTests {
+    func testPhysicsValidationErrorsNameTheJobKey() throws {
+        let text = Self.job + "\n[solver]\nrelative_tolerance = 2.0"
+        XCTAssertThrowsError(try resolved(text)) { error in
+            let e = error as! JobError
+            XCTAssertEqual(e.key, "solver.relative_tolerance")
+            XCTAssertTrue(e.message.contains("solver.relative_tolerance = 2.0 is out of range; allowed: in (0, 1)"), e.message)
+        }
+        let nested = Self.job + "\n[solver.newton]\nmaximum_iterations = 0"
+        XCTAssertThrowsError(try resolved(nested)) { error in
+            XCTAssertEqual((error as! JobError).key, "solver.newton.maximum_iterations")
+        }
+    }
+}
