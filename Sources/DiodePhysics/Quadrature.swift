@@ -184,9 +184,13 @@ public enum GaussKronrod21 {
 ///
 /// - The integration range is cut at every breakpoint (every sharp feature of
 ///   the integrand must be one, so that no panel can step over it).
-/// - Panels are bisected, worst first, until for every component c
-///   Σ error_c ≤ max(rtol_c · ∫|g_c|, atol_c), or the evaluation cap is hit
-///   (then `converged` is false).
+/// - Each pass bisects every panel whose error share (in its worst
+///   component, relative to the allowance) is within a factor 4 of the
+///   worst panel's, until for every component c
+///   Σ error_c ≤ max(rtol_c · ∫|g_c|, atol_c), or the evaluation cap is hit,
+///   or a value is non-finite (then `converged` is false).
+/// - Declared 1/√ end-point singularities are integrated by substitution
+///   (``SquareRootSubstitution``).
 /// - The panel buffer is kept between calls (`mutating`): after the first
 ///   call no integration allocates. The integrand is called through generics.
 /// - Deterministic: the same integrand values give the same panels and the
