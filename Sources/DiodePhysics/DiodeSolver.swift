@@ -189,8 +189,8 @@ public struct ConfigurationResult: Sendable {
         self.integrandEvaluations = integrandEvaluations
     }
 
-    static func failed(_ status: SolveStatus, iterations: Int, residual: Double, evaluations: Int,
-                       hasProbe: Bool) -> ConfigurationResult {
+    static func failed(_ status: SolveStatus, iterations: Int, residual: Double, evaluations: Int)
+        -> ConfigurationResult {
         ConfigurationResult(particleCurrent: .nan, heatCurrent: .nan,
                             state: InternalState(muP: .nan, tP: .nan, u: SIMD3(repeating: .nan)),
                             status: status, iterations: iterations, residual: residual,
@@ -254,7 +254,7 @@ public struct DiodeSolver: Sendable {
     /// cold start. An invalid ΔT (non-finite or ≤ −1) gives `.nonFinite`.
     public func solve(deltaT: Double, configuration: Configuration, guess: InternalState? = nil) -> ConfigurationResult {
         guard (try? DeviceParameters.validate(deltaT: deltaT)) != nil else {
-            return .failed(.nonFinite, iterations: 0, residual: .nan, evaluations: 0, hasProbe: hasProbe)
+            return .failed(.nonFinite, iterations: 0, residual: .nan, evaluations: 0)
         }
         let (tl, tr) = configuration.temperatures(deltaT: deltaT)
         let left = FermiDistribution(mu: parameters.mu, temperature: tl)
@@ -287,11 +287,10 @@ public struct DiodeSolver: Sendable {
                 status: .converged, iterations: iterations, residual: result.residual,
                 integrandEvaluations: evaluations)
         case .notConverged:
-            return .failed(.notConverged, iterations: iterations, residual: result.residual,
-                           evaluations: evaluations, hasProbe: true)
+            return .failed(.notConverged, iterations: iterations, residual: result.residual, evaluations: evaluations)
         case .nonFinite:
             return .failed(.nonFinite, iterations: iterations, residual: result.residual,
-                           evaluations: evaluations, hasProbe: true)
+                           evaluations: evaluations)
         }
     }
 
@@ -318,6 +317,11 @@ public struct DiodeSolver: Sendable {
         let left = FermiDistribution(mu: parameters.mu, temperature: tl)
         let right = FermiDistribution(mu: parameters.mu, temperature: tr)
         let probe = hasProbe ? FermiDistribution(mu: state.muP, temperature: state.tP) : nil
+        if let probe, !(probe.mu.isFinite && probe.temperature.isFinite && probe.temperature > 0) {
+            let nan = SIMD3<Double>(repeating: .nan)
+            return TerminalCurrents(particle: nan, heat: nan, particleMagnitude: nan, heatMagnitude: nan,
+                                    converged: false)
+        }
         var breakpoints = EnergyBreakpoints()
         let reach = 2 * windowTemperatures * Swift.max(tl, tr) + 20
         breakpoints.reset(model: model, potentials: state.u, leads: [left, right],
@@ -353,10 +357,10 @@ public struct DiodeSolver: Sendable {
                                      breakpoints: breakpoints.points,
                                      relativeTolerance: SIMD2(repeating: settings.relativeTolerance))
         guard r.converged else {
-            return .failed(.notConverged, iterations: 0, residual: .nan, evaluations: r.evaluations, hasProbe: false)
+            return .failed(.notConverged, iterations: 0, residual: .nan, evaluations: r.evaluations)
         }
         guard r.value[0].isFinite, r.value[1].isFinite else {
-            return .failed(.nonFinite, iterations: 0, residual: .nan, evaluations: r.evaluations, hasProbe: false)
+            return .failed(.nonFinite, iterations: 0, residual: .nan, evaluations: r.evaluations)
         }
         return ConfigurationResult(particleCurrent: r.value[0], heatCurrent: r.value[1], state: InternalState(),
                                    status: .converged, iterations: 0, residual: 0,

@@ -77,6 +77,12 @@ public struct LorentzianProbeDevice: Sendable, Hashable {
     /// the infinite-band parts from ψ, ψ′ (``LorentzianFermiIntegrals``),
     /// the band-bottom parts by quadrature in s = √(−E).
     public func evaluate(muP: Double, tP: Double) -> LorentzianProbeEvaluation {
+        evaluate(muP: muP, tP: tP, includingBandBottom: true)
+    }
+
+    /// ``evaluate(muP:tP:)``, optionally on the infinitely deep band (the
+    /// solver's cheap first phase).
+    func evaluate(muP: Double, tP: Double, includingBandBottom: Bool) -> LorentzianProbeEvaluation {
         let probe1 = LorentzianTerminalTerm(barrier1, mu: muP, temperature: tP)
         let probe3 = LorentzianTerminalTerm(barrier3, mu: muP, temperature: tP)
         let side1 = LorentzianFermiIntegrals(resonance: barrier1, a: left1, b: probe1)
@@ -92,7 +98,7 @@ public struct LorentzianProbeDevice: Sendable, Hashable {
         let scale = max(abs(a1) + abs(a3), (abs(b1) + abs(b3)) / widest)
         let windowLow = min(mu, muP) - 40 * widest
         var integrated = false
-        if bandBottom != .infinitelyDeep && windowLow < 0
+        if includingBandBottom && bandBottom != .infinitelyDeep && windowLow < 0
             && (bandBottom == .always || correctionBound(muP: muP, tP: tP, widest: widest) > 1e-15 * scale) {
             let correction = LorentzianBandBottomCorrection(
                 barrier1: barrier1, barrier3: barrier3, d: d,

@@ -35,12 +35,17 @@ public struct LorentzianProbeSolver: Sendable {
         self.floorTolerance = floorTolerance
     }
 
+    /// The infinite-band residual at which Newton moves to the full model.
+    static let phaseSwitchResidual = 1e-8
+
     /// Solves from `(muP, tP)` (a warm start from a neighbouring point), or
     /// from the cold start where they are nil.
     public func solve(muP: Double? = nil, tP: Double? = nil) -> LorentzianProbeSolution {
         var mu = muP ?? device.mu
         var theta = Double.log(tP ?? 0.5 * (device.leftTemperature + device.rightTemperature))
-        var evaluation = device.evaluate(muP: mu, tP: Double.exp(theta))
+        // Phase 1 on the infinitely deep band, unless that is the device.
+        var full = device.bandBottom == .infinitelyDeep
+        var evaluation = device.evaluate(muP: mu, tP: Double.exp(theta), includingBandBottom: full)
         var evaluations = 1
         var iterations = 0
         func finish(_ status: LorentzianProbeSolution.Status) -> LorentzianProbeSolution {
@@ -50,7 +55,13 @@ public struct LorentzianProbeSolver: Sendable {
         }
         while true {
             guard evaluation.isFinite else { return finish(.nonFinite) }
-            if evaluation.scaledResidual <= residualTolerance { return finish(.converged) }
+            if !full && evaluation.scaledResidual <= Self.phaseSwitchResidual {
+                full = true
+                evaluation = device.evaluate(muP: mu, tP: Double.exp(theta), includingBandBottom: true)
+                evaluations += 1
+                continue
+            }
+            if full && evaluation.scaledResidual <= residualTolerance { return finish(.converged) }
             guard iterations < maximumIterations else { return finish(.notConverged) }
             iterations += 1
 
@@ -67,7 +78,7 @@ public struct LorentzianProbeSolver: Sendable {
             let cap = min(1, 1 / abs(stepTheta), 10 * widest / abs(stepMu))
             stepMu *= cap
             stepTheta *= cap
-            let atFloor = evaluation.scaledResidual <= floorTolerance
+            let atFloor = full && evaluation.scaledResidual <= floorTolerance
             if atFloor && abs(stepMu) <= 1e-14 * widest && abs(stepTheta) <= 1e-14 {
                 return finish(.converged)
             }
@@ -84,7 +95,7 @@ public struct LorentzianProbeSolver: Sendable {
             var accepted = false
             for _ in 0..<30 {
                 let trialMu = mu + fraction * stepMu, trialTheta = theta + fraction * stepTheta
-                let trial = device.evaluate(muP: trialMu, tP: Double.exp(trialTheta))
+                let trial = device.evaluate(muP: trialMu, tP: Double.exp(trialTheta), includingBandBottom: full)
                 evaluations += 1
                 if trial.isFinite && merit(trial) < current {
                     mu = trialMu
@@ -100,6 +111,13 @@ public struct LorentzianProbeSolver: Sendable {
             }
             // No decrease along a Newton direction: the residual is at the
             // rounding floor (or the Jacobian is useless). Report honestly.
+            if !accepted && !full {
+                // Let the full model's own Newton iteration take over.
+                full = true
+                evaluation = device.evaluate(muP: mu, tP: Double.exp(theta), includingBandBottom: true)
+                evaluations += 1
+                continue
+            }
             guard accepted else { return finish(.notConverged) }
         }
     }

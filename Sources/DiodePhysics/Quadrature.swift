@@ -23,6 +23,11 @@ func magnitudes<Vector: SIMD>(_ v: Vector) -> Vector where Vector.Scalar == Doub
 
 /// One panel of the adaptive quadrature: the Kronrod estimate of ∫ g over
 /// [lower, upper], its error estimate |K₂₁ − G₁₀| and ∫ |g| (per component).
+///
+/// A panel next to an integrable 1/√ end-point singularity is integrated in
+/// the variable s of x = anchor + stretch·s² (dx = 2|stretch| s ds, which
+/// cancels the singularity); then `lower`, `upper` are values of s. Plain
+/// panels have `stretch == 0` and `lower`, `upper` in x.
 @frozen
 public struct QuadratureSegment<Vector: SIMD>: Sendable where Vector: Sendable, Vector.Scalar == Double {
     public var lower: Double
@@ -30,11 +35,42 @@ public struct QuadratureSegment<Vector: SIMD>: Sendable where Vector: Sendable, 
     public var value: Vector
     public var error: Vector
     public var magnitude: Vector
+    public var anchor: Double
+    public var stretch: Double
 
     @inlinable
-    public init(lower: Double, upper: Double, value: Vector, error: Vector, magnitude: Vector) {
+    public init(lower: Double, upper: Double, value: Vector, error: Vector, magnitude: Vector,
+                anchor: Double = 0, stretch: Double = 0) {
         self.lower = lower; self.upper = upper
         self.value = value; self.error = error; self.magnitude = magnitude
+        self.anchor = anchor; self.stretch = stretch
+    }
+}
+
+/// g(anchor + stretch·s²)·2|stretch|·s: the integrand in the variable s that
+/// removes a 1/√|x − anchor| singularity at the anchor.
+@frozen
+public struct SquareRootSubstitution<Base: VectorIntegrand>: VectorIntegrand {
+    public var base: Base
+    public var anchor: Double
+    public var stretch: Double
+
+    @inlinable
+    public init(base: Base, anchor: Double, stretch: Double) {
+        self.base = base; self.anchor = anchor; self.stretch = stretch
+    }
+
+    /// The weight uses the offset x − anchor of the *rounded* x, i.e.
+    /// 2|stretch|·s_eff with s_eff = √((x − anchor)/stretch), so that a
+    /// 1/√|x − anchor| factor computed by the integrand cancels exactly even
+    /// where x − anchor is close to the rounding unit of the anchor. At the
+    /// anchor itself (x − anchor == 0 after rounding) the node contributes 0.
+    @inlinable @inline(__always)
+    public func callAsFunction(_ s: Double) -> Base.Vector {
+        let x = anchor + stretch * s * s
+        let offset = x - anchor
+        if offset == 0 { return .zero }
+        return base(x) * (2 * (abs(stretch) * abs(offset)).squareRoot())
     }
 }
 
@@ -148,9 +184,13 @@ public enum GaussKronrod21 {
 ///
 /// - The integration range is cut at every breakpoint (every sharp feature of
 ///   the integrand must be one, so that no panel can step over it).
-/// - Panels are bisected, worst first, until for every component c
-///   Σ error_c ≤ max(rtol_c · ∫|g_c|, atol_c), or the evaluation cap is hit
-///   (then `converged` is false).
+/// - Each pass bisects every panel whose error share (in its worst
+///   component, relative to the allowance) is within a factor 4 of the
+///   worst panel's, until for every component c
+///   Σ error_c ≤ max(rtol_c · ∫|g_c|, atol_c), or the evaluation cap is hit,
+///   or a value is non-finite (then `converged` is false).
+/// - Declared 1/√ end-point singularities are integrated by substitution
+///   (``SquareRootSubstitution``).
 /// - The panel buffer is kept between calls (`mutating`): after the first
 ///   call no integration allocates. The integrand is called through generics.
 /// - Deterministic: the same integrand values give the same panels and the
@@ -175,11 +215,15 @@ public struct AdaptiveQuadrature<Vector: SIMD>: Sendable where Vector: Sendable,
     /// - Parameters:
     ///   - breakpoints: sorted ascending; the first and last are the limits.
     ///     Repeated points are skipped.
+    ///   - singularities: breakpoints (the same Double values) where f has an
+    ///     integrable singularity like 1/√|x − x₀|; the panels on either side
+    ///     are integrated in s, x = x₀ ± L s², which makes them smooth.
     ///   - relativeTolerance: per component, relative to ∫|g_c|.
     ///   - absoluteTolerance: per component (default 0).
     @inlinable
     public mutating func integrate<F: VectorIntegrand>(
-        _ f: F, breakpoints: [Double], relativeTolerance: Vector, absoluteTolerance: Vector = .zero
+        _ f: F, breakpoints: [Double], singularities: [Double] = [],
+        relativeTolerance: Vector, absoluteTolerance: Vector = .zero
     ) -> QuadratureResult<Vector> where F.Vector == Vector {
         panels.removeAll(keepingCapacity: true)
         var evaluations = 0
@@ -187,11 +231,24 @@ public struct AdaptiveQuadrature<Vector: SIMD>: Sendable where Vector: Sendable,
             var lower = breakpoints[0]
             for index in 1..<breakpoints.count {
                 let upper = breakpoints[index]
-                if upper > lower {
-                    panels.append(GaussKronrod21.segment(f, lower: lower, upper: upper))
+                guard upper > lower else { continue }
+                let singularBelow = singularities.contains(lower), singularAbove = singularities.contains(upper)
+                if singularBelow && singularAbove {
+                    let middle = 0.5 * (lower + upper)
+                    panels.append(Self.panel(f, lower: 0, upper: 1, anchor: lower, stretch: middle - lower))
+                    panels.append(Self.panel(f, lower: 0, upper: 1, anchor: upper, stretch: middle - upper))
+                    evaluations += 42
+                } else {
+                    if singularBelow {
+                        panels.append(Self.panel(f, lower: 0, upper: 1, anchor: lower, stretch: upper - lower))
+                    } else if singularAbove {
+                        panels.append(Self.panel(f, lower: 0, upper: 1, anchor: upper, stretch: lower - upper))
+                    } else {
+                        panels.append(GaussKronrod21.segment(f, lower: lower, upper: upper))
+                    }
                     evaluations += 21
-                    lower = upper
                 }
+                lower = upper
             }
         }
         while true {
@@ -200,6 +257,11 @@ public struct AdaptiveQuadrature<Vector: SIMD>: Sendable where Vector: Sendable,
                 value += panel.value
                 error += panel.error
                 magnitude += panel.magnitude
+            }
+            // A non-finite integrand value cannot be refined away: report it.
+            for c in value.indices where !value[c].isFinite || !error[c].isFinite {
+                return QuadratureResult(value: value, error: error, magnitude: magnitude,
+                                        evaluations: evaluations, segments: panels.count, converged: false)
             }
             // Allowed error per component, and its inverse (element loops:
             // the generic SIMD mask operations are scalarised and slow).
@@ -232,8 +294,10 @@ public struct AdaptiveQuadrature<Vector: SIMD>: Sendable where Vector: Sendable,
                 guard (panel.error * inverseAllowed).max() >= threshold else { continue }
                 let middle = 0.5 * (panel.lower + panel.upper)
                 guard middle > panel.lower && middle < panel.upper else { continue }
-                panels[index] = GaussKronrod21.segment(f, lower: panel.lower, upper: middle)
-                panels.append(GaussKronrod21.segment(f, lower: middle, upper: panel.upper))
+                panels[index] = Self.panel(f, lower: panel.lower, upper: middle,
+                                           anchor: panel.anchor, stretch: panel.stretch)
+                panels.append(Self.panel(f, lower: middle, upper: panel.upper,
+                                         anchor: panel.anchor, stretch: panel.stretch))
                 evaluations += 42
                 bisected += 1
             }
@@ -245,5 +309,17 @@ public struct AdaptiveQuadrature<Vector: SIMD>: Sendable where Vector: Sendable,
                                         converged: false)
             }
         }
+    }
+
+    /// A plain panel (stretch 0, limits in x) or a substituted one (limits in s).
+    @inlinable @inline(__always)
+    static func panel<F: VectorIntegrand>(_ f: F, lower: Double, upper: Double, anchor: Double, stretch: Double)
+        -> QuadratureSegment<Vector> where F.Vector == Vector {
+        if stretch == 0 { return GaussKronrod21.segment(f, lower: lower, upper: upper) }
+        var panel = GaussKronrod21.segment(SquareRootSubstitution(base: f, anchor: anchor, stretch: stretch),
+                                           lower: lower, upper: upper)
+        panel.anchor = anchor
+        panel.stretch = stretch
+        return panel
     }
 }

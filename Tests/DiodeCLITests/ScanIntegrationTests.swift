@@ -76,12 +76,15 @@ final class ScanIntegrationTests: XCTestCase {
         try ScanResults(path: path("interrupted.h5")).assertIdentical(to: reference, "SIGTERM + resume")
     }
 
-    func testSigintExitsWith130() throws {
-        let run = try ScanProcess([job, "--output", "interrupted.h5", "--threads", "1", "--progress-interval", "0"], in: directory,
-                                  environment: ["DIODESCAN_TEST_POINT_DELAY": "0.03"])
-        waitForCompletedTiles(process: run)
-        run.signal(SIGINT)
-        XCTAssertEqual(run.wait(), 130, run.stderr)
+    func testSigintAndSigusr1ExitWith128PlusSignal() throws {
+        for (signal, status) in [(SIGINT, 130), (SIGUSR1, 138)] as [(Int32, Int32)] {
+            let run = try ScanProcess([job, "--output", "interrupted-\(signal).h5", "--threads", "1", "--progress-interval", "0"],
+                                      in: directory, environment: ["DIODESCAN_TEST_POINT_DELAY": "0.03"])
+            waitForCompletedTiles(process: run)
+            run.signal(signal)
+            XCTAssertEqual(run.wait(), status, run.stderr)
+            XCTAssertTrue(run.stderr.contains("--resume"), run.stderr)
+        }
     }
 
     func testSigkillAtRandomMomentsThenResumeIsIdentical() throws {

@@ -17,6 +17,13 @@ private struct Features: VectorIntegrand {
     }
 }
 
+/// (1 + x²)/√|x − 0.3|: integrable singularity at 0.3.
+private struct InverseSquareRoot: VectorIntegrand {
+    func callAsFunction(_ x: Double) -> SIMD2<Double> {
+        SIMD2((1 + x * x) / abs(x - 0.3).squareRoot(), 1)
+    }
+}
+
 private struct Negated<F: VectorIntegrand>: VectorIntegrand {
     var base: F
     func callAsFunction(_ x: Double) -> F.Vector { -base(x) }
@@ -53,6 +60,29 @@ final class QuadratureTests: XCTestCase {
         assertClose(result.value[3], -lorentzian, relative: 1e-12)
         assertClose(result.magnitude[3], lorentzian, relative: 1e-12)
         XCTAssertLessThan(result.error[0], 1e-12 * result.magnitude[0])
+    }
+
+    func testSquareRootSingularityAtABreakpointIsIntegratedBySubstitution() {
+        // u = x − 0.3: ∫ (1.09 + 0.6u + u²)/√|u| over [−1.3, 1.7].
+        let exact = 1.09 * 2 * (1.7).squareRoot() + 0.4 * Double.pow(1.7, 1.5) + 0.4 * Double.pow(1.7, 2.5)
+            + 1.09 * 2 * (1.3).squareRoot() - 0.4 * Double.pow(1.3, 1.5) + 0.4 * Double.pow(1.3, 2.5)
+        var quadrature = AdaptiveQuadrature<SIMD2<Double>>()
+        let r = quadrature.integrate(InverseSquareRoot(), breakpoints: [-1, 0.3, 2], singularities: [0.3],
+                                     relativeTolerance: SIMD2(repeating: 1e-13))
+        XCTAssertTrue(r.converged)
+        assertClose(r.value[0], exact, relative: 1e-13)
+        assertClose(r.value[1], 3, relative: 1e-14)
+        XCTAssertLessThanOrEqual(r.evaluations, 200)
+        // Both ends of one panel singular: split in the middle.
+        let both = quadrature.integrate(InverseSquareRoot(), breakpoints: [0.3, 0.3 + 1e-3], singularities: [0.3, 0.3 + 1e-3],
+                                        relativeTolerance: SIMD2(repeating: 1e-12))
+        XCTAssertTrue(both.converged)
+        assertClose(both.value[1], 1e-3, relative: 1e-12)
+        // Without the substitution the singular panel cannot reach the
+        // tolerance; it is reported, never returned as a converged number.
+        let plain = quadrature.integrate(InverseSquareRoot(), breakpoints: [-1, 0.3, 2],
+                                         relativeTolerance: SIMD2(repeating: 1e-12))
+        XCTAssertFalse(plain.converged)
     }
 
     func testEvaluationCapIsHonoured() {
