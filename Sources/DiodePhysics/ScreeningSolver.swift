@@ -24,7 +24,7 @@ extension DiodeSolver {
     func solveScreened(deltaT: Double, configuration: Configuration, guess: InternalState?,
                        equilibriumStates: SIMD3<Double>?) -> ConfigurationResult {
         guard let reference = equilibriumStates ?? self.equilibriumStates(deltaT: deltaT) else {
-            return .failed(.notConverged, iterations: 0, residual: .nan, evaluations: 0, hasProbe: hasProbe)
+            return .failed(.notConverged, iterations: 0, residual: .nan, evaluations: 0)
         }
         let (tl, tr) = configuration.temperatures(deltaT: deltaT)
         var system = ScreeningSystem(
@@ -54,10 +54,10 @@ extension DiodeSolver {
                                        integrandEvaluations: evaluations)
         case .notConverged:
             return .failed(.notConverged, iterations: iterations, residual: result.residual,
-                           evaluations: evaluations, hasProbe: hasProbe)
+                           evaluations: evaluations)
         case .nonFinite:
             return .failed(.nonFinite, iterations: iterations, residual: result.residual,
-                           evaluations: evaluations, hasProbe: hasProbe)
+                           evaluations: evaluations)
         }
     }
 
