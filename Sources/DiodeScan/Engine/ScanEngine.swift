@@ -26,7 +26,9 @@ public final class ScanEngine<Output: TilePayload> {
     public let pointsPerTile: Int
     public let stop: StopFlag
     /// Tiles a rank keeps queued beyond one per thread, so that no thread
-    /// idles while a request travels to rank 0 and back.
+    /// idles while a request travels to rank 0 and back (a few ms). Kept
+    /// small: tiles queued on one rank at the end of a scan are work the
+    /// others cannot take.
     public var prefetch: Int
     /// Test-only fault injection: after this many locally computed tiles, call
     /// `onTestAbort` (the CLI aborts the MPI job there). See `docs/jobs.md`.
@@ -45,7 +47,7 @@ public final class ScanEngine<Output: TilePayload> {
         self.threads = threads
         self.pointsPerTile = pointsPerTile
         self.stop = stop
-        self.prefetch = max(1, threads / 2)
+        self.prefetch = max(1, threads / 4)
         pool = TileWorkerPool(threadCount: threads, stop: stop, evaluate: evaluate)
     }
 

@@ -61,6 +61,12 @@ public enum ScanRunner {
     /// Runs the scan and returns the process exit status (see `ScanExitStatus`).
     public static func run(_ options: ScanOptions) -> Int32 {
         let start = Date()
+        // The source revision may run `git`: fork before MPI is initialised
+        // (forking an MPI process upsets some interconnects), on rank 0 only.
+        let environment = ProcessInfo.processInfo.environment
+        if (environment["OMPI_COMM_WORLD_RANK"] ?? environment["PMIX_RANK"] ?? "0") == "0" {
+            _ = BuildInfo.sourceRevision
+        }
         do {
             try MPIEnvironment.initialize()
         } catch {
