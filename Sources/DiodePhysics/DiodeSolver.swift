@@ -236,7 +236,6 @@ public struct DiodeSolver: Sendable {
     public init(parameters: DeviceParameters, settings: SolverSettings = .default) throws(DiodeParameterError) {
         try parameters.validate()
         try settings.validate()
-        if parameters.screening { throw .screeningUnavailable }
         self.parameters = parameters
         self.settings = settings
         self.model = parameters.scatteringModel
@@ -260,6 +259,9 @@ public struct DiodeSolver: Sendable {
         let (tl, tr) = configuration.temperatures(deltaT: deltaT)
         let left = FermiDistribution(mu: parameters.mu, temperature: tl)
         let right = FermiDistribution(mu: parameters.mu, temperature: tr)
+        if parameters.screening {
+            return solveScreened(deltaT: deltaT, configuration: configuration, guess: guess, equilibriumStates: nil)
+        }
         guard hasProbe else { return solveCoherent(left: left, right: right) }
 
         var system = ProbeSystem(model: model, potentials: .zero, left: left, right: right, settings: settings)
@@ -295,8 +297,17 @@ public struct DiodeSolver: Sendable {
     /// Forward and backward configurations and R_I, R_J.
     public func solvePoint(deltaT: Double, guess: (forward: InternalState?, backward: InternalState?) = (nil, nil))
         -> PointResult {
-        PointResult(forward: solve(deltaT: deltaT, configuration: .forward, guess: guess.forward),
-                    backward: solve(deltaT: deltaT, configuration: .backward, guess: guess.backward))
+        if parameters.screening, (try? DeviceParameters.validate(deltaT: deltaT)) != nil {
+            // N^eq depends only on the device and ΔT: computed once for F and B.
+            let reference = equilibriumStates(deltaT: deltaT)
+            return PointResult(
+                forward: solveScreened(deltaT: deltaT, configuration: .forward, guess: guess.forward,
+                                       equilibriumStates: reference),
+                backward: solveScreened(deltaT: deltaT, configuration: .backward, guess: guess.backward,
+                                        equilibriumStates: reference))
+        }
+        return PointResult(forward: solve(deltaT: deltaT, configuration: .forward, guess: guess.forward),
+                           backward: solve(deltaT: deltaT, configuration: .backward, guess: guess.backward))
     }
 
     /// All terminal currents at a given internal state (no solving): for

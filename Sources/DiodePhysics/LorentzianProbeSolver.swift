@@ -37,16 +37,30 @@ public struct LorentzianProbeSolver: Sendable {
 
     /// The infinite-band residual at which Newton moves to the full model.
     static let phaseSwitchResidual = 1e-8
+    /// The bound on the band-bottom correction, relative to the flows, up to
+    /// which Newton starts on the infinitely deep band.
+    static let phaseOneCorrection = 1e-5
 
     /// Solves from `(muP, tP)` (a warm start from a neighbouring point), or
     /// from the cold start where they are nil.
     public func solve(muP: Double? = nil, tP: Double? = nil) -> LorentzianProbeSolution {
         var mu = muP ?? device.mu
         var theta = Double.log(tP ?? 0.5 * (device.leftTemperature + device.rightTemperature))
-        // Phase 1 on the infinitely deep band, unless that is the device.
+        // Phase 1 on the infinitely deep band, unless that is the device or
+        // the band bottom moves the solution by more than ~1e-5 (then phase 1
+        // would lead a warm start away from the solution).
         var full = device.bandBottom == .infinitelyDeep
         var evaluation = device.evaluate(muP: mu, tP: Double.exp(theta), includingBandBottom: full)
         var evaluations = 1
+        if !full {
+            let t = Double.exp(theta)
+            let widest = max(device.leftTemperature, device.rightTemperature, t)
+            if device.correctionBound(muP: mu, tP: t, widest: widest) > Self.phaseOneCorrection * evaluation.residualScale.x {
+                full = true
+                evaluation = device.evaluate(muP: mu, tP: t, includingBandBottom: true)
+                evaluations += 1
+            }
+        }
         var iterations = 0
         func finish(_ status: LorentzianProbeSolution.Status) -> LorentzianProbeSolution {
             LorentzianProbeSolution(
@@ -137,6 +151,7 @@ public struct LorentzianProbeSolution: Sendable, Hashable {
     public var tP: Double
     /// The closed-form currents at (μ_p, T_p).
     public var evaluation: LorentzianProbeEvaluation
+    /// How the solve ended.
     public var status: Status
     /// Newton steps taken.
     public var iterations: Int

@@ -11,6 +11,8 @@ struct PointCommand: ParsableCommand {
         discussion: """
             Example (a point of the paper's Fig. 2):
               diodescan point --eps1 45 --eps3 44.8 --gamma 3 --mu 40 --lambda 1 --dT 1 --json
+            With screening (a point of Fig. 3; capacitances default to 0, the paper's limit):
+              diodescan point --eps1 46.5 --eps3 48.2 --gamma 1 --lambda 0 --screening --json
             Invalid input exits with status 2 and a one-line message naming the flag.
             """)
 
@@ -32,6 +34,20 @@ struct PointCommand: ParsableCommand {
     var d: Double = 1
     @Option(name: .customLong("dT"), parsing: .unconditional, help: "Temperature difference ΔT > -1 (hot lead at 1 + ΔT).")
     var deltaT: Double = 1
+    @Flag(help: "Solve the potentials U1, U2, U3 self-consistently (screening).")
+    var screening = false
+    @Option(parsing: .unconditional, help: "Capacitance between regions 1 and 2, ≥ 0 (e^2/k_B T; screening only).")
+    var c12: Double = 0
+    @Option(parsing: .unconditional, help: "Capacitance between regions 1 and 3, ≥ 0.")
+    var c13: Double = 0
+    @Option(parsing: .unconditional, help: "Capacitance between regions 2 and 3, ≥ 0.")
+    var c23: Double = 0
+    @Option(parsing: .unconditional, help: "Capacitance of region 1 to its gate, ≥ 0.")
+    var c1g: Double = 0
+    @Option(parsing: .unconditional, help: "Capacitance of region 2 to its gate, ≥ 0.")
+    var c2g: Double = 0
+    @Option(parsing: .unconditional, help: "Capacitance of region 3 to its gate, ≥ 0.")
+    var c3g: Double = 0
     @Flag(help: "Print exactly one JSON object on stdout.")
     var json = false
 
@@ -45,8 +61,13 @@ struct PointCommand: ParsableCommand {
             guard let gamma1 = gamma1 ?? gamma else { throw PointInputError("--gamma1 (or --gamma) is required") }
             guard let gamma3 = gamma3 ?? gamma else { throw PointInputError("--gamma3 (or --gamma) is required") }
             if let gamma { try check(DeviceParameters(eps1: 0, eps3: 0, gamma1: gamma, gamma3: gamma), flag: "gamma") }
+            let capacitances = Capacitances(c12: c12, c13: c13, c23: c23, c1g: c1g, c2g: c2g, c3g: c3g)
+            if !screening && capacitances != Capacitances() {
+                throw PointInputError("--c12 … --c3g need --screening (capacitances only enter the screening model)")
+            }
             parameters = DeviceParameters(eps1: eps1, eps3: eps3, gamma1: gamma1, gamma3: gamma3,
-                                          mu: mu, lambda: lambda, d: d)
+                                          mu: mu, lambda: lambda, d: d, screening: screening,
+                                          capacitances: capacitances)
             try check(parameters, flag: nil)
             do throws(DiodeParameterError) {
                 try DeviceParameters.validate(deltaT: deltaT)
@@ -125,6 +146,9 @@ enum PointReport {
             "\"gamma1\": \(number(p.gamma1))", "\"gamma3\": \(number(p.gamma3))",
             "\"mu\": \(number(p.mu))", "\"lambda\": \(number(p.lambda))", "\"d\": \(number(p.d))",
             "\"dT\": \(number(deltaT))", "\"screening\": \(p.screening)",
+            "\"capacitances\": {\"c12\": \(number(p.capacitances.c12)), \"c13\": \(number(p.capacitances.c13)), "
+                + "\"c23\": \(number(p.capacitances.c23)), \"c1g\": \(number(p.capacitances.c1g)), "
+                + "\"c2g\": \(number(p.capacitances.c2g)), \"c3g\": \(number(p.capacitances.c3g))}",
         ].joined(separator: ", ")
         return "{\"parameters\": {\(parameters)}, "
             + "\"forward\": \(configuration(result.forward, hasProbe: hasProbe)), "
@@ -142,7 +166,7 @@ enum PointReport {
         }
         var lines = [
             "eps1 = \(p.eps1)  eps3 = \(p.eps3)  gamma1 = \(p.gamma1)  gamma3 = \(p.gamma3)",
-            "mu = \(p.mu)  lambda = \(p.lambda)  d = \(p.d)  dT = \(deltaT)",
+            "mu = \(p.mu)  lambda = \(p.lambda)  d = \(p.d)  dT = \(deltaT)  screening = \(p.screening)",
             "",
         ]
         for (name, r) in [("forward  (T_L = 1 + dT)", result.forward), ("backward (T_R = 1 + dT)", result.backward)] {
@@ -151,6 +175,9 @@ enum PointReport {
             lines.append("  J   = \(r.heatCurrent)   [(k_B T)^2/h]")
             if hasProbe {
                 lines.append("  mu_p = \(r.state.muP)   T_p = \(r.state.tP)")
+            }
+            if p.screening {
+                lines.append("  U   = [\(r.state.u[0]), \(r.state.u[1]), \(r.state.u[2])]   [k_B T]")
             }
         }
         lines.append("")

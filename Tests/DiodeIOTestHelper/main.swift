@@ -2,11 +2,17 @@
 // process (be SIGKILLed while writing a result file, finalise MPI, run as
 // several MPI ranks under mpirun).
 //
-//   DiodeIOTestHelper write-tiles PATH DT EPS3 EPS1
+//   DiodeIOTestHelper write-tiles PATH DT EPS3 EPS1 [KILL_AFTER KILL_DELAY_US]
 //       Creates PATH (or resumes it) for a DT × EPS3 × EPS1 grid and writes
 //       every missing tile, in random order, with the synthetic values of
 //       `syntheticValues`, then finishes the file. Prints "wrote D E" after
-//       each tile is on disk and "done" at the end.
+//       each tile is on disk and "done" at the end. With KILL_AFTER, a second
+//       thread SIGKILLs the process KILL_DELAY_US µs after the KILL_AFTER-th
+//       tile of this run was written (0: after start-up), while the main
+//       thread keeps writing: a kill at a moment the test picks at random
+//       but that does not depend on how fast the test reads our output.
+//   DiodeIOTestHelper open-for-resume PATH
+//       Opens PATH with ResultFile.openForResume and closes it.
 //   DiodeIOTestHelper mpi-lifecycle
 //       Initialises MPI, reports rank and size, finalises twice, checks that
 //       re-initialisation is refused.
@@ -37,7 +43,16 @@ func syntheticValues(for tile: TileIndex, pointCount n: Int) -> TileValues {
     return values
 }
 
-func writeTiles(path: String, counts: [Int]) throws {
+/// SIGKILLs this process `delay` µs from now, from another thread.
+func scheduleKill(afterMicroseconds delay: UInt32) {
+    Thread.detachNewThread {
+        usleep(delay)
+        kill(getpid(), SIGKILL)
+    }
+}
+
+func writeTiles(path: String, counts: [Int], kill: (afterTiles: Int, delay: UInt32)?) throws {
+    if let kill, kill.afterTiles == 0 { scheduleKill(afterMicroseconds: kill.delay) }
     let axes = ScanAxes(
         eps1: (0..<counts[2]).map { 30 + Double($0) / 10 },
         eps3: (0..<counts[1]).map { 38 + Double($0) },
@@ -53,8 +68,9 @@ func writeTiles(path: String, counts: [Int]) throws {
         file = try ResultFile.create(path: path, axes: axes, metadata: metadata, overwrite: false)
     }
     let done = try file.completedTiles()
-    for tile in axes.allTiles.filter({ !done.contains($0) }).shuffled() {
+    for (number, tile) in axes.allTiles.filter({ !done.contains($0) }).shuffled().enumerated() {
         try file.write(syntheticValues(for: tile, pointCount: axes.eps1.count), for: tile)
+        if let kill, kill.afterTiles == number + 1 { scheduleKill(afterMicroseconds: kill.delay) }
         // The tile is on disk: tell the test (which may kill us any time now).
         FileHandle.standardOutput.write(Data("wrote \(tile.dT) \(tile.eps3)\n".utf8))
     }
@@ -116,9 +132,14 @@ func mpiExchange() throws {
 let arguments = CommandLine.arguments.dropFirst()
 do {
     switch arguments.first {
-    case "write-tiles" where arguments.count == 5:
+    case "write-tiles" where arguments.count == 5 || arguments.count == 7:
         let values = Array(arguments)
-        try writeTiles(path: values[1], counts: values[2...].map { Int($0)! })
+        let numbers = values[2...].map { Int($0)! }
+        let kill = numbers.count == 5 ? (afterTiles: numbers[3], delay: UInt32(numbers[4])) : nil
+        try writeTiles(path: values[1], counts: Array(numbers.prefix(3)), kill: kill)
+    case "open-for-resume" where arguments.count == 2:
+        try ResultFile.openForResume(path: arguments.last!).close()
+        print("opened")
     case "mpi-lifecycle":
         try mpiLifecycle()
     case "mpi-exchange":

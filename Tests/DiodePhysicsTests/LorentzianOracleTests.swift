@@ -59,4 +59,30 @@ final class LorentzianOracleTests: XCTestCase {
             XCTAssertEqual(fast.tP, oracle.state.tP, accuracy: 1e-9 * oracle.state.tP)
         }
     }
+
+    /// ``DiodeSolver/solveClosedForm(deltaT:configuration:guess:)`` keeps the
+    /// solver's conventions: same numbers as the quadrature path, warm starts,
+    /// NaN and a status for an invalid ΔT.
+    func testDiodeSolverClosedFormEntryPoint() throws {
+        for c in cases {
+            let solver = try general(c, relativeTolerance: 1e-9)
+            XCTAssertTrue(solver.closedFormApplies)
+            let fast = solver.solveClosedForm(deltaT: c.deltaT, configuration: c.configuration)
+            let oracle = solver.solve(deltaT: c.deltaT, configuration: c.configuration)
+            XCTAssertEqual(fast.status, .converged)
+            XCTAssertEqual(fast.particleCurrent, oracle.particleCurrent, accuracy: 1e-9 * abs(oracle.particleCurrent))
+            XCTAssertEqual(fast.heatCurrent, oracle.heatCurrent, accuracy: 1e-9 * abs(oracle.heatCurrent))
+            XCTAssertEqual(fast.state.u, .zero)
+            let warm = solver.solveClosedForm(deltaT: c.deltaT, configuration: c.configuration, guess: fast.state)
+            XCTAssertEqual(warm.status, .converged)
+            XCTAssertLessThanOrEqual(warm.iterations, 2)
+            XCTAssertEqual(warm.particleCurrent, fast.particleCurrent, accuracy: 1e-13 * abs(fast.particleCurrent))
+        }
+        let solver = try general(cases[0], relativeTolerance: 1e-9)
+        let invalid = solver.solveClosedForm(deltaT: -1, configuration: .forward)
+        XCTAssertEqual(invalid.status, .nonFinite)
+        XCTAssertTrue(invalid.particleCurrent.isNaN)
+        let coherent = try DiodeSolver(parameters: DeviceParameters(eps1: 43, eps3: 44.8, gamma1: 3, gamma3: 3, lambda: 0.5))
+        XCTAssertFalse(coherent.closedFormApplies)
+    }
 }

@@ -320,9 +320,8 @@ final class SolverTests: XCTestCase {
         XCTAssertNil(field(DeviceParameters(eps1: 1, eps3: 1, gamma1: 1, gamma3: 1, lambda: 1)))
         XCTAssertThrowsError(try DeviceParameters.validate(deltaT: -1))
         XCTAssertNoThrow(try DeviceParameters.validate(deltaT: -0.99))
-        XCTAssertThrowsError(try DiodeSolver(parameters: DeviceParameters(eps1: 1, eps3: 1, gamma1: 1, gamma3: 1,
-                                                                          screening: true))) { error in
-            XCTAssertEqual(error as? DiodeParameterError, .screeningUnavailable)
-        }
+        // Screening is available (ScreeningSystem).
+        XCTAssertNoThrow(try DiodeSolver(parameters: DeviceParameters(eps1: 1, eps3: 1, gamma1: 1, gamma3: 1,
+                                                                      screening: true)))
     }
 }

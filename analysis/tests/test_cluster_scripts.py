@@ -5,7 +5,9 @@ The fakes stand in for srun/mpirun (pass the command through), scontrol/qsub
 file and exit 138 like the real scan, else finish and exit 0). They check the
 scripts' own logic: the thread count handed to the scan, the forwarded warning
 signal, requeue/resubmission only after a time-limit warning, and --resume
-when the output exists.
+when the output exists. The last test runs the Slurm script with the real
+diodescan under mpirun (one rank): the forwarded signal stops the scan with
+a resumable file, and the requeued run resumes it.
 """
 
 from __future__ import annotations
@@ -158,3 +160,73 @@ def test_pbs_stops_itself_before_the_walltime_and_resubmits(bench):
     assert status == 0, err
     assert log.read_text().splitlines()[1].endswith("--threads 5 --resume")
     assert (directory / "out" / "scan.h5").read_text() == "complete\n"
+
+
+# --- the Slurm script with the real program under mpirun ----------------------
+
+REAL_JOB = """title = "batch-script signal test (Fig. 2 model)"
+[model]
+mu = 40.0
+gamma = 3.0
+lambda = 1.0
+screening = false
+[grid]
+eps1 = { from = 30.0, to = 55.0, count = 201 }
+eps3 = { from = 30.0, to = 55.0, count = 201 }
+dT = [1.0]
+[output]
+file = "out/real.h5"
+"""
+
+
+def _tiles(path):
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        return int(f["tile_done"][()].sum()), int(f["tile_done"].size)
+
+
+def _signal_once_running(script, cwd, environment, output, signal_number):
+    process = subprocess.Popen(["bash", str(script), "job.toml"], cwd=cwd, env=environment,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not output.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(1.5)  # well inside the scan: 40,401 points take tens of seconds on one thread
+    process.send_signal(signal_number)
+    _, err = process.communicate(timeout=300)
+    return process.returncode, err
+
+
+def test_slurm_script_stops_requeues_and_resumes_the_real_scan(bench):
+    from conftest import diodescan_binary
+
+    binary, reason = diodescan_binary()
+    if binary is None:
+        pytest.skip(f"no diodescan binary: {reason}")
+    directory, environment, log = bench
+    (directory / "job.toml").write_text(REAL_JOB)
+    (directory / "bin" / "diodescan").unlink()  # the real program, not the fake
+    environment.update(
+        SLURM_JOB_ID="9", SLURM_CPUS_PER_TASK="1", SLURM_NTASKS="1", SLURM_JOB_NUM_NODES="1",
+        SLURM_NTASKS_PER_NODE="1", LAUNCHER="mpirun", DIODESCAN=str(binary), SCAN_ARGS="--progress-interval 1",
+        OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+    )
+    output = directory / "out" / "real.h5"
+
+    # The time-limit warning: the scan stops cleanly and the job is requeued.
+    status, err = _signal_once_running(SBATCH, directory, environment, output, signal.SIGUSR1)
+    assert status == 0, err
+    assert "stopped by SIGUSR1" in err and "requeueing" in err
+    assert log.read_text().splitlines()[-1] == "scontrol requeue 9"
+    first, total = _tiles(output)
+    assert 0 < first < total
+
+    # The requeued run resumes the same file; a bare TERM stops it without requeue.
+    log.unlink()
+    environment["SLURM_RESTART_COUNT"] = "1"
+    status, err = _signal_once_running(SBATCH, directory, environment, output, signal.SIGTERM)
+    assert status == 138, err  # the script forwards TERM as USR1 too
+    assert "--resume" in err and "scontrol" not in log.read_text()
+    second, _ = _tiles(output)
+    assert first < second < total
