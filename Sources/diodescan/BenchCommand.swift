@@ -12,7 +12,8 @@ struct BenchCommand: ParsableCommand {
         discussion: """
         For each of the paper's settings (Fig. 2: lambda = 1 without screening; Fig. 3: \
         lambda = 0 with screening; Fig. 4: lambda = 1 with screening) it times DiodeSolver \
-        on a fixed set of points (three eps1 lines of 101 points, dT = 1, default accuracy): \
+        on a fixed set of points (three eps1 lines; 101 points each for Fig. 2, 21 with screening; \
+        dT = 1, default accuracy): \
         median and 90th percentile per (point, configuration), cold and warm-started, \
         with iterations and integrand evaluations per solve. Then it runs small real \
         scans (Fig. 2 settings, sized to about --scan-seconds on one thread) with 1 thread, \
