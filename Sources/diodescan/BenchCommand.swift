@@ -260,13 +260,13 @@ struct BenchCommand: ParsableCommand {
             for run in scan.runs + [scan.smallGridRun].compactMap({ $0 }) {
                 lines.append("  \(run.mode): \(run.points) points in \(f(run.wallSeconds, 2)) s = \(f(run.pointsPerSecond, 0)) points/s"
                              + (run.efficiency.map { ", efficiency \(f(100 * $0)) %" } ?? "")
-                             + ", peak memory \(run.peakMemoryMiBPerRank.map { f($0) }.joined(separator: "/")) MiB")
+                             + ", peak memory \(run.peakMemoryMiBPerRank.map { f($0) }.joined(separator: "/")) MiB"
+                             + ", file \(f(run.fileBytesPerPoint, 1)) bytes/point")
             }
             for skipped in scan.skipped { lines.append("  skipped: \(skipped)") }
             if let r = scan.rankZero {
                 lines.append("  rank 0: \(f(r.decodeAndWriteMilliseconds.median, 3)) ms per tile of \(r.pointsPerTile) points, "
-                             + "finish \(f(r.finishSeconds, 3)) s, \(f(100 * (r.fractionOfWallTime ?? .nan), 2)) % of the wall time; "
-                             + "\(f(r.fileBytesPerPoint, 0)) bytes per point")
+                             + "finish \(f(r.finishSeconds, 3)) s, \(f(100 * (r.fractionOfWallTime ?? .nan), 2)) % of the wall time")
             }
         } else if let reason = report.scanUnavailable {
             lines.append("scan: \(reason)")
