@@ -38,7 +38,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Timing repeats per point (each point's fastest counts).", valueName: "n"))
     var repeats: Int = 3
 
-    @Flag(help: "A tiny run (one line of 5 points, tiny scans) to check that everything works; numbers are meaningless.")
+    @Flag(help: "A tiny run (one line of 3 points, tiny scans) to check that everything works; numbers are meaningless.")
     var quick = false
 
     @Flag(help: "Skip the end-to-end scans.")
@@ -93,6 +93,7 @@ struct BenchCommand: ParsableCommand {
         } else {
             report.scan = try scans(fig2: settings.first { $0.setting == BenchmarkSetting.fig2.rawValue })
         }
+        report.rankZeroByTileSize = try rankZeroByTileSize()
         report.machine.loadAverageEnd = loadAverage()
         report.peakMemoryMiB = peakResidentMemoryMiB()
         if json {
@@ -160,6 +161,19 @@ struct BenchCommand: ParsableCommand {
         let small = ScanBenchmark.jobText(eps1Count: eps1Count, eps3Count: max(2, eps3Count / 4))
         scan.smallGridRun = try bench.run(jobText: small, name: "small", threads: 1, ranks: 1, mode: "1 thread, small grid")
         return scan
+    }
+
+    private func rankZeroByTileSize() throws -> [RankZeroCost] {
+        progress("rank 0 write cost by tile size")
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("diodescan-bench-tiles-\(ProcessInfo.processInfo.processIdentifier)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let bench = ScanBenchmark(executable: Self.executable, directory: directory)
+        return try (quick ? [20] : [50, 200, 1000]).map { points in
+            try bench.rankZeroCost(jobText: ScanBenchmark.jobText(eps1Count: points, eps3Count: quick ? 4 : 200),
+                                   maximumTiles: quick ? 4 : 200)
+        }
     }
 
     /// The hidden child mode: run the scan, then print this rank's report.
@@ -270,6 +284,9 @@ struct BenchCommand: ParsableCommand {
             }
         } else if let reason = report.scanUnavailable {
             lines.append("scan: \(reason)")
+        }
+        for r in report.rankZeroByTileSize ?? [] {
+            lines.append("rank 0 write cost, \(r.pointsPerTile) points per tile: \(f(r.decodeAndWriteMilliseconds.median, 3)) ms per tile")
         }
         for r in report.ranks ?? [] {
             lines.append("  rank \(r.rank): cold \(r.coldMedianMicroseconds.sorted { $0.key < $1.key }.map { "\($0.key) \(f($0.value))" }.joined(separator: ", ")) µs; "

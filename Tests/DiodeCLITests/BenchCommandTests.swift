@@ -76,6 +76,8 @@ final class BenchCommandTests: XCTestCase {
         XCTAssertEqual(rankZero["tilesWritten"] as? Int, 4)
         XCTAssertGreaterThan(try XCTUnwrap(rankZero["finishSeconds"] as? Double), 0)
         XCTAssertNotNil(rankZero["fractionOfWallTime"] as? Double)
+        let bySize = try XCTUnwrap(object["rankZeroByTileSize"] as? [[String: Any]])
+        XCTAssertFalse(bySize.isEmpty)
         let small = try XCTUnwrap(scan["smallGridRun"] as? [String: Any])
         XCTAssertEqual(small["points"] as? Int, 40)
     }

@@ -7,7 +7,7 @@ import DiodePhysics
 /// in steps of 0.25 (101 points per line; the Fig. 2 job's step is 0.05, the
 /// Fig. 3 ΔT job's 0.25, so warm starts here are not easier than in a real
 /// scan), on three ε3 lines per setting: the paper's two cut lines and one
-/// below μ. ΔT = 1, default solver settings. `quick` keeps one line of 5
+/// below μ. ΔT = 1, default solver settings. `quick` keeps one line of 3
 /// points (for tests of the JSON shape, never for numbers).
 public enum BenchmarkSetting: String, CaseIterable, Sendable {
     case fig2, fig3, fig4
@@ -52,7 +52,7 @@ public enum BenchmarkSetting: String, CaseIterable, Sendable {
     /// three lines on different parts of the window (ε1 − μ from −8, −2.5, 5).
     public func lines(quick: Bool) -> [(eps3: Double, eps1: [Double])] {
         if quick {
-            return [(Self.mu + eps3Offsets[0], (0..<5).map { Self.mu - 1 + 0.25 * Double($0) })]
+            return [(Self.mu + eps3Offsets[0], (0..<3).map { Self.mu - 1 + 0.25 * Double($0) })]
         }
         switch self {
         case .fig2:
