@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
-for pkg in libopenmpi-dev openmpi-bin libhdf5-dev pkg-config; do
+for pkg in libopenmpi-dev openmpi-bin libhdf5-dev hdf5-tools pkg-config; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

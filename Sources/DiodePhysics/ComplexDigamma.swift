@@ -34,7 +34,8 @@ public enum ComplexPolygamma {
     ///
     /// Accurate to about 1e-15 relative for Re z > 0 (absolute near the
     /// real zero of ψ at z ≈ 1.4616). Defined for every z except the poles
-    /// z = 0, −1, −2, …; the cost grows with −Re z for Re z < 0.
+    /// z = 0, −1, −2, …; the cost grows with −Re z for Re z < 0, and the
+    /// result is NaN for Re z ≤ −10⁶ or a non-finite z.
     @inlinable
     public static func digamma(_ z: Complex<Double>) -> Complex<Double> {
         digammaAndTrigamma(z).digamma
@@ -53,6 +54,8 @@ public enum ComplexPolygamma {
     public static func digammaAndTrigamma(
         _ z: Complex<Double>
     ) -> (digamma: Complex<Double>, trigamma: Complex<Double>) {
+        // The recurrence needs about −Re z steps: beyond 10⁶ give up (NaN).
+        guard z.real > -1e6 && z.real.isFinite && z.imaginary.isFinite else { return (undefined, undefined) }
         var x = z.real
         let y = z.imaginary
         // ψ(z) = ψ(z + n) − Σ 1/(z+k),  ψ′(z) = ψ′(z + n) + Σ 1/(z+k)².
@@ -86,7 +89,7 @@ public enum ComplexPolygamma {
 
     /// The remainder χ(u) = ψ(1/2 + u) − log u of the digamma function at
     /// half-shifted arguments, and its derivative χ′(u) = ψ′(1/2 + u) − 1/u,
-    /// for Re u > 0.
+    /// for Re u > 0 (NaN otherwise).
     ///
     /// For |u| ≥ 10 they come from the asymptotic series (B_2k(1/2) =
     /// −(1 − 2^(1−2k)) B_2k, the Bernoulli polynomials at 1/2):
@@ -104,6 +107,7 @@ public enum ComplexPolygamma {
     public static func halfShiftedRemainder(
         _ u: Complex<Double>
     ) -> (value: Complex<Double>, derivative: Complex<Double>) {
+        guard u.real > 0 && u.real.isFinite && u.imaginary.isFinite else { return (undefined, undefined) }
         var x = u.real
         let y = u.imaginary
         var shiftSum = CompensatedComplexSum()
@@ -164,6 +168,9 @@ public enum ComplexPolygamma {
     public static func halfShiftedRemainderDifference(
         _ ua: Complex<Double>, _ ub: Complex<Double>, difference du: Complex<Double>
     ) -> (value: Complex<Double>, derivativeAtB: Complex<Double>) {
+        guard ua.real > 0 && ub.real > 0 && ua.real.isFinite && ub.real.isFinite
+            && ua.imaginary.isFinite && ub.imaginary.isFinite && du.real.isFinite && du.imaginary.isFinite
+        else { return (undefined, undefined) }
         var xa = ua.real, xb = ub.real
         let ya = ua.imaginary, yb = ub.imaginary
         var termSum = Complex<Double>.zero
@@ -224,6 +231,11 @@ public enum ComplexPolygamma {
         }
         return Complex.log(onePlus: x) - x
     }
+
+    /// The result outside the domain: not finite, so `.real` and
+    /// `.imaginary` read NaN.
+    @usableFromInline
+    static let undefined = Complex<Double>(.nan, .nan)
 
     /// |z|² above which the asymptotic series is summed directly (|z| ≥ 10).
     @usableFromInline

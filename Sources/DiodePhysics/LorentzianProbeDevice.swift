@@ -49,7 +49,9 @@ public struct LorentzianProbeDevice: Sendable, Hashable {
     @usableFromInline let right3: LorentzianTerminalTerm
 
     /// The device with resonances (ε₁, Γ₁), (ε₃, Γ₃), Γ > 0, leads at μ with
-    /// temperatures T_L, T_R > 0, and region 2 of length d > 0.
+    /// temperatures T_L, T_R > 0, and region 2 of length d > 0. Not
+    /// validated here (``DiodeSolver`` validates its parameters): Γ ≤ 0 or
+    /// T ≤ 0 give NaN evaluations, which the solver reports as `.nonFinite`.
     public init(
         eps1: Double, gamma1: Double, eps3: Double, gamma3: Double,
         mu: Double, d: Double, leftTemperature: Double, rightTemperature: Double,

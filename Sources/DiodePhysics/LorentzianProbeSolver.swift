@@ -151,6 +151,7 @@ public struct LorentzianProbeSolution: Sendable, Hashable {
     public var tP: Double
     /// The closed-form currents at (μ_p, T_p).
     public var evaluation: LorentzianProbeEvaluation
+    /// How the solve ended.
     public var status: Status
     /// Newton steps taken.
     public var iterations: Int

@@ -14,6 +14,7 @@ struct Diodescan: AsyncParsableCommand {
         subcommands: [
             PointCommand.self,
             ScanCommand.self,
+            BenchCommand.self,
         ]
     )
 }

@@ -1,3 +1,4 @@
+import ComplexModule
 import RealModule
 import XCTest
 @testable import DiodePhysics
@@ -291,5 +292,15 @@ final class LorentzianProbeTests: XCTestCase {
         XCTAssertEqual(solution.status, .notConverged)
         XCTAssertTrue(solution.particleCurrent.isNaN)
         XCTAssertTrue(solution.heatCurrent.isNaN)
+    }
+
+    /// Invalid device parameters end as `.nonFinite`, never as numbers (and never hang).
+    func testInvalidParametersAreNonFinite() {
+        for (gamma, t) in [(-1.0, 2.0), (0.0, 2.0), (3.0, -1e-300), (3.0, .nan)] {
+            let solution = LorentzianProbeSolver(device: device(43, gamma, 44.8, 3, tL: t, tR: 1)).solve()
+            XCTAssertEqual(solution.status, .nonFinite, "Γ = \(gamma), T_L = \(t)")
+            XCTAssertTrue(solution.particleCurrent.isNaN)
+        }
+        XCTAssertTrue(ComplexPolygamma.digamma(Complex(-1e300, 0.5)).real.isNaN)
     }
 }

@@ -116,5 +116,6 @@ final class TOMLParserTests: XCTestCase {
         expectError("a = 1\n[a]", line: 2, containing: "not a table")
         expectError("a = 99999999999999999999", line: 1, containing: "not a valid value")
         expectError("= 1", line: 1, containing: "expected a key")
+        expectError("r = { a = 1 }\n[r]\nb = 2", line: 2, containing: "inline table")
     }
 }

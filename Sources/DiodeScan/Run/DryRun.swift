@@ -31,7 +31,8 @@ public enum DryRun {
                + (m.capacitances == CapacitanceSpec() ? "" : ", capacitances " + m.capacitances.named.map { "\($0.0) = \($0.1)" }.joined(separator: ", ")))
         output("solver: " + resolved.settingsFields.map { "\($0.key) = \($0.value)" }.joined(separator: ", "))
         output("grid: \(describe(grid.eps1, "eps1")) × \(describe(grid.eps3, "eps3")) × \(describe(grid.dT, "dT"))")
-        output("      = \(grid.pointCount) points in \(grid.tileCount) tiles of \(grid.pointsPerTile) points")
+        output("      = \(grid.pointCount) points in \(grid.tileCount) tiles of \(grid.pointsPerTile) points"
+               + " (a tile is one eps1 line; at most \(grid.tileCount) threads in all ranks can work at once)")
         let target = outputPath ?? job.outputPath
         if let target {
             let exists = FileManager.default.fileExists(atPath: target)

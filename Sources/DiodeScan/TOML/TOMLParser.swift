@@ -144,6 +144,9 @@ private struct Parser {
             guard case .table(var child) = existing.value else {
                 throw TOMLError(line: line, message: "'\(first)' is already a \(existing.value.typeName) (line \(existing.line)), not a table")
             }
+            if child.isInline {
+                throw TOMLError(line: line, message: "'\(first)' is an inline table (line \(existing.line)) and cannot be extended by a header")
+            }
             try ensureTable(path.dropFirst(), in: &child, line: line)
             table.replace(first, with: .table(child))
         } else {
@@ -279,7 +282,7 @@ private struct Parser {
     }
 
     mutating func parseInlineTable() throws(TOMLError) -> TOMLValue {
-        var table = TOMLTable(line: line)
+        var table = TOMLTable(line: line, isInline: true)
         advance()
         skipBlanks()
         if current == "}" { advance(); return .table(table) }

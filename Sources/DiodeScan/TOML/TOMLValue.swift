@@ -65,8 +65,13 @@ public struct TOMLTable: Sendable {
     public private(set) var keys: [String] = []
     /// 1-based line where the table was opened (its header, or the line of an inline table).
     public var line: Int
+    /// Whether the table was written inline (`{ ... }`); TOML forbids adding to it later.
+    public var isInline = false
 
-    public init(line: Int) { self.line = line }
+    public init(line: Int, isInline: Bool = false) {
+        self.line = line
+        self.isInline = isInline
+    }
 
     public subscript(key: String) -> Entry? {
         get { entries[key] }

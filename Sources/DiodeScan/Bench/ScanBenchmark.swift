@@ -1,0 +1,197 @@
+import DiodePhysics
+import Foundation
+
+/// One end-to-end run of `diodescan scan` on a benchmark job.
+public struct ScanRunReport: Codable, Sendable {
+    /// "1 thread", "2 threads", "2 MPI ranks x 1 thread", ...
+    public var mode: String
+    public var ranks: Int
+    public var threadsPerRank: Int
+    public var points: Int
+    public var tiles: Int
+    /// Rank 0's wall time of the scan (`ScanRunner.run`: MPI set-up, file
+    /// creation, all tiles, finishing the file), s.
+    public var wallSeconds: Double
+    /// Wall time of the whole child process (or mpirun) from launch to exit, s.
+    public var processSeconds: Double
+    public var pointsPerSecond: Double
+    /// pointsPerSecond / (workers × the 1-thread pointsPerSecond); 1 for the 1-thread run.
+    public var efficiency: Double?
+    /// Peak resident memory (ru_maxrss) of each rank, MiB, by rank.
+    public var peakMemoryMiBPerRank: [Double]
+}
+
+/// Rank 0's own work per tile, measured in isolation on the benchmark grid:
+/// decoding a tile's MPI payload and writing it into the HDF5 result file
+/// (values, then the `tile_done` flag), and finishing the file.
+public struct RankZeroCost: Codable, Sendable {
+    public var tilesWritten: Int
+    public var pointsPerTile: Int
+    /// Per tile, ms (median over the tiles written).
+    public var decodeAndWriteMilliseconds: Percentiles
+    /// `ResultFile.finish` (compression of the finished file), s.
+    public var finishSeconds: Double
+    /// (per-tile cost × tiles + finish) / wall time of the 2-rank scan (or the
+    /// fastest run when mpirun is missing).
+    public var fractionOfWallTime: Double?
+    /// Bytes of the finished result file per grid point.
+    public var fileBytesPerPoint: Double
+}
+
+/// Runs small real scans of the Fig. 2 setting through the `diodescan`
+/// binary itself (one child process per run, `mpirun` for the MPI run).
+public struct ScanBenchmark {
+    /// The `diodescan` executable to launch.
+    public var executable: URL
+    public var directory: URL
+
+    public init(executable: URL, directory: URL) {
+        self.executable = executable
+        self.directory = directory
+    }
+
+    /// ε1 points per tile of the benchmark scans.
+    public static let pointsPerTile = 200
+
+    /// The benchmark job: Fig. 2 settings on an `eps1Count` × `eps3Count`
+    /// grid over ε ∈ [30, 55], ΔT = 1.
+    public static func jobText(eps1Count: Int, eps3Count: Int) -> String {
+        """
+        title = "diodescan bench: Fig. 2 settings"
+
+        [model]
+        mu = 40.0
+        gamma = 3.0
+        lambda = 1.0
+        d = 1.0
+        screening = false
+
+        [grid]
+        eps1 = { from = 30.0, to = 55.0, count = \(eps1Count) }
+        eps3 = { from = 30.0, to = 55.0, count = \(max(2, eps3Count)) }
+        dT   = [1.0]
+
+        """
+    }
+
+    /// `mpirun` on PATH, if any.
+    public static var mpirun: URL? {
+        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
+            let candidate = URL(fileURLWithPath: String(directory)).appendingPathComponent("mpirun")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        }
+        return nil
+    }
+
+    /// Runs the job in a child process (`ranks` > 1: under `mpirun -np ranks
+    /// --oversubscribe`) and collects the workers' reports.
+    public func run(jobText: String, name: String, threads: Int, ranks: Int, mode: String) throws -> ScanRunReport {
+        let job = directory.appendingPathComponent("\(name).toml")
+        let output = directory.appendingPathComponent("\(name).h5")
+        try jobText.write(to: job, atomically: true, encoding: .utf8)
+        let worker = [executable.path, "bench", "--scan-worker", job.path, "--output", output.path,
+                      "--threads", String(threads)]
+        let process = Process()
+        // What an enclosing MPI job put into the environment would make mpirun
+        // believe it runs inside that job.
+        var environment = ProcessInfo.processInfo.environment.filter { key, _ in
+            !["OMPI_", "PMIX_", "OPAL_", "ORTE_", "PRTE_"].contains { key.hasPrefix($0) }
+        }
+        environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
+        environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+        environment["OMPI_MCA_rmaps_base_oversubscribe"] = "1"
+        process.environment = environment
+        if ranks > 1 {
+            guard let mpirun = Self.mpirun else { throw ScanBenchmarkError.noMPIRun }
+            process.executableURL = mpirun
+            process.arguments = ["-np", String(ranks), "--oversubscribe", "--bind-to", "none"] + worker
+        } else {
+            process.executableURL = executable
+            process.arguments = Array(worker.dropFirst())
+        }
+        let stdout = Pipe(), stderr = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        let start = DispatchTime.now().uptimeNanoseconds
+        try process.run()
+        let outData = stdout.fileHandleForReading.readDataToEndOfFile()
+        let errData = stderr.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let processSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+        let reports = String(decoding: outData, as: UTF8.self).split(separator: "\n").compactMap {
+            try? JSONDecoder().decode(ScanWorkerReport.self, from: Data($0.utf8))
+        }.sorted { $0.rank < $1.rank }
+        guard process.terminationStatus == 0, reports.count == ranks, reports.allSatisfy({ $0.status == 0 }),
+              let root = reports.first(where: { $0.rank == 0 }) else {
+            throw ScanBenchmarkError.scanFailed(mode: mode, status: process.terminationStatus,
+                                                stderr: String(decoding: errData, as: UTF8.self))
+        }
+        let grid = try ResolvedJob(ScanJob(parsing: jobText)).grid
+        return ScanRunReport(
+            mode: mode, ranks: ranks, threadsPerRank: threads, points: grid.pointCount, tiles: grid.tileCount,
+            wallSeconds: root.wallSeconds, processSeconds: processSeconds,
+            pointsPerSecond: Double(grid.pointCount) / root.wallSeconds, efficiency: nil,
+            peakMemoryMiBPerRank: reports.map(\.peakMemoryMiB))
+    }
+
+    /// Rank 0's decode + write cost per tile on `grid`, writing up to
+    /// `maximumTiles` tiles of realistic values into a fresh result file.
+    public func rankZeroCost(jobText: String, maximumTiles: Int) throws -> RankZeroCost {
+        let resolved = try ResolvedJob(ScanJob(parsing: jobText))
+        let grid = resolved.grid
+        let path = directory.appendingPathComponent("rank0-cost.h5").path
+        let metadata = ScanMetadata(parameters: resolved.metadataParameters, jobText: jobText,
+                                    jobFingerprint: resolved.fingerprint, softwareVersion: BuildInfo.version,
+                                    sourceRevision: "bench", creationTime: "")
+        let file = try ResultFile.create(path: path, axes: grid.axes, metadata: metadata, overwrite: true)
+        // One real tile's values, so compression sees real numbers.
+        let evaluator = PhysicsTileEvaluator(job: resolved)
+        let middle = grid.tileCount / 2
+        guard let values = evaluator.evaluate(tile: middle, stop: StopFlag()) else {
+            throw ScanBenchmarkError.scanFailed(mode: "rank 0 cost", status: 1, stderr: "tile evaluation stopped")
+        }
+        let payload = values.encoded()
+        let count = min(grid.tileCount, maximumTiles)
+        var times: [Double] = []
+        for tile in 0..<count {
+            let start = DispatchTime.now().uptimeNanoseconds
+            let decoded = try TileValues(decoding: payload, pointsPerTile: grid.pointsPerTile)
+            try file.write(decoded, for: grid.tileIndex(tile))
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-6)
+        }
+        let start = DispatchTime.now().uptimeNanoseconds
+        try file.finish(run: RunSummary(wallTimeSeconds: 0, ranks: 1, threadsPerRank: 1, command: "bench",
+                                        endTime: ""))
+        let finish = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        try? FileManager.default.removeItem(atPath: path)
+        return RankZeroCost(tilesWritten: count, pointsPerTile: grid.pointsPerTile,
+                            decodeAndWriteMilliseconds: Percentiles(times), finishSeconds: finish,
+                            fractionOfWallTime: nil,
+                            fileBytesPerPoint: Double(size) / Double(count * grid.pointsPerTile))
+    }
+}
+
+/// The line a `diodescan bench --scan-worker` process prints on stdout (one per rank).
+public struct ScanWorkerReport: Codable, Sendable {
+    public var rank: Int
+    public var status: Int32
+    public var wallSeconds: Double
+    public var peakMemoryMiB: Double
+
+    public init(rank: Int, status: Int32, wallSeconds: Double, peakMemoryMiB: Double) {
+        self.rank = rank; self.status = status; self.wallSeconds = wallSeconds; self.peakMemoryMiB = peakMemoryMiB
+    }
+}
+
+public enum ScanBenchmarkError: Error, CustomStringConvertible {
+    case noMPIRun
+    case scanFailed(mode: String, status: Int32, stderr: String)
+
+    public var description: String {
+        switch self {
+        case .noMPIRun: "mpirun is not on PATH"
+        case let .scanFailed(mode, status, stderr): "benchmark scan (\(mode)) failed with status \(status): \(stderr)"
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import XCTest
+
+/// `diodescan bench --json`: the shape of the report that tracks performance
+/// between versions (never the timings themselves).
+final class BenchCommandTests: XCTestCase {
+    /// Runs `diodescan bench` with an environment free of an enclosing MPI
+    /// singleton's variables (they would make the bench believe it runs under mpirun).
+    func bench(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = DiodescanProcess.executable
+        process.arguments = ["bench"] + arguments
+        process.environment = ProcessInfo.processInfo.environment.filter { key, _ in
+            !["OMPI_", "PMIX_", "OPAL_", "ORTE_", "PRTE_"].contains { key.hasPrefix($0) }
+        }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    }
+
+    func testQuickJSONHasEveryFigure() throws {
+        let output = try bench(["--quick", "--json"])
+        XCTAssertEqual(output.status, 0, output.stderr)
+        XCTAssertEqual(output.stdout.split(separator: "\n").count, 1, "exactly one line of JSON")
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any])
+        for key in ["version", "sourceRevision", "date", "command", "machine", "settings", "scan", "peakMemoryMiB"] {
+            XCTAssertNotNil(object[key], "missing \(key)")
+        }
+        XCTAssertEqual(object["quick"] as? Bool, true)
+        let machine = try XCTUnwrap(object["machine"] as? [String: Any])
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(machine["cores"] as? Int), 1)
+
+        let settings = try XCTUnwrap(object["settings"] as? [[String: Any]])
+        XCTAssertEqual(settings.compactMap { $0["setting"] as? String }, ["fig2", "fig3", "fig4"])
+        for setting in settings {
+            if let reason = setting["unavailable"] as? String {
+                XCTAssertFalse(reason.isEmpty)
+                XCTAssertNil(setting["cold"])
+                continue
+            }
+            XCTAssertNotNil(setting["path"] as? String)
+            for kind in ["cold", "warm"] {
+                let cost = try XCTUnwrap(setting[kind] as? [String: Any], "\(setting["setting"]!) \(kind)")
+                let times = try XCTUnwrap(cost["microseconds"] as? [String: Any])
+                XCTAssertGreaterThan(try XCTUnwrap(times["median"] as? Double), 0)
+                XCTAssertGreaterThanOrEqual(try XCTUnwrap(times["p90"] as? Double), try XCTUnwrap(times["median"] as? Double))
+                XCTAssertGreaterThan(try XCTUnwrap(cost["solves"] as? Int), 0)
+                XCTAssertGreaterThan(try XCTUnwrap(cost["iterations"] as? Double), 0)
+                XCTAssertGreaterThan(try XCTUnwrap(cost["integrandEvaluations"] as? Double), 0)
+                XCTAssertEqual(cost["notConverged"] as? Int, 0)
+            }
+        }
+        // Fig. 2 needs no screening: always measured.
+        XCTAssertNil(settings[0]["unavailable"])
+
+        let scan = try XCTUnwrap(object["scan"] as? [String: Any])
+        let runs = try XCTUnwrap(scan["runs"] as? [[String: Any]])
+        let skipped = try XCTUnwrap(scan["skipped"] as? [String])
+        XCTAssertEqual(runs.first?["mode"] as? String, "1 thread")
+        XCTAssertGreaterThanOrEqual(runs.count + skipped.count, 3, "1 thread, all threads, 2 ranks: run or skipped with a reason")
+        for run in runs {
+            XCTAssertEqual(run["points"] as? Int, 80)
+            XCTAssertGreaterThan(try XCTUnwrap(run["pointsPerSecond"] as? Double), 0)
+            XCTAssertGreaterThan(try XCTUnwrap(run["efficiency"] as? Double), 0)
+            let memory = try XCTUnwrap(run["peakMemoryMiBPerRank"] as? [Double])
+            XCTAssertEqual(memory.count, run["ranks"] as? Int)
+            XCTAssertTrue(memory.allSatisfy { $0 > 0 })
+        }
+        let rankZero = try XCTUnwrap(scan["rankZero"] as? [String: Any])
+        XCTAssertEqual(rankZero["tilesWritten"] as? Int, 4)
+        XCTAssertGreaterThan(try XCTUnwrap(rankZero["fileBytesPerPoint"] as? Double), 0)
+        XCTAssertNotNil(rankZero["fractionOfWallTime"] as? Double)
+        let small = try XCTUnwrap(scan["smallGridRun"] as? [String: Any])
+        XCTAssertEqual(small["points"] as? Int, 40)
+    }
+
+    func testInvalidOptionsAreRejected() throws {
+        for arguments in [["--threads", "0"], ["--scan-seconds", "0"], ["--repeats", "0"]] {
+            let output = try bench(arguments)
+            XCTAssertEqual(output.status, 64, "\(arguments): \(output.stderr)")
+            XCTAssertTrue(output.stderr.contains("out of range"), output.stderr)
+        }
+    }
+}
