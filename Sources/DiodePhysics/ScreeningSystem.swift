@@ -229,9 +229,11 @@ public struct ScreeningSystem: NewtonSystem {
     }
 
     /// The charge integrals are differences of two O(1) state counts, so
-    /// they are integrated 10× tighter than the currents.
+    /// they are integrated 10× tighter than the currents, but not below
+    /// 1e-13: round-off near the sharpest Fabry–Pérot states (λ = 0) limits
+    /// them to about 1e-13 relative, and a tighter request could never be met.
     public static func chargeTolerance(_ settings: SolverSettings) -> Double {
-        0.1 * settings.relativeTolerance
+        Swift.max(0.1 * settings.relativeTolerance, 1e-13)
     }
 
     /// x for an internal state.
