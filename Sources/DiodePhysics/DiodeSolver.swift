@@ -105,13 +105,21 @@ public struct SolverSettings: Sendable, Hashable, Codable {
     public var maximumEvaluations: Int
     /// The Newton iteration.
     public var newton: NewtonSettings
+    /// Use the closed forms where they apply (λ = 1 without screening:
+    /// ``DiodeSolver/solveClosedForm(deltaT:configuration:guess:)``, digamma
+    /// functions, converged to their rounding floor ~1e-13 whatever the
+    /// tolerances above). `false` forces the general quadrature path, the
+    /// oracle the closed forms are tested against (job key `closed_forms`).
+    public var closedForms: Bool
 
     public init(relativeTolerance: Double = 1e-9, jacobianRelativeTolerance: Double = 1e-6,
-                maximumEvaluations: Int = 400_000, newton: NewtonSettings = NewtonSettings()) {
+                maximumEvaluations: Int = 400_000, newton: NewtonSettings = NewtonSettings(),
+                closedForms: Bool = true) {
         self.relativeTolerance = relativeTolerance
         self.jacobianRelativeTolerance = jacobianRelativeTolerance
         self.maximumEvaluations = maximumEvaluations
         self.newton = newton
+        self.closedForms = closedForms
     }
 
     public static let `default` = SolverSettings()
@@ -252,6 +260,9 @@ public struct DiodeSolver: Sendable {
     /// Solves one configuration. `guess` (e.g. the neighbouring point's
     /// state) seeds Newton; if Newton fails from it, it is retried from the
     /// cold start. An invalid ΔT (non-finite or ≤ −1) gives `.nonFinite`.
+    /// At λ = 1 without screening it uses the closed forms
+    /// (``solveClosedForm(deltaT:configuration:guess:)``) unless
+    /// `settings.closedForms` is false.
     public func solve(deltaT: Double, configuration: Configuration, guess: InternalState? = nil) -> ConfigurationResult {
         guard (try? DeviceParameters.validate(deltaT: deltaT)) != nil else {
             return .failed(.nonFinite, iterations: 0, residual: .nan, evaluations: 0)
@@ -263,6 +274,9 @@ public struct DiodeSolver: Sendable {
             return solveScreened(deltaT: deltaT, configuration: configuration, guess: guess, equilibriumStates: nil)
         }
         guard hasProbe else { return solveCoherent(left: left, right: right) }
+        if settings.closedForms && closedFormApplies {
+            return solveClosedForm(deltaT: deltaT, configuration: configuration, guess: guess)
+        }
 
         var system = ProbeSystem(model: model, potentials: .zero, left: left, right: right, settings: settings)
         let cold = coldStart(deltaT: deltaT)

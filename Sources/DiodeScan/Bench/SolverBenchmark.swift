@@ -82,17 +82,17 @@ public struct SolverBenchmark: Sendable {
         report.lines = lines.count
         report.pointsPerLine = lines.first?.eps1.count ?? 0
         report.repeats = repeats
-        report.path = Self.path(setting)
+        report.path = path(setting)
         report.cold = measure(setting, lines: lines, warm: false)
         report.warm = measure(setting, lines: lines, warm: true)
         return report
     }
 
     /// Which path `DiodeSolver` takes for the setting with these settings.
-    static func path(_ setting: BenchmarkSetting) -> String {
+    func path(_ setting: BenchmarkSetting) -> String {
         let parameters = setting.parameters(eps1: BenchmarkSetting.mu, eps3: BenchmarkSetting.mu)
-        _ = parameters
-        return "quadrature"
+        let solver = try? DiodeSolver(parameters: parameters, settings: settings)
+        return settings.closedForms && solver?.closedFormApplies == true ? "closed form" : "quadrature"
     }
 
     private func measure(_ setting: BenchmarkSetting, lines: [(eps3: Double, eps1: [Double])], warm: Bool) -> SolveCost {
