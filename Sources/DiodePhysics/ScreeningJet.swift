@@ -118,11 +118,41 @@ extension ScatteringModel {
         let ddt3 = Self.barrierSecondDerivative(x: x3, gamma: gamma3)
         let w = halfPhase(energy: e, u2: u[1])
         let dw = halfPhaseDerivative(energy: e, u2: u[1], halfPhase: w)
-        return compose(
-            t1: CurvatureJet(value: t1, d1: dt1, d11: ddt1),
-            r1: CurvatureJet(value: r1, d1: dt1, d11: ddt1),
-            t3: CurvatureJet(value: t3, d3: dt3, d33: ddt3),
-            r3: CurvatureJet(value: r3, d3: dt3, d33: ddt3),
-            w: CurvatureJet(value: w, d2: dw))
+        let t1Jet = CurvatureJet(value: t1, d1: dt1, d11: ddt1), r1Jet = CurvatureJet(value: r1, d1: dt1, d11: ddt1)
+        let t3Jet = CurvatureJet(value: t3, d3: dt3, d33: ddt3), r3Jet = CurvatureJet(value: r3, d3: dt3, d33: ddt3)
+        let wJet = CurvatureJet(value: w, d2: dw)
+        // The second-order jets dominate the cost of a screening solve; the
+        // paper's two limits need far fewer products than the general
+        // composition (same formulas with a or b set to zero).
+        if b == 0 { return Self.composeCoherent(t1: t1Jet, r1: r1Jet, t3: t3Jet, r3: r3Jet, w: wJet) }
+        if a == 0 { return Self.composeThermalised(t1: t1Jet, r1: r1Jet, t3: t3Jet, r3: r3Jet, w: wJet) }
+        return compose(t1: t1Jet, r1: r1Jet, t3: t3Jet, r3: r3Jet, w: wJet)
+    }
+
+    /// ``compose(t1:r1:t3:r3:w:)`` at λ = 0 (a = 1, b = 0): the probe
+    /// channels only scatter into each other (S_{p1p2} = −1, the rest 0).
+    @inlinable @inline(__always)
+    static func composeCoherent<S: ScatteringScalar>(t1: S, r1: S, t3: S, r3: S, w: S) -> DeviceMatrix<S> {
+        let z = w * w
+        let z2 = z * z
+        let one = S(constant: Complex(1)), zero = S(constant: .zero)
+        let inverseDenominator = one / (one - r1 * r3 * z2)
+        let t1d = t1 * inverseDenominator, t3d = t3 * inverseDenominator
+        return DeviceMatrix(
+            leftLeft: r1 + t1 * t1d * r3 * z2, leftRight: t1d * t3 * z, leftProbe1: zero, leftProbe2: zero,
+            rightRight: r3 + t3 * t3d * r1 * z2, rightProbe1: zero, rightProbe2: zero,
+            probe1Probe1: zero, probe1Probe2: S(constant: Complex(-1)), probe2Probe2: zero)
+    }
+
+    /// ``compose(t1:r1:t3:r3:w:)`` at λ = 1 (a = 0, b = 1): Δ = 1 and
+    /// nothing crosses region 2 coherently.
+    @inlinable @inline(__always)
+    static func composeThermalised<S: ScatteringScalar>(t1: S, r1: S, t3: S, r3: S, w: S) -> DeviceMatrix<S> {
+        let z = w * w
+        let zero = S(constant: .zero)
+        return DeviceMatrix(
+            leftLeft: r1, leftRight: zero, leftProbe1: t1 * w, leftProbe2: zero,
+            rightRight: r3, rightProbe1: zero, rightProbe2: t3 * w,
+            probe1Probe1: r1 * z, probe1Probe2: zero, probe2Probe2: r3 * z)
     }
 }

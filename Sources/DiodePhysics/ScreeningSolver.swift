@@ -20,7 +20,8 @@ extension DiodeSolver {
     }
 
     /// One configuration with screening: Newton on ``ScreeningSystem`` from
-    /// the guess (if usable), then from the cold start if that fails.
+    /// the guess (if usable), then from the cold start if that fails; then
+    /// the lead currents at the solution.
     func solveScreened(deltaT: Double, configuration: Configuration, guess: InternalState?,
                        equilibriumStates: SIMD3<Double>?) -> ConfigurationResult {
         guard let reference = equilibriumStates ?? self.equilibriumStates(deltaT: deltaT) else {
@@ -48,8 +49,17 @@ extension DiodeSolver {
         let result = outcome!
         switch result.status {
         case .converged:
-            return ConfigurationResult(particleCurrent: result.observables[0], heatCurrent: result.observables[1],
-                                       state: system.state(result.solution), status: .converged,
+            // The lead currents at the solution, from the transmissions alone.
+            let state = system.state(result.solution)
+            let currents = terminalCurrents(deltaT: deltaT, configuration: configuration, state: state)
+            guard currents.converged else {
+                return .failed(.notConverged, iterations: iterations, residual: result.residual, evaluations: evaluations)
+            }
+            guard currents.particle[0].isFinite, currents.heat[0].isFinite else {
+                return .failed(.nonFinite, iterations: iterations, residual: result.residual, evaluations: evaluations)
+            }
+            return ConfigurationResult(particleCurrent: currents.particle[0], heatCurrent: currents.heat[0],
+                                       state: state, status: .converged,
                                        iterations: iterations, residual: result.residual,
                                        integrandEvaluations: evaluations)
         case .notConverged:

@@ -24,107 +24,124 @@ extension Capacitances {
     }
 }
 
-/// Everything one Newton step of the joint probe–screening problem needs, in
-/// one pass over the energy axis (``ScreeningSpectrum`` at every energy).
-/// With θ = log T_p and β = 1, 2, 3:
+/// The charge part of one energy's screening integrand, per region α:
+/// Σ_j ν_jα f_j, Σ_j ∂ν_jα/∂U₁ f_j, Σ_j ∂ν_jα/∂U₃ f_j and Σ_j ν_jα ∂f_j/∂E
+/// (the last for the U₂ column, see ``ScreeningSystem``).
+@frozen
+public struct ChargeSpectrum: Sendable {
+    public var occupied: SIMD3<Double>
+    public var occupiedByU1: SIMD3<Double>
+    public var occupiedByU3: SIMD3<Double>
+    public var slope: SIMD3<Double>
+
+    @inlinable @inline(__always)
+    init(_ s: ScreeningSpectrum, left: FermiDistribution, fl: FermiValue, right: FermiDistribution, fr: FermiValue) {
+        let nu = s.injectivities, by1 = s.injectivitiesByU1, by3 = s.injectivitiesByU3
+        occupied = nu.left * fl.occupation + nu.right * fr.occupation
+        occupiedByU1 = by1.left * fl.occupation + by1.right * fr.occupation
+        occupiedByU3 = by3.left * fl.occupation + by3.right * fr.occupation
+        slope = nu.left * (-fl.spread / left.temperature) + nu.right * (-fr.spread / right.temperature)
+    }
+
+    @inlinable @inline(__always)
+    mutating func addProbe(_ s: ScreeningSpectrum, probe: FermiDistribution, fp: FermiValue) {
+        occupied += s.injectivities.probe * fp.occupation
+        occupiedByU1 += s.injectivitiesByU1.probe * fp.occupation
+        occupiedByU3 += s.injectivitiesByU3.probe * fp.occupation
+        slope += s.injectivities.probe * (-fp.spread / probe.temperature)
+    }
+}
+
+/// The screening Newton step without a probe (λ = 0): the charges and their
+/// Jacobian, one pass over the charge window. Components (α = 1, 2, 3):
 ///
-///     0  𝓘_L          1  (E − μ)𝓘_L          2  𝓘_p          3  (E − μ_p)𝓘_p
-///     4–7   ∂/∂μ_p, ∂/∂θ of 𝓘_p and (E − μ_p)𝓘_p      (as ``ProbeIntegrand``)
-///     8–11  ∂/∂μ_p, ∂/∂θ of 𝓘_L and (E − μ)𝓘_L
-///    12–14  ∂𝓘_L/∂U_β        15–17  (E − μ)∂𝓘_L/∂U_β
-///    18–20  ∂𝓘_p/∂U_β        21–23  (E − μ_p)∂𝓘_p/∂U_β
-///    24–26  Σ_j ν_jα f_j                   (the occupied states, per α)
-///    27–29  Σ_j ∂ν_jα/∂U₁ f_j   30–32  Σ_j ∂ν_jα/∂U₃ f_j
-///    33–35  Σ_j ν_jα ∂f_j/∂E   (the U₂ column, see ``ScreeningSystem``)
-///    36–38  ν_pα ∂f_p/∂μ_p      39–41  ν_pα ∂f_p/∂θ
+///     0–2  Σ_j ν_jα f_j       3–5  Σ_j ∂ν_jα/∂U₁ f_j
+///     6–8  Σ_j ∂ν_jα/∂U₃ f_j  9–11 Σ_j ν_jα ∂f_j/∂E
+@frozen
+public struct CoherentScreeningIntegrand: VectorIntegrand {
+    public var model: ScatteringModel
+    public var potentials: SIMD3<Double>
+    public var left: FermiDistribution, right: FermiDistribution
+
+    @inlinable
+    public init(model: ScatteringModel, potentials: SIMD3<Double>, left: FermiDistribution, right: FermiDistribution) {
+        self.model = model; self.potentials = potentials; self.left = left; self.right = right
+    }
+
+    @inlinable
+    public func callAsFunction(_ e: Double) -> SIMD16<Double> {
+        let s = model.screeningSpectrum(energy: e, potentials: potentials)
+        let c = ChargeSpectrum(s, left: left, fl: left(e), right: right, fr: right(e))
+        return SIMD16(c.occupied[0], c.occupied[1], c.occupied[2],
+                      c.occupiedByU1[0], c.occupiedByU1[1], c.occupiedByU1[2],
+                      c.occupiedByU3[0], c.occupiedByU3[1], c.occupiedByU3[2],
+                      c.slope[0], c.slope[1], c.slope[2], 0, 0, 0, 0)
+    }
+}
+
+/// The joint probe–screening Newton step (λ > 0), one pass over the union of
+/// the current and the charge windows. With θ = log T_p, β = 1, 2, 3:
+///
+///     0  𝓘_p                 1  (E − μ_p)𝓘_p
+///     2  ∂𝓘_p/∂μ_p           3  ∂𝓘_p/∂θ
+///     4  (E − μ_p)∂𝓘_p/∂μ_p  5  (E − μ_p)∂𝓘_p/∂θ
+///     6–8   ∂𝓘_p/∂U_β          9–11  (E − μ_p)∂𝓘_p/∂U_β
+///    12–23  the charge part (as ``CoherentScreeningIntegrand``, shifted by 12)
+///    24–26  ν_pα ∂f_p/∂μ_p    27–29  ν_pα ∂f_p/∂θ
 ///
 /// The current components vanish outside the current window, the charge
 /// components outside the charge window (both windows' edges are breakpoints).
 @frozen
-public struct ScreeningIntegrand: VectorIntegrand {
+public struct ProbeScreeningIntegrand: VectorIntegrand {
     public var model: ScatteringModel
     public var potentials: SIMD3<Double>
     public var left: FermiDistribution, right: FermiDistribution, probe: FermiDistribution
-    public var hasProbe: Bool
     public var currentWindow: (lower: Double, upper: Double)
     public var chargeWindow: (lower: Double, upper: Double)
 
     @inlinable
     public init(model: ScatteringModel, potentials: SIMD3<Double>, left: FermiDistribution,
-                right: FermiDistribution, probe: FermiDistribution, hasProbe: Bool,
+                right: FermiDistribution, probe: FermiDistribution,
                 currentWindow: (lower: Double, upper: Double), chargeWindow: (lower: Double, upper: Double)) {
         self.model = model; self.potentials = potentials
-        self.left = left; self.right = right; self.probe = probe; self.hasProbe = hasProbe
+        self.left = left; self.right = right; self.probe = probe
         self.currentWindow = currentWindow; self.chargeWindow = chargeWindow
     }
 
     @inlinable
-    public func callAsFunction(_ e: Double) -> SIMD64<Double> {
+    public func callAsFunction(_ e: Double) -> SIMD32<Double> {
         let s = model.screeningSpectrum(energy: e, potentials: potentials)
         let fl = left(e), fr = right(e), fp = probe(e)
-        var v = SIMD64<Double>.zero
+        var v = SIMD32<Double>.zero
         if e >= currentWindow.lower && e <= currentWindow.upper {
             let t = s.transmissions
-            let leftRight = FermiValue.difference(fl, fr)
-            let energyLeft = e - left.mu
-            let currentLeft = 2 * (t.leftRight * leftRight)
-            let gradientLeft = 2 * (s.leftRightGradient * leftRight)
-            if hasProbe {
-                let leftProbe = FermiValue.difference(fl, fp)
-                let rightProbe = FermiValue.difference(fr, fp)
-                let energyProbe = e - probe.mu
-                let currentLeftTotal = currentLeft + 2 * t.leftProbe * leftProbe
-                let currentProbe = -2 * (t.leftProbe * leftProbe + t.rightProbe * rightProbe)
-                let dMu = fp.spread / probe.temperature
-                let dTheta = fp.reducedEnergy * fp.spread
-                let probeCoupling = 2 * (t.leftProbe + t.rightProbe)
-                let leftCoupling = -2 * t.leftProbe
-                v[0] = currentLeftTotal; v[1] = energyLeft * currentLeftTotal
-                v[2] = currentProbe; v[3] = energyProbe * currentProbe
-                v[4] = probeCoupling * dMu; v[5] = probeCoupling * dTheta
-                v[6] = energyProbe * v[4]; v[7] = energyProbe * v[5]
-                v[8] = leftCoupling * dMu; v[9] = leftCoupling * dTheta
-                v[10] = energyLeft * v[8]; v[11] = energyLeft * v[9]
-                let gradientLeftTotal = gradientLeft + 2 * (s.leftProbeGradient * leftProbe)
-                let gradientProbe = -2 * (s.leftProbeGradient * leftProbe + s.rightProbeGradient * rightProbe)
-                for beta in 0..<3 {
-                    v[12 + beta] = gradientLeftTotal[beta]
-                    v[15 + beta] = energyLeft * gradientLeftTotal[beta]
-                    v[18 + beta] = gradientProbe[beta]
-                    v[21 + beta] = energyProbe * gradientProbe[beta]
-                }
-            } else {
-                v[0] = currentLeft; v[1] = energyLeft * currentLeft
-                for beta in 0..<3 {
-                    v[12 + beta] = gradientLeft[beta]
-                    v[15 + beta] = energyLeft * gradientLeft[beta]
-                }
-            }
+            let leftProbe = FermiValue.difference(fl, fp)
+            let rightProbe = FermiValue.difference(fr, fp)
+            let energyProbe = e - probe.mu
+            let currentProbe = -2 * (t.leftProbe * leftProbe + t.rightProbe * rightProbe)
+            let probeCoupling = 2 * (t.leftProbe + t.rightProbe)
+            let byMu = probeCoupling * (fp.spread / probe.temperature)
+            let byTheta = probeCoupling * (fp.reducedEnergy * fp.spread)
+            let gradient = -2 * (s.leftProbeGradient * leftProbe + s.rightProbeGradient * rightProbe)
+            v[0] = currentProbe; v[1] = energyProbe * currentProbe
+            v[2] = byMu; v[3] = byTheta
+            v[4] = energyProbe * byMu; v[5] = energyProbe * byTheta
+            v[6] = gradient[0]; v[7] = gradient[1]; v[8] = gradient[2]
+            v[9] = energyProbe * gradient[0]; v[10] = energyProbe * gradient[1]; v[11] = energyProbe * gradient[2]
         }
         if e >= chargeWindow.lower && e <= chargeWindow.upper {
-            let nu = s.injectivities, by1 = s.injectivitiesByU1, by3 = s.injectivitiesByU3
-            let slopeLeft = -fl.spread / left.temperature, slopeRight = -fr.spread / right.temperature
-            var occupied = nu.left * fl.occupation + nu.right * fr.occupation
-            var occupiedBy1 = by1.left * fl.occupation + by1.right * fr.occupation
-            var occupiedBy3 = by3.left * fl.occupation + by3.right * fr.occupation
-            var slope = nu.left * slopeLeft + nu.right * slopeRight
-            if hasProbe {
-                occupied += nu.probe * fp.occupation
-                occupiedBy1 += by1.probe * fp.occupation
-                occupiedBy3 += by3.probe * fp.occupation
-                slope += nu.probe * (-fp.spread / probe.temperature)
-                let byMu = nu.probe * (fp.spread / probe.temperature)
-                let byTheta = nu.probe * (fp.reducedEnergy * fp.spread)
-                for alpha in 0..<3 {
-                    v[36 + alpha] = byMu[alpha]
-                    v[39 + alpha] = byTheta[alpha]
-                }
-            }
+            var c = ChargeSpectrum(s, left: left, fl: fl, right: right, fr: fr)
+            c.addProbe(s, probe: probe, fp: fp)
+            let nu = s.injectivities.probe
+            let byMu = nu * (fp.spread / probe.temperature)
+            let byTheta = nu * (fp.reducedEnergy * fp.spread)
             for alpha in 0..<3 {
-                v[24 + alpha] = occupied[alpha]
-                v[27 + alpha] = occupiedBy1[alpha]
-                v[30 + alpha] = occupiedBy3[alpha]
-                v[33 + alpha] = slope[alpha]
+                v[12 + alpha] = c.occupied[alpha]
+                v[15 + alpha] = c.occupiedByU1[alpha]
+                v[18 + alpha] = c.occupiedByU3[alpha]
+                v[21 + alpha] = c.slope[alpha]
+                v[24 + alpha] = byMu[alpha]
+                v[27 + alpha] = byTheta[alpha]
             }
         }
         return v
@@ -148,9 +165,12 @@ public struct ScreeningIntegrand: VectorIntegrand {
 ///       ∂/∂U₂ ∫_a^b ν f dE = ∫_a^b [−(∂ν/∂U₁ + ∂ν/∂U₃) f + ν ∂f/∂E] dE − [ν f]_a^b;
 ///
 /// - the edge terms' derivatives in closed form (``ExcessCharges/edgeTerms(potentials:)``);
-/// - the currents' U-gradients from 2 Re(S* ∂S/∂U_β).
+/// - the probe currents' U-gradients from 2 Re(S* ∂S/∂U_β).
 /// Residual and Jacobian come from one quadrature pass (plus the two short
-/// edge integrals per region).
+/// edge integrals per region). The lead currents are not part of the Newton
+/// passes: the solver computes them once at the solution
+/// (``DiodeSolver/terminalCurrents(deltaT:configuration:state:)``), so they
+/// belong exactly to the reported state.
 public struct ScreeningSystem: NewtonSystem {
     public let model: ScatteringModel
     public let hasProbe: Bool
@@ -159,9 +179,12 @@ public struct ScreeningSystem: NewtonSystem {
     public let right: FermiDistribution
     /// N_α^eq (one spin).
     public let equilibriumStates: SIMD3<Double>
-    public let tolerance: SIMD64<Double>
+    /// Per-component quadrature tolerances of the two pass layouts.
+    public let coherentTolerance: SIMD16<Double>
+    public let probeTolerance: SIMD32<Double>
     public var charges: ExcessCharges
-    public var quadrature: AdaptiveQuadrature<SIMD64<Double>>
+    var coherentQuadrature: AdaptiveQuadrature<SIMD16<Double>>
+    var probeQuadrature: AdaptiveQuadrature<SIMD32<Double>>
     var breakpoints = EnergyBreakpoints()
     var grading = SquareRootGrading()
     var features: [Double] = []
@@ -189,22 +212,28 @@ public struct ScreeningSystem: NewtonSystem {
         self.equilibriumStates = equilibriumStates
         let currents = settings.relativeTolerance, derivatives = settings.jacobianRelativeTolerance
         let chargeTolerance = Self.chargeTolerance(settings)
-        var tolerance = SIMD64<Double>(repeating: derivatives)
-        for i in 0..<4 { tolerance[i] = currents }
-        for i in 24..<27 { tolerance[i] = chargeTolerance }
-        self.tolerance = tolerance
+        var coherent = SIMD16<Double>(repeating: derivatives)
+        for i in 0..<3 { coherent[i] = chargeTolerance }
+        coherentTolerance = coherent
+        var probe = SIMD32<Double>(repeating: derivatives)
+        probe[0] = currents; probe[1] = currents
+        for i in 12..<15 { probe[i] = chargeTolerance }
+        probeTolerance = probe
         self.charges = ExcessCharges(model: model, mu: left.mu, leftTemperature: left.temperature,
                                      rightTemperature: right.temperature, relativeTolerance: chargeTolerance,
                                      maximumEvaluations: settings.maximumEvaluations)
-        self.quadrature = AdaptiveQuadrature(maximumEvaluations: settings.maximumEvaluations)
+        coherentQuadrature = AdaptiveQuadrature(maximumEvaluations: settings.maximumEvaluations)
+        probeQuadrature = AdaptiveQuadrature(maximumEvaluations: settings.maximumEvaluations)
         features.reserveCapacity(128)
         scratch.reserveCapacity(128)
     }
 
     /// The charge integrals are differences of two O(1) state counts, so
-    /// they are integrated 10× tighter than the currents.
+    /// they are integrated 10× tighter than the currents, but not below
+    /// 1e-13: round-off near the sharpest Fabry–Pérot states (λ = 0) limits
+    /// them to about 1e-13 relative, and a tighter request could never be met.
     public static func chargeTolerance(_ settings: SolverSettings) -> Double {
-        0.1 * settings.relativeTolerance
+        Swift.max(0.1 * settings.relativeTolerance, 1e-13)
     }
 
     /// x for an internal state.
@@ -233,25 +262,52 @@ public struct ScreeningSystem: NewtonSystem {
                                     observableGradient: SmallMatrix(), integrandEvaluations: 0,
                                     quadratureConverged: false)
         }
-        let currentWindow = integrationWindow(mu: left.mu, leftTemperature: left.temperature,
-                                              rightTemperature: right.temperature,
-                                              probe: hasProbe ? probe : nil)
         let chargeWindow = charges.window
-        let lower = Swift.min(currentWindow.lower, chargeWindow.lower)
-        let upper = Swift.max(currentWindow.upper, chargeWindow.upper)
+        var lower = chargeWindow.lower, upper = chargeWindow.upper
+        var currentWindow = chargeWindow
+        if hasProbe {
+            currentWindow = integrationWindow(mu: left.mu, leftTemperature: left.temperature,
+                                              rightTemperature: right.temperature, probe: probe)
+            lower = Swift.min(lower, currentWindow.lower)
+            upper = Swift.max(upper, currentWindow.upper)
+        }
         breakpoints.reset(model: model, potentials: u, leads: [left, right], range: lower...upper)
         breakpoints.update(window: lower, upper, moving: hasProbe ? probe : nil)
         features.removeAll(keepingCapacity: true)
         features.append(contentsOf: breakpoints.points)
         features.append(contentsOf: [currentWindow.lower, currentWindow.upper, chargeWindow.lower, chargeWindow.upper])
-        let integrand = ScreeningIntegrand(model: model, potentials: u, left: left, right: right, probe: probe,
-                                           hasProbe: hasProbe, currentWindow: currentWindow,
-                                           chargeWindow: chargeWindow)
-        let r = quadrature.integrateGraded(integrand, lower: lower, upper: upper, roots: SIMD4(u[1], 0, 0, 0),
-                                           rootCount: 1, features: features, relativeTolerance: tolerance,
-                                           absoluteTolerance: SIMD64(repeating: 1e-15),
-                                           grading: &grading, scratch: &scratch)
-        let v = r.value
+        let roots = SIMD4(u[1], 0, 0, 0)
+        let floor = 1e-15
+        // c: the charge part (occupied, ∂/∂U₁, ∂/∂U₃, ∂f/∂E) at offset `charge`.
+        let c: SIMD16<Double>, magnitude: SIMD3<Double>, p: SIMD32<Double>
+        let evaluations: Int, converged: Bool
+        var probeScale = SIMD2<Double>(1, 1)
+        if hasProbe {
+            let integrand = ProbeScreeningIntegrand(model: model, potentials: u, left: left, right: right,
+                                                    probe: probe, currentWindow: currentWindow,
+                                                    chargeWindow: chargeWindow)
+            let r = probeQuadrature.integrateGraded(
+                integrand, lower: lower, upper: upper, roots: roots, rootCount: 1, features: features,
+                relativeTolerance: probeTolerance, absoluteTolerance: SIMD32(repeating: floor),
+                grading: &grading, scratch: &scratch)
+            p = r.value
+            var charge = SIMD16<Double>.zero
+            for i in 0..<12 { charge[i] = p[12 + i] }
+            c = charge
+            magnitude = SIMD3(r.magnitude[12], r.magnitude[13], r.magnitude[14])
+            probeScale = SIMD2(r.magnitude[0], r.magnitude[1])
+            evaluations = r.evaluations; converged = r.converged
+        } else {
+            let integrand = CoherentScreeningIntegrand(model: model, potentials: u, left: left, right: right)
+            let r = coherentQuadrature.integrateGraded(
+                integrand, lower: lower, upper: upper, roots: roots, rootCount: 1, features: features,
+                relativeTolerance: coherentTolerance, absoluteTolerance: SIMD16(repeating: floor),
+                grading: &grading, scratch: &scratch)
+            c = r.value
+            p = .zero
+            magnitude = SIMD3(r.magnitude[0], r.magnitude[1], r.magnitude[2])
+            evaluations = r.evaluations; converged = r.converged
+        }
         let edges = charges.edgeTerms(potentials: u)
         // [Σ_j ν_jα f_j]_a^b for the U₂ column.
         func occupied(at e: Double) -> SIMD3<Double> {
@@ -263,14 +319,14 @@ public struct ScreeningSystem: NewtonSystem {
         let boundary = occupied(at: chargeWindow.upper) - occupied(at: chargeWindow.lower)
 
         var residual = SIMD8<Double>.zero, scale = SIMD8<Double>(repeating: 1)
-        var jacobian = SmallMatrix(), gradient = SmallMatrix()
+        var jacobian = SmallMatrix()
         let induced = capacitances.inducedCharges(u)
         for alpha in 0..<3 {
             let row = o + alpha
-            residual[row] = 2 * (v[24 + alpha] - equilibriumStates[alpha] + edges.value[alpha]) - induced[alpha]
-            scale[row] = Swift.max(2 * r.magnitude[24 + alpha], 1e-300)
-            var by1 = 2 * v[27 + alpha], by3 = 2 * v[30 + alpha]
-            var by2 = 2 * (v[33 + alpha] - v[27 + alpha] - v[30 + alpha] - boundary[alpha])
+            residual[row] = 2 * (c[alpha] - equilibriumStates[alpha] + edges.value[alpha]) - induced[alpha]
+            scale[row] = Swift.max(2 * magnitude[alpha], 1e-300)
+            var by1 = 2 * c[3 + alpha], by3 = 2 * c[6 + alpha]
+            var by2 = 2 * (c[9 + alpha] - c[3 + alpha] - c[6 + alpha] - boundary[alpha])
             switch alpha {
             case 0: by1 += 2 * edges.derivative[0]
             case 1: by2 += 2 * edges.derivative[1]
@@ -280,30 +336,26 @@ public struct ScreeningSystem: NewtonSystem {
             jacobian[row, o + 1] = by2 - capacitances.matrix(alpha, 1)
             jacobian[row, o + 2] = by3 - capacitances.matrix(alpha, 2)
             if hasProbe {
-                jacobian[row, 0] = 2 * v[36 + alpha]
-                jacobian[row, 1] = 2 * v[39 + alpha]
+                jacobian[row, 0] = 2 * p[24 + alpha]
+                jacobian[row, 1] = 2 * p[27 + alpha]
             }
         }
         if hasProbe {
-            residual[0] = v[2]; residual[1] = v[3]
-            scale[0] = r.magnitude[2]; scale[1] = r.magnitude[3]
-            jacobian[0, 0] = v[4]; jacobian[0, 1] = v[5]
-            jacobian[1, 0] = v[6] - v[2]; jacobian[1, 1] = v[7]
-            gradient[0, 0] = v[8]; gradient[0, 1] = v[9]
-            gradient[1, 0] = v[10]; gradient[1, 1] = v[11]
+            residual[0] = p[0]; residual[1] = p[1]
+            scale[0] = probeScale[0]; scale[1] = probeScale[1]
+            // J_p = ∫(E − μ_p)𝓘_p: ∂/∂μ_p also has −I_p.
+            jacobian[0, 0] = p[2]; jacobian[0, 1] = p[3]
+            jacobian[1, 0] = p[4] - p[0]; jacobian[1, 1] = p[5]
             for beta in 0..<3 {
-                jacobian[0, o + beta] = v[18 + beta]
-                jacobian[1, o + beta] = v[21 + beta]
+                jacobian[0, o + beta] = p[6 + beta]
+                jacobian[1, o + beta] = p[9 + beta]
             }
         }
-        for beta in 0..<3 {
-            gradient[0, o + beta] = v[12 + beta]
-            gradient[1, o + beta] = v[15 + beta]
-        }
+        // The lead currents are computed at the solution, not here.
         return NewtonEvaluation(residual: residual, residualScale: scale, jacobian: jacobian,
-                                observables: SIMD4(v[0], v[1], 0, 0), observableGradient: gradient,
-                                integrandEvaluations: r.evaluations + 3 * 42,
-                                quadratureConverged: r.converged && edges.converged)
+                                observables: .zero, observableGradient: SmallMatrix(),
+                                integrandEvaluations: evaluations + 6 * 21,
+                                quadratureConverged: converged && edges.converged)
     }
 
     /// The charge residuals F_α(U) = n_α − induced_α at a state (for checks).

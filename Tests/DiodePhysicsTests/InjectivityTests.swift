@@ -206,3 +206,38 @@ final class InjectivityTests: XCTestCase {
         }
     }
 }
+
+extension InjectivityTests {
+    /// The λ = 0 and λ = 1 compositions used by `matrixWithCurvatures` agree
+    /// with the general composition.
+    func testSpecialisedCompositionsMatchTheGeneralOne() {
+        var rng = SplitMix64(seed: 29)
+        for trial in 0..<40 {
+            let (model, e, u) = Self.randomPoint(&rng, lambda: trial % 2 == 0 ? 0 : 1)
+            let x1 = e - model.eps1 - u[0], x3 = e - model.eps3 - u[2]
+            let (t1, r1) = ScatteringModel.barrier(x: x1, gamma: model.gamma1)
+            let (t3, r3) = ScatteringModel.barrier(x: x3, gamma: model.gamma3)
+            let dt1 = ScatteringModel.barrierDerivative(x: x1, gamma: model.gamma1)
+            let dt3 = ScatteringModel.barrierDerivative(x: x3, gamma: model.gamma3)
+            let ddt1 = ScatteringModel.barrierSecondDerivative(x: x1, gamma: model.gamma1)
+            let ddt3 = ScatteringModel.barrierSecondDerivative(x: x3, gamma: model.gamma3)
+            let w = model.halfPhase(energy: e, u2: u[1])
+            let dw = model.halfPhaseDerivative(energy: e, u2: u[1], halfPhase: w)
+            let general = model.compose(t1: CurvatureJet(value: t1, d1: dt1, d11: ddt1),
+                                        r1: CurvatureJet(value: r1, d1: dt1, d11: ddt1),
+                                        t3: CurvatureJet(value: t3, d3: dt3, d33: ddt3),
+                                        r3: CurvatureJet(value: r3, d3: dt3, d33: ddt3),
+                                        w: CurvatureJet(value: w, d2: dw))
+            let special = model.matrixWithCurvatures(energy: e, potentials: u)
+            for (k, j) in Self.elements {
+                let a = general[k, j], b = special[k, j]
+                let scale = max(1, a.d1.length, a.d2.length, a.d3.length, a.d11.length, a.d12.length, a.d13.length,
+                                a.d23.length, a.d33.length)
+                for (x, y) in [(a.value, b.value), (a.d1, b.d1), (a.d2, b.d2), (a.d3, b.d3), (a.d11, b.d11),
+                               (a.d12, b.d12), (a.d13, b.d13), (a.d23, b.d23), (a.d33, b.d33)] {
+                    assertClose(x, y, absolute: 1e-13 * scale, "λ=\(model.lambda) \(k),\(j)")
+                }
+            }
+        }
+    }
+}
