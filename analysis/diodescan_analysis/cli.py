@@ -23,7 +23,8 @@ import numpy as np
 
 from .loader import STATUS_CODES, job_title, load, model_parameters
 
-_SKIPPED_IN_INFO = {"job", "job_toml", "job_text", "history"}
+# Printed elsewhere (title, file) or too long for a summary line.
+_SKIPPED_IN_INFO = {"job", "job_toml", "job_text", "history", "source_file"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -164,15 +164,17 @@ def test_pbs_stops_itself_before_the_walltime_and_resubmits(bench):
 
 # --- the Slurm script with the real program under mpirun ----------------------
 
-REAL_JOB = """title = "batch-script signal test (Fig. 2 model)"
+# Screening solves (~10 ms a point here) keep this small scan running for
+# several seconds on one thread, long enough to be interrupted mid-way.
+REAL_JOB = """title = "batch-script signal test (Fig. 4 model)"
 [model]
 mu = 40.0
-gamma = 3.0
+gamma = 1.0
 lambda = 1.0
-screening = false
+screening = true
 [grid]
-eps1 = { from = 30.0, to = 55.0, count = 201 }
-eps3 = { from = 30.0, to = 55.0, count = 201 }
+eps1 = { from = 30.0, to = 54.0, count = 41 }
+eps3 = { from = 34.0, to = 54.0, count = 21 }
 dT = [1.0]
 [output]
 file = "out/real.h5"
@@ -180,19 +182,25 @@ file = "out/real.h5"
 
 
 def _tiles(path):
+    """Finished and total tiles, read without the lock a running scan holds."""
     import h5py
 
-    with h5py.File(path, "r") as f:
-        return int(f["tile_done"][()].sum()), int(f["tile_done"].size)
+    try:
+        with h5py.File(path, "r", locking=False) as f:
+            return int(f["tile_done"][()].sum()), int(f["tile_done"].size)
+    except (OSError, KeyError):
+        return 0, 0
 
 
-def _signal_once_running(script, cwd, environment, output, signal_number):
+def _signal_after_progress(script, cwd, environment, output, signal_number, *, beyond):
+    """Run the batch script; once more than `beyond` tiles are done, send the signal."""
     process = subprocess.Popen(["bash", str(script), "job.toml"], cwd=cwd, env=environment,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while not output.exists() and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.1)
-    time.sleep(1.5)  # well inside the scan: 40,401 points take tens of seconds on one thread
+    deadline = time.monotonic() + 300
+    while process.poll() is None and time.monotonic() < deadline:
+        if output.exists() and _tiles(output)[0] > beyond:
+            break
+        time.sleep(0.05)
     process.send_signal(signal_number)
     _, err = process.communicate(timeout=300)
     return process.returncode, err
@@ -215,7 +223,7 @@ def test_slurm_script_stops_requeues_and_resumes_the_real_scan(bench):
     output = directory / "out" / "real.h5"
 
     # The time-limit warning: the scan stops cleanly and the job is requeued.
-    status, err = _signal_once_running(SBATCH, directory, environment, output, signal.SIGUSR1)
+    status, err = _signal_after_progress(SBATCH, directory, environment, output, signal.SIGUSR1, beyond=0)
     assert status == 0, err
     assert "stopped by SIGUSR1" in err and "requeueing" in err
     assert log.read_text().splitlines()[-1] == "scontrol requeue 9"
@@ -225,7 +233,7 @@ def test_slurm_script_stops_requeues_and_resumes_the_real_scan(bench):
     # The requeued run resumes the same file; a bare TERM stops it without requeue.
     log.unlink()
     environment["SLURM_RESTART_COUNT"] = "1"
-    status, err = _signal_once_running(SBATCH, directory, environment, output, signal.SIGTERM)
+    status, err = _signal_after_progress(SBATCH, directory, environment, output, signal.SIGTERM, beyond=first)
     assert status == 138, err  # the script forwards TERM as USR1 too
     assert "--resume" in err and "scontrol" not in log.read_text()
     second, _ = _tiles(output)
