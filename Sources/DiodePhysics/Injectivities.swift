@@ -75,7 +75,9 @@ extension ScatteringModel {
     /// energy, from one evaluation of the device matrix with ``CurvatureJet``.
     @inlinable
     public func screeningSpectrum(energy e: Double, potentials u: SIMD3<Double>) -> ScreeningSpectrum {
-        ScreeningSpectrum(matrixWithCurvatures(energy: e, potentials: u))
+        // At λ = 0 and λ = 1 the elements that vanish (or are constant)
+        // identically are skipped.
+        ScreeningSpectrum(matrixWithCurvatures(energy: e, potentials: u), coherent: b == 0, thermalised: a == 0)
     }
 }
 
@@ -93,6 +95,17 @@ struct ElementSensitivity {
     @usableFromInline var probability: Double
     /// ∂|S|²/∂U_β = 2 Re(S* ∂_β S).
     @usableFromInline var probabilityGradient: SIMD3<Double>
+
+    /// An element that vanishes identically (or is constant).
+    @usableFromInline static let inert = ElementSensitivity(phase: .zero, phaseByU1: .zero, phaseByU3: .zero,
+                                                            probability: 0, probabilityGradient: .zero)
+
+    @inlinable @inline(__always)
+    init(phase: SIMD3<Double>, phaseByU1: SIMD3<Double>, phaseByU3: SIMD3<Double>, probability: Double,
+         probabilityGradient: SIMD3<Double>) {
+        self.phase = phase; self.phaseByU1 = phaseByU1; self.phaseByU3 = phaseByU3
+        self.probability = probability; self.probabilityGradient = probabilityGradient
+    }
 
     @inlinable @inline(__always)
     init(_ s: CurvatureJet) {
@@ -131,14 +144,22 @@ public struct ScreeningSpectrum: Sendable {
     /// ∂ν_jα/∂U₃.
     public var injectivitiesByU3: Injectivities
 
+    /// - Parameters:
+    ///   - coherent: λ = 0: only S_LL, S_LR, S_RR vary (the probe channels
+    ///     only scatter into each other, S_{p1p2} = −1).
+    ///   - thermalised: λ = 1: S_LR, S_{Lp2}, S_{Rp1}, S_{p1p2} vanish.
     @inlinable
-    public init(_ s: DeviceMatrix<CurvatureJet>) {
-        let ll = ElementSensitivity(s.leftLeft), lr = ElementSensitivity(s.leftRight)
-        let lp1 = ElementSensitivity(s.leftProbe1), lp2 = ElementSensitivity(s.leftProbe2)
-        let rr = ElementSensitivity(s.rightRight)
-        let rp1 = ElementSensitivity(s.rightProbe1), rp2 = ElementSensitivity(s.rightProbe2)
-        let p1p1 = ElementSensitivity(s.probe1Probe1), p1p2 = ElementSensitivity(s.probe1Probe2)
-        let p2p2 = ElementSensitivity(s.probe2Probe2)
+    public init(_ s: DeviceMatrix<CurvatureJet>, coherent: Bool = false, thermalised: Bool = false) {
+        let inert = ElementSensitivity.inert
+        let ll = ElementSensitivity(s.leftLeft), rr = ElementSensitivity(s.rightRight)
+        let lr = thermalised ? inert : ElementSensitivity(s.leftRight)
+        let lp1 = coherent ? inert : ElementSensitivity(s.leftProbe1)
+        let lp2 = coherent || thermalised ? inert : ElementSensitivity(s.leftProbe2)
+        let rp1 = coherent || thermalised ? inert : ElementSensitivity(s.rightProbe1)
+        let rp2 = coherent ? inert : ElementSensitivity(s.rightProbe2)
+        let p1p1 = coherent ? inert : ElementSensitivity(s.probe1Probe1)
+        let p1p2 = coherent || thermalised ? inert : ElementSensitivity(s.probe1Probe2)
+        let p2p2 = coherent ? inert : ElementSensitivity(s.probe2Probe2)
         transmissions = TerminalTransmissions(leftRight: lr.probability,
                                               leftProbe: lp1.probability + lp2.probability,
                                               rightProbe: rp1.probability + rp2.probability)

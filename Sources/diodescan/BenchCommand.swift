@@ -12,7 +12,8 @@ struct BenchCommand: ParsableCommand {
         discussion: """
         For each of the paper's settings (Fig. 2: lambda = 1 without screening; Fig. 3: \
         lambda = 0 with screening; Fig. 4: lambda = 1 with screening) it times DiodeSolver \
-        on a fixed set of points (three eps1 lines of 101 points, dT = 1, default accuracy): \
+        on a fixed set of points (three eps1 lines; 101 points each for Fig. 2, 21 with screening; \
+        dT = 1, default accuracy): \
         median and 90th percentile per (point, configuration), cold and warm-started, \
         with iterations and integrand evaluations per solve. Then it runs small real \
         scans (Fig. 2 settings, sized to about --scan-seconds on one thread) with 1 thread, \
@@ -37,7 +38,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Timing repeats per point (each point's fastest counts).", valueName: "n"))
     var repeats: Int = 3
 
-    @Flag(help: "A tiny run (one line of 5 points, tiny scans) to check that everything works; numbers are meaningless.")
+    @Flag(help: "A tiny run (one line of 3 points, tiny scans) to check that everything works; numbers are meaningless.")
     var quick = false
 
     @Flag(help: "Skip the end-to-end scans.")
@@ -92,6 +93,7 @@ struct BenchCommand: ParsableCommand {
         } else {
             report.scan = try scans(fig2: settings.first { $0.setting == BenchmarkSetting.fig2.rawValue })
         }
+        report.rankZeroByTileSize = try rankZeroByTileSize()
         report.machine.loadAverageEnd = loadAverage()
         report.peakMemoryMiB = peakResidentMemoryMiB()
         if json {
@@ -159,6 +161,19 @@ struct BenchCommand: ParsableCommand {
         let small = ScanBenchmark.jobText(eps1Count: eps1Count, eps3Count: max(2, eps3Count / 4))
         scan.smallGridRun = try bench.run(jobText: small, name: "small", threads: 1, ranks: 1, mode: "1 thread, small grid")
         return scan
+    }
+
+    private func rankZeroByTileSize() throws -> [RankZeroCost] {
+        progress("rank 0 write cost by tile size")
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("diodescan-bench-tiles-\(ProcessInfo.processInfo.processIdentifier)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let bench = ScanBenchmark(executable: Self.executable, directory: directory)
+        return try (quick ? [20] : [50, 200, 1000]).map { points in
+            try bench.rankZeroCost(jobText: ScanBenchmark.jobText(eps1Count: points, eps3Count: quick ? 4 : 200),
+                                   maximumTiles: quick ? 4 : 200)
+        }
     }
 
     /// The hidden child mode: run the scan, then print this rank's report.
@@ -259,16 +274,19 @@ struct BenchCommand: ParsableCommand {
             for run in scan.runs + [scan.smallGridRun].compactMap({ $0 }) {
                 lines.append("  \(run.mode): \(run.points) points in \(f(run.wallSeconds, 2)) s = \(f(run.pointsPerSecond, 0)) points/s"
                              + (run.efficiency.map { ", efficiency \(f(100 * $0)) %" } ?? "")
-                             + ", peak memory \(run.peakMemoryMiBPerRank.map { f($0) }.joined(separator: "/")) MiB")
+                             + ", peak memory \(run.peakMemoryMiBPerRank.map { f($0) }.joined(separator: "/")) MiB"
+                             + ", file \(f(run.fileBytesPerPoint, 1)) bytes/point")
             }
             for skipped in scan.skipped { lines.append("  skipped: \(skipped)") }
             if let r = scan.rankZero {
                 lines.append("  rank 0: \(f(r.decodeAndWriteMilliseconds.median, 3)) ms per tile of \(r.pointsPerTile) points, "
-                             + "finish \(f(r.finishSeconds, 3)) s, \(f(100 * (r.fractionOfWallTime ?? .nan), 2)) % of the wall time; "
-                             + "\(f(r.fileBytesPerPoint, 0)) bytes per point")
+                             + "finish \(f(r.finishSeconds, 3)) s, \(f(100 * (r.fractionOfWallTime ?? .nan), 2)) % of the wall time")
             }
         } else if let reason = report.scanUnavailable {
             lines.append("scan: \(reason)")
+        }
+        for r in report.rankZeroByTileSize ?? [] {
+            lines.append("rank 0 write cost, \(r.pointsPerTile) points per tile: \(f(r.decodeAndWriteMilliseconds.median, 3)) ms per tile")
         }
         for r in report.ranks ?? [] {
             lines.append("  rank \(r.rank): cold \(r.coldMedianMicroseconds.sorted { $0.key < $1.key }.map { "\($0.key) \(f($0.value))" }.joined(separator: ", ")) µs; "

@@ -70,11 +70,14 @@ final class BenchCommandTests: XCTestCase {
             let memory = try XCTUnwrap(run["peakMemoryMiBPerRank"] as? [Double])
             XCTAssertEqual(memory.count, run["ranks"] as? Int)
             XCTAssertTrue(memory.allSatisfy { $0 > 0 })
+            XCTAssertGreaterThan(try XCTUnwrap(run["fileBytesPerPoint"] as? Double), 0)
         }
         let rankZero = try XCTUnwrap(scan["rankZero"] as? [String: Any])
         XCTAssertEqual(rankZero["tilesWritten"] as? Int, 4)
-        XCTAssertGreaterThan(try XCTUnwrap(rankZero["fileBytesPerPoint"] as? Double), 0)
+        XCTAssertGreaterThan(try XCTUnwrap(rankZero["finishSeconds"] as? Double), 0)
         XCTAssertNotNil(rankZero["fractionOfWallTime"] as? Double)
+        let bySize = try XCTUnwrap(object["rankZeroByTileSize"] as? [[String: Any]])
+        XCTAssertFalse(bySize.isEmpty)
         let small = try XCTUnwrap(scan["smallGridRun"] as? [String: Any])
         XCTAssertEqual(small["points"] as? Int, 40)
     }

@@ -53,6 +53,10 @@ public struct BenchReport: Codable, Sendable {
     public var scanUnavailable: String?
     /// When run under mpirun: every rank ran the solver benchmark at the same time.
     public var ranks: [RankSummary]?
+    /// Rank 0's decode + write cost per tile for several tile sizes (ε1
+    /// points per tile) on 200-tile grids: separates the per-tile from the
+    /// per-point part of rank 0's work.
+    public var rankZeroByTileSize: [RankZeroCost]?
     /// Peak resident memory of this (rank 0's) bench process, MiB.
     public var peakMemoryMiB: Double
 

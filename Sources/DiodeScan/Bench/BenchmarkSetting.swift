@@ -7,7 +7,7 @@ import DiodePhysics
 /// in steps of 0.25 (101 points per line; the Fig. 2 job's step is 0.05, the
 /// Fig. 3 ΔT job's 0.25, so warm starts here are not easier than in a real
 /// scan), on three ε3 lines per setting: the paper's two cut lines and one
-/// below μ. ΔT = 1, default solver settings. `quick` keeps one line of 5
+/// below μ. ΔT = 1, default solver settings. `quick` keeps one line of 3
 /// points (for tests of the JSON shape, never for numbers).
 public enum BenchmarkSetting: String, CaseIterable, Sendable {
     case fig2, fig3, fig4
@@ -47,12 +47,28 @@ public enum BenchmarkSetting: String, CaseIterable, Sendable {
     }
 
     /// The ε1 lines (absolute energies), each ordered for continuation.
+    /// Fig. 2: each ε3 line over the whole window (101 points). Screening
+    /// (Figs. 3, 4; tens of ms per solve): 21 points (5 k_B T) per line, the
+    /// three lines on different parts of the window (ε1 − μ from −8, −2.5, 5).
     public func lines(quick: Bool) -> [(eps3: Double, eps1: [Double])] {
         if quick {
-            return [(Self.mu + eps3Offsets[0], (0..<5).map { Self.mu - 1 + 0.25 * Double($0) })]
+            return [(Self.mu + eps3Offsets[0], (0..<3).map { Self.mu - 1 + 0.25 * Double($0) })]
         }
-        let eps1 = (0...100).map { Self.mu - 10 + 0.25 * Double($0) }
-        return eps3Offsets.map { (Self.mu + $0, eps1) }
+        switch self {
+        case .fig2:
+            let eps1 = (0...100).map { Self.mu - 10 + 0.25 * Double($0) }
+            return eps3Offsets.map { (Self.mu + $0, eps1) }
+        case .fig3, .fig4:
+            return zip(eps3Offsets, [-8.0, -2.5, 5]).map { offset, start in
+                (Self.mu + offset, (0...20).map { Self.mu + start + 0.25 * Double($0) })
+            }
+        }
+    }
+
+    /// Timing repeats (each point's fastest counts): fewer for the slow
+    /// screening settings, where the timer's resolution is irrelevant.
+    public func repeats(requested: Int) -> Int {
+        self == .fig2 ? requested : 1
     }
 
     /// Nil when `DiodeSolver` accepts this setting, else why not (e.g.

@@ -19,6 +19,8 @@ public struct ScanRunReport: Codable, Sendable {
     public var efficiency: Double?
     /// Peak resident memory (ru_maxrss) of each rank, MiB, by rank.
     public var peakMemoryMiBPerRank: [Double]
+    /// Size of the finished (compressed) result file per grid point, bytes.
+    public var fileBytesPerPoint: Double
 }
 
 /// Rank 0's own work per tile, measured in isolation on the benchmark grid:
@@ -29,13 +31,12 @@ public struct RankZeroCost: Codable, Sendable {
     public var pointsPerTile: Int
     /// Per tile, ms (median over the tiles written).
     public var decodeAndWriteMilliseconds: Percentiles
-    /// `ResultFile.finish` (compression of the finished file), s.
+    /// `ResultFile.finish` (compression of the finished file) of a file of
+    /// the whole grid with `tilesWritten` tiles written (the rest fill), s.
     public var finishSeconds: Double
     /// (per-tile cost × tiles + finish) / wall time of the 2-rank scan (or the
     /// fastest run when mpirun is missing).
     public var fractionOfWallTime: Double?
-    /// Bytes of the finished result file per grid point.
-    public var fileBytesPerPoint: Double
 }
 
 /// Runs small real scans of the Fig. 2 setting through the `diodescan`
@@ -127,11 +128,14 @@ public struct ScanBenchmark {
                                                 stderr: String(decoding: errData, as: UTF8.self))
         }
         let grid = try ResolvedJob(ScanJob(parsing: jobText)).grid
+        let fileBytes = (try? FileManager.default.attributesOfItem(atPath: output.path)[.size] as? Int) ?? 0
+        try? FileManager.default.removeItem(at: output)
         return ScanRunReport(
             mode: mode, ranks: ranks, threadsPerRank: threads, points: grid.pointCount, tiles: grid.tileCount,
             wallSeconds: root.wallSeconds, processSeconds: processSeconds,
             pointsPerSecond: Double(grid.pointCount) / root.wallSeconds, efficiency: nil,
-            peakMemoryMiBPerRank: reports.map(\.peakMemoryMiB))
+            peakMemoryMiBPerRank: reports.map(\.peakMemoryMiB),
+            fileBytesPerPoint: Double(fileBytes) / Double(grid.pointCount))
     }
 
     /// Rank 0's decode + write cost per tile on `grid`, writing up to
@@ -163,12 +167,10 @@ public struct ScanBenchmark {
         try file.finish(run: RunSummary(wallTimeSeconds: 0, ranks: 1, threadsPerRank: 1, command: "bench",
                                         endTime: ""))
         let finish = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         try? FileManager.default.removeItem(atPath: path)
         return RankZeroCost(tilesWritten: count, pointsPerTile: grid.pointsPerTile,
                             decodeAndWriteMilliseconds: Percentiles(times), finishSeconds: finish,
-                            fractionOfWallTime: nil,
-                            fileBytesPerPoint: Double(size) / Double(count * grid.pointsPerTile))
+                            fractionOfWallTime: nil)
     }
 }
 

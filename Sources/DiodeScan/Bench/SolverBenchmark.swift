@@ -81,10 +81,11 @@ public struct SolverBenchmark: Sendable {
         let lines = setting.lines(quick: quick)
         report.lines = lines.count
         report.pointsPerLine = lines.first?.eps1.count ?? 0
+        let repeats = setting.repeats(requested: self.repeats)
         report.repeats = repeats
         report.path = path(setting)
-        report.cold = measure(setting, lines: lines, warm: false)
-        report.warm = measure(setting, lines: lines, warm: true)
+        report.cold = measure(setting, lines: lines, warm: false, repeats: repeats)
+        report.warm = measure(setting, lines: lines, warm: true, repeats: repeats)
         return report
     }
 
@@ -95,7 +96,8 @@ public struct SolverBenchmark: Sendable {
         return settings.closedForms && solver?.closedFormApplies == true ? "closed form" : "quadrature"
     }
 
-    private func measure(_ setting: BenchmarkSetting, lines: [(eps3: Double, eps1: [Double])], warm: Bool) -> SolveCost {
+    private func measure(_ setting: BenchmarkSetting, lines: [(eps3: Double, eps1: [Double])], warm: Bool,
+                         repeats: Int) -> SolveCost {
         var best: [Double] = []
         var iterations = 0, evaluations = 0, failures = 0, solves = 0
         for repeatIndex in 0..<repeats {
