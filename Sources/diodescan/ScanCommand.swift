@@ -15,8 +15,10 @@ struct ScanCommand: ParsableCommand {
         docs/jobs.md.
 
         SIGTERM, SIGINT or SIGUSR1 stop the scan within seconds: finished tiles \
-        are kept and the file can be completed with --resume. A second signal \
-        exits at once (the file stays resumable).
+        are kept and the file can be completed with --resume. Repeats of the \
+        same SIGTERM/SIGUSR1 (launchers send them more than once) are ignored; \
+        a second Ctrl-C or a different signal exits at once (the file stays \
+        resumable).
 
         Exit status: 0 finished; 1 error while running; 2 job or output file \
         rejected before any work (nothing written); 64 invalid command line; \

@@ -87,6 +87,25 @@ final class ScanIntegrationTests: XCTestCase {
         }
     }
 
+    /// Launchers deliver a stop signal more than once; the repeat must not
+    /// cut the orderly stop short (the first stop still writes the file and
+    /// reports), while a second Ctrl-C exits at once.
+    func testRepeatedSigtermIsIgnoredButSecondSigintExitsAtOnce() throws {
+        XCTAssertFalse(StopSignals.exitsAtOnce(repeating: SIGTERM, with: SIGTERM))
+        XCTAssertFalse(StopSignals.exitsAtOnce(repeating: SIGUSR1, with: SIGUSR1))
+        XCTAssertTrue(StopSignals.exitsAtOnce(repeating: SIGINT, with: SIGINT))
+        XCTAssertTrue(StopSignals.exitsAtOnce(repeating: SIGUSR1, with: SIGTERM))
+
+        let run = try ScanProcess([job, "--output", "double-term.h5", "--threads", "1", "--progress-interval", "0"],
+                                  in: directory, environment: ["DIODESCAN_TEST_POINT_DELAY": "0.03"])
+        waitForCompletedTiles(process: run)
+        run.signal(SIGTERM)
+        run.signal(SIGTERM)
+        XCTAssertEqual(run.wait(), 143, run.stderr)
+        XCTAssertTrue(run.stderr.contains("stopped by SIGTERM"), "the orderly stop ran to its end: \(run.stderr)")
+        XCTAssertGreaterThan(try ScanResults(path: path("double-term.h5")).completed.count, 0)
+    }
+
     func testSigkillAtRandomMomentsThenResumeIsIdentical() throws {
         let reference = try reference()
         var generator = SystemRandomNumberGenerator()

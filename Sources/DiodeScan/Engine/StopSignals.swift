@@ -9,8 +9,15 @@ import Synchronization
 /// The first such signal sets `stop`: the scan stops handing out work, drops
 /// unfinished tiles, writes what is finished and exits with status 128 +
 /// signal number (130 for SIGINT, 138 for SIGUSR1, 143 for SIGTERM), leaving a
-/// file that `--resume` completes. A second signal exits at once with the same
-/// status (the result file is safe to interrupt at any moment).
+/// file that `--resume` completes.
+///
+/// Launchers deliver the same stop signal more than once (Slurm signals every
+/// task of the step *and* the batch script forwards its warning through
+/// `mpirun`), so a repeat of the first SIGTERM or SIGUSR1 is ignored: the
+/// ranks keep finishing cleanly instead of exiting before rank 0 has written
+/// the file. A second Ctrl-C (SIGINT) or a different signal exits at once with
+/// 128 + the first signal (the result file is safe to interrupt at any moment;
+/// Slurm's SIGKILL after `KillWait` is the final word anyway).
 public final class StopSignals {
     public let stop: StopFlag
     private let record = SignalRecord()
@@ -27,10 +34,11 @@ public final class StopSignals {
             signal(signalNumber, SIG_IGN)   // the dispatch source sees it; the default action must not kill us
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
             source.setEventHandler {
-                if record.first.compareExchange(expected: 0, desired: signalNumber, ordering: .acquiringAndReleasing).exchanged {
+                let first = record.first.compareExchange(expected: 0, desired: signalNumber, ordering: .acquiringAndReleasing)
+                if first.exchanged {
                     stop.set()
-                } else {
-                    _exit(128 + signalNumber)
+                } else if StopSignals.exitsAtOnce(repeating: first.original, with: signalNumber) {
+                    _exit(128 + first.original)
                 }
             }
             source.resume()
@@ -41,6 +49,13 @@ public final class StopSignals {
 
     deinit {
         for source in sources { source.cancel() }
+    }
+
+    /// Whether `next`, arriving after the stop signal `first`, ends the
+    /// process at once: a second Ctrl-C or a different signal does; a
+    /// launcher's duplicate of the first SIGTERM or SIGUSR1 does not.
+    public static func exitsAtOnce(repeating first: Int32, with next: Int32) -> Bool {
+        next != first || next == SIGINT
     }
 
     /// The first signal received, if any.
