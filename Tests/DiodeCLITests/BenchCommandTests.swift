@@ -6,13 +6,22 @@ import XCTest
 final class BenchCommandTests: XCTestCase {
     /// Runs `diodescan bench` with an environment free of an enclosing MPI
     /// singleton's variables (they would make the bench believe it runs under mpirun).
-    func bench(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    func bench(_ arguments: [String], mpiRanks: Int? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
-        process.executableURL = DiodescanProcess.executable
-        process.arguments = ["bench"] + arguments
-        process.environment = ProcessInfo.processInfo.environment.filter { key, _ in
+        if let ranks = mpiRanks {
+            guard let mpirun = DiodescanBinary.mpirun else { throw XCTSkip("mpirun is not installed") }
+            process.executableURL = mpirun
+            process.arguments = ["-np", String(ranks), "--oversubscribe", DiodescanProcess.executable.path, "bench"] + arguments
+        } else {
+            process.executableURL = DiodescanProcess.executable
+            process.arguments = ["bench"] + arguments
+        }
+        var environment = ProcessInfo.processInfo.environment.filter { key, _ in
             !["OMPI_", "PMIX_", "OPAL_", "ORTE_", "PRTE_"].contains { key.hasPrefix($0) }
         }
+        environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
+        environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
+        process.environment = environment
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -80,6 +89,25 @@ final class BenchCommandTests: XCTestCase {
         XCTAssertFalse(bySize.isEmpty)
         let small = try XCTUnwrap(scan["smallGridRun"] as? [String: Any])
         XCTAssertEqual(small["points"] as? Int, 40)
+    }
+
+    /// Under mpirun every rank times the solver and rank 0 prints one object
+    /// with a summary per rank; the scans are skipped with the reason.
+    func testUnderMPIRunReportsEveryRank() throws {
+        let output = try bench(["--quick", "--json", "--no-scan"], mpiRanks: 2)
+        XCTAssertEqual(output.status, 0, output.stderr)
+        let lines = output.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, "only rank 0 prints")
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+        let ranks = try XCTUnwrap(object["ranks"] as? [[String: Any]])
+        XCTAssertEqual(ranks.compactMap { $0["rank"] as? Int }, [0, 1])
+        for rank in ranks {
+            let cold = try XCTUnwrap(rank["coldMedianMicroseconds"] as? [String: Double])
+            XCTAssertGreaterThan(try XCTUnwrap(cold["fig2"]), 0)
+            XCTAssertGreaterThan(try XCTUnwrap(rank["peakMemoryMiB"] as? Double), 0)
+        }
+        XCTAssertTrue((object["scanUnavailable"] as? String)?.contains("mpirun") == true)
+        XCTAssertNil(object["scan"])
     }
 
     func testInvalidOptionsAreRejected() throws {
