@@ -68,15 +68,11 @@ public struct DeviceParameters: Sendable, Hashable, Codable {
 /// An invalid input, naming the field and the allowed range.
 public enum DiodeParameterError: Error, Sendable, Hashable, CustomStringConvertible {
     case invalid(field: String, requirement: String, value: Double)
-    /// Screening is requested but this build has no screening solver yet.
-    case screeningUnavailable
 
     public var description: String {
         switch self {
         case let .invalid(field, requirement, value):
             return "\(field) must be \(requirement) (got \(value))"
-        case .screeningUnavailable:
-            return "screening is not available yet in this version of diodescan"
         }
     }
 

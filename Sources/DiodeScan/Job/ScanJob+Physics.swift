@@ -48,8 +48,6 @@ public struct ResolvedJob: Sendable {
             let section = isSetting ? "solver" : (field.hasPrefix("c") && field.count == 3 ? "model.capacitances" : "model")
             let key = ([section] + path).joined(separator: ".")
             return JobError(line: nil, key: key, message: "\(key) = \(value) is out of range; allowed: \(requirement)")
-        case .screeningUnavailable:
-            return JobError(line: nil, key: "model.screening", message: "model.screening = true: \(error)")
         }
     }
 
