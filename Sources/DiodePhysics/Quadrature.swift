@@ -134,6 +134,7 @@ public enum GaussKronrod21 {
     /// singularities are harmless).
     @inlinable
     public static func segment<F: VectorIntegrand>(_ f: F, lower: Double, upper: Double) -> QuadratureSegment<F.Vector> {
+        if F.Vector.self == SIMD32<Double>.self { return segmentInHalves(f, lower: lower, upper: upper) }
         // The tables as SIMD constants (registers, no array accessors or
         // bounds checks); Gauss weights zero at the Kronrod-only nodes so the
         // loop is branch-free. A rolled loop keeps the vector accumulators in
@@ -176,6 +177,67 @@ public enum GaussKronrod21 {
         }
         return QuadratureSegment(lower: lower, upper: upper, value: half * kronrod,
                                  error: magnitudes(half * (kronrod - gauss)), magnitude: abs(half) * magnitude)
+    }
+
+    /// ``segment(_:lower:upper:)`` for 32-component integrands, accumulated
+    /// in two SIMD16 halves (the same operations in the same order, so the
+    /// same bits). The generic SIMD operators are element loops; at 16
+    /// components they are unrolled into vector code, at 32 they are not, and
+    /// every element write then spills and reloads the whole 256-byte
+    /// vector, which cost more than the screening integrand itself (λ > 0).
+    @inlinable
+    static func segmentInHalves<F: VectorIntegrand>(_ f: F, lower: Double, upper: Double) -> QuadratureSegment<F.Vector> {
+        @inline(__always) func halves(_ x: Double) -> (SIMD16<Double>, SIMD16<Double>) {
+            let v = unsafeBitCast(f(x), to: SIMD32<Double>.self)
+            return (v.lowHalf, v.highHalf)
+        }
+        let nodes = SIMD16<Double>(
+            0.995657163025808080735527280689003, 0.973906528517171720077964012084452,
+            0.930157491355708226001207180059508, 0.865063366688984510732096688423493,
+            0.780817726586416897063717578345042, 0.679409568299024406234327365114874,
+            0.562757134668604683339000099272694, 0.433395394129247190799265943165784,
+            0.294392862701460198131126603103866, 0.148874338981631210884826001129720,
+            0, 0, 0, 0, 0, 0)
+        let kronrodWeights = SIMD16<Double>(
+            0.011694638867371874278064396062192, 0.032558162307964727478818972459390,
+            0.054755896574351996031381300244580, 0.075039674810919952767043140916190,
+            0.093125454583697605535065465083366, 0.109387158802297641899210590325805,
+            0.123491976262065851077208280000150, 0.134709217311473325928054001771707,
+            0.142775938577060080797094273138717, 0.147739104901338491374841515972068,
+            0, 0, 0, 0, 0, 0)
+        let gaussWeights = SIMD16<Double>(
+            0, 0.066671344308688137593568809893332,
+            0, 0.149451349150580593145776339657697,
+            0, 0.219086362515982043995534934228163,
+            0, 0.269266719309996355091226921569469,
+            0, 0.295524224714752870173892994651338,
+            0, 0, 0, 0, 0, 0)
+        let centreWeight = 0.149445554002916905664936468389821
+        let centre = 0.5 * (lower + upper)
+        let half = 0.5 * (upper - lower)
+        let (cLow, cHigh) = halves(centre)
+        var kronrodLow = centreWeight * cLow, kronrodHigh = centreWeight * cHigh
+        var magnitudeLow = centreWeight * magnitudes(cLow), magnitudeHigh = centreWeight * magnitudes(cHigh)
+        var gaussLow = SIMD16<Double>.zero, gaussHigh = SIMD16<Double>.zero
+        for k in 0..<10 {
+            let offset = half * nodes[k]
+            let (lowValueLow, lowValueHigh) = halves(centre - offset)
+            let (highValueLow, highValueHigh) = halves(centre + offset)
+            let sumLow = lowValueLow + highValueLow, sumHigh = lowValueHigh + highValueHigh
+            kronrodLow += kronrodWeights[k] * sumLow
+            kronrodHigh += kronrodWeights[k] * sumHigh
+            gaussLow += gaussWeights[k] * sumLow
+            gaussHigh += gaussWeights[k] * sumHigh
+            magnitudeLow += kronrodWeights[k] * (magnitudes(lowValueLow) + magnitudes(highValueLow))
+            magnitudeHigh += kronrodWeights[k] * (magnitudes(lowValueHigh) + magnitudes(highValueHigh))
+        }
+        let value = SIMD32(lowHalf: half * kronrodLow, highHalf: half * kronrodHigh)
+        let error = SIMD32(lowHalf: magnitudes(half * (kronrodLow - gaussLow)),
+                           highHalf: magnitudes(half * (kronrodHigh - gaussHigh)))
+        let magnitude = SIMD32(lowHalf: abs(half) * magnitudeLow, highHalf: abs(half) * magnitudeHigh)
+        return QuadratureSegment(lower: lower, upper: upper, value: unsafeBitCast(value, to: F.Vector.self),
+                                 error: unsafeBitCast(error, to: F.Vector.self),
+                                 magnitude: unsafeBitCast(magnitude, to: F.Vector.self))
     }
 }
 
