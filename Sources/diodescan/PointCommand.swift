@@ -173,7 +173,8 @@ enum PointReport {
             "",
         ]
         for (name, r) in [("forward  (T_L = 1 + dT)", result.forward), ("backward (T_R = 1 + dT)", result.backward)] {
-            lines.append("\(name): \(status(r.status)), \(r.iterations) iterations, residual \(r.residual)")
+            lines.append("\(name): \(status(r.status)), \(r.iterations) iterations, "
+                         + "residual \(r.residual) (last evaluation, a bound for this state's)")
             lines.append("  I   = \(r.particleCurrent)   [k_B T/h]")
             lines.append("  J   = \(r.heatCurrent)   [(k_B T)^2/h]")
             if hasProbe {
