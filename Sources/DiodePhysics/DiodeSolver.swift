@@ -181,7 +181,13 @@ public struct ConfigurationResult: Sendable {
     /// nothing is solved (λ = 0 without screening).
     public var iterations: Int
     /// Dimensionless residual max |F_i|/∫|integrand_i| at the last Newton
-    /// evaluation (0 when nothing is solved).
+    /// evaluation, which is one Newton step *before* the returned state (the
+    /// returned state and currents are that step's result, never evaluated
+    /// again to save a quadrature). So it is an upper bound for the returned
+    /// state's residual, typically by orders of magnitude (≲ 1e-5 here while
+    /// the returned state's is near the quadrature floor). 0 when nothing is
+    /// solved. The λ = 1 closed forms (``solveClosedForm(deltaT:configuration:guess:)``)
+    /// return their last evaluated state, so there it is that state's residual.
     public var residual: Double
     /// Integrand evaluations used.
     public var integrandEvaluations: Int

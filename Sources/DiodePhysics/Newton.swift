@@ -130,14 +130,17 @@ public struct NewtonSettings: Sendable, Hashable, Codable {
     /// Converged when a full Newton step is at most this large in every
     /// unknown (units of the parametrisation: k_B T for μ_p and U, relative
     /// for T_p). The solution returned is x + Δx, whose error is of order
-    /// (Δx)² by quadratic convergence.
+    /// (Δx)² by quadratic convergence. Default 1e-6: the O(Δx²) error of
+    /// the state enters the lead currents through the gross flows, which can
+    /// exceed |I| by 10³ (nearly balanced flows); 1e-5 left I 3e-9 off there
+    /// (docs/physics.md §6), 1e-6 costs about 10 % more evaluations.
     public var stepTolerance: Double
     /// At most this many Jacobian evaluations (Newton iterations).
     public var maximumIterations: Int
     /// At most this many step halvings per iteration.
     public var maximumBacktracks: Int
 
-    public init(stepTolerance: Double = 1e-5, maximumIterations: Int = 60, maximumBacktracks: Int = 30) {
+    public init(stepTolerance: Double = 1e-6, maximumIterations: Int = 60, maximumBacktracks: Int = 30) {
         self.stepTolerance = stepTolerance
         self.maximumIterations = maximumIterations
         self.maximumBacktracks = maximumBacktracks
@@ -157,7 +160,10 @@ public struct NewtonOutcome: Sendable {
     /// Newton iterations (Jacobian evaluations, including backtracking trials).
     public var iterations: Int
     /// The dimensionless residual max_i |F_i|/scale_i at the last evaluated
-    /// point (one Newton step before x*, so an upper bound for x*'s).
+    /// point x, one Newton step before the returned x* = x + Δx. It is not
+    /// x*'s residual (that is O(|Δx|²) plus the quadrature error, and was
+    /// never evaluated: evaluating it would cost one more quadrature); it
+    /// bounds it when Newton converges (tested).
     public var residual: Double
     /// Integrand evaluations, summed over all quadratures.
     public var integrandEvaluations: Int

@@ -14,6 +14,9 @@ struct PointCommand: ParsableCommand {
             With screening (a point of Fig. 3; capacitances default to 0, the paper's limit):
               diodescan point --eps1 46.5 --eps3 48.2 --gamma 1 --lambda 0 --screening --json
             Invalid input exits with status 2 and a one-line message naming the flag.
+            "residual" (JSON and text) is max |F_i|/∫|integrand_i| of the self-consistency
+            equations at the last Newton evaluation, one step before the returned state:
+            an upper bound for the returned state's residual (see docs/physics.md §5).
             """)
 
     @Option(parsing: .unconditional, help: "Resonance energy of barrier 1 (absolute, k_B T).")
@@ -170,7 +173,8 @@ enum PointReport {
             "",
         ]
         for (name, r) in [("forward  (T_L = 1 + dT)", result.forward), ("backward (T_R = 1 + dT)", result.backward)] {
-            lines.append("\(name): \(status(r.status)), \(r.iterations) iterations, residual \(r.residual)")
+            lines.append("\(name): \(status(r.status)), \(r.iterations) iterations, "
+                         + "residual \(r.residual) (last evaluation, a bound for this state's)")
             lines.append("  I   = \(r.particleCurrent)   [k_B T/h]")
             lines.append("  J   = \(r.heatCurrent)   [(k_B T)^2/h]")
             if hasProbe {
