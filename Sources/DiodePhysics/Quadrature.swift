@@ -21,6 +21,39 @@ func magnitudes<Vector: SIMD>(_ v: Vector) -> Vector where Vector.Scalar == Doub
     return result
 }
 
+/// v + w component by component; SIMD32 in two SIMD16 halves (see
+/// ``GaussKronrod21/segmentInHalves(_:lower:upper:)``: the generic operators
+/// are element loops that stay vector code only up to 16 components).
+@inlinable @inline(__always)
+func componentSum<Vector: SIMD>(_ v: Vector, _ w: Vector) -> Vector where Vector.Scalar == Double {
+    if Vector.self == SIMD32<Double>.self {
+        let a = unsafeBitCast(v, to: SIMD32<Double>.self), b = unsafeBitCast(w, to: SIMD32<Double>.self)
+        return unsafeBitCast(SIMD32(lowHalf: a.lowHalf + b.lowHalf, highHalf: a.highHalf + b.highHalf),
+                             to: Vector.self)
+    }
+    return v + w
+}
+
+/// s · v component by component (SIMD32 in halves, as ``componentSum(_:_:)``).
+@inlinable @inline(__always)
+func componentScaled<Vector: SIMD>(_ s: Double, _ v: Vector) -> Vector where Vector.Scalar == Double {
+    if Vector.self == SIMD32<Double>.self {
+        let a = unsafeBitCast(v, to: SIMD32<Double>.self)
+        return unsafeBitCast(SIMD32(lowHalf: s * a.lowHalf, highHalf: s * a.highHalf), to: Vector.self)
+    }
+    return s * v
+}
+
+/// max_c v_c w_c (SIMD32 in halves, as ``componentSum(_:_:)``).
+@inlinable @inline(__always)
+func largestProduct<Vector: SIMD>(_ v: Vector, _ w: Vector) -> Double where Vector.Scalar == Double {
+    if Vector.self == SIMD32<Double>.self {
+        let a = unsafeBitCast(v, to: SIMD32<Double>.self), b = unsafeBitCast(w, to: SIMD32<Double>.self)
+        return Swift.max((a.lowHalf * b.lowHalf).max(), (a.highHalf * b.highHalf).max())
+    }
+    return (v * w).max()
+}
+
 /// One panel of the adaptive quadrature: the Kronrod estimate of ∫ g over
 /// [lower, upper], its error estimate |K₂₁ − G₁₀| and ∫ |g| (per component).
 ///
@@ -316,9 +349,9 @@ public struct AdaptiveQuadrature<Vector: SIMD>: Sendable where Vector: Sendable,
         while true {
             var value = Vector.zero, error = Vector.zero, magnitude = Vector.zero
             for panel in panels {
-                value += panel.value
-                error += panel.error
-                magnitude += panel.magnitude
+                value = componentSum(value, panel.value)
+                error = componentSum(error, panel.error)
+                magnitude = componentSum(magnitude, panel.magnitude)
             }
             // A non-finite integrand value cannot be refined away: report it.
             for c in value.indices where !value[c].isFinite || !error[c].isFinite {
@@ -343,7 +376,7 @@ public struct AdaptiveQuadrature<Vector: SIMD>: Sendable where Vector: Sendable,
             // Each panel's share of the allowance, in its worst component.
             var worst = 0.0
             for panel in panels {
-                worst = Swift.max(worst, (panel.error * inverseAllowed).max())
+                worst = Swift.max(worst, largestProduct(panel.error, inverseAllowed))
             }
             // Bisect every panel within a factor 4 of the worst: the same
             // panels a one-at-a-time worst-first loop would split next, with
@@ -353,7 +386,7 @@ public struct AdaptiveQuadrature<Vector: SIMD>: Sendable where Vector: Sendable,
             let count = panels.count
             for index in 0..<count where evaluations + 42 <= maximumEvaluations {
                 let panel = panels[index]
-                guard (panel.error * inverseAllowed).max() >= threshold else { continue }
+                guard largestProduct(panel.error, inverseAllowed) >= threshold else { continue }
                 let middle = 0.5 * (panel.lower + panel.upper)
                 guard middle > panel.lower && middle < panel.upper else { continue }
                 panels[index] = Self.panel(f, lower: panel.lower, upper: middle,

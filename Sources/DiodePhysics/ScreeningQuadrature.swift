@@ -161,7 +161,7 @@ public struct GradedIntegrand<Base: VectorIntegrand>: VectorIntegrand {
         let (e, jacobian) = grading.energy(at: x)
         // Zero only where E rounded onto a root (see SquareRootGrading.energy(at:)).
         guard jacobian != 0 else { return .zero }
-        return jacobian * base(e)
+        return componentScaled(jacobian, base(e))
     }
 }
 
