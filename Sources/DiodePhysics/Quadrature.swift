@@ -172,28 +172,8 @@ public enum GaussKronrod21 {
         // bounds checks); Gauss weights zero at the Kronrod-only nodes so the
         // loop is branch-free. A rolled loop keeps the vector accumulators in
         // registers instead of spilling an unrolled body.
-        let nodes = SIMD16<Double>(
-            0.995657163025808080735527280689003, 0.973906528517171720077964012084452,
-            0.930157491355708226001207180059508, 0.865063366688984510732096688423493,
-            0.780817726586416897063717578345042, 0.679409568299024406234327365114874,
-            0.562757134668604683339000099272694, 0.433395394129247190799265943165784,
-            0.294392862701460198131126603103866, 0.148874338981631210884826001129720,
-            0, 0, 0, 0, 0, 0)
-        let kronrodWeights = SIMD16<Double>(
-            0.011694638867371874278064396062192, 0.032558162307964727478818972459390,
-            0.054755896574351996031381300244580, 0.075039674810919952767043140916190,
-            0.093125454583697605535065465083366, 0.109387158802297641899210590325805,
-            0.123491976262065851077208280000150, 0.134709217311473325928054001771707,
-            0.142775938577060080797094273138717, 0.147739104901338491374841515972068,
-            0, 0, 0, 0, 0, 0)
-        let gaussWeights = SIMD16<Double>(
-            0, 0.066671344308688137593568809893332,
-            0, 0.149451349150580593145776339657697,
-            0, 0.219086362515982043995534934228163,
-            0, 0.269266719309996355091226921569469,
-            0, 0.295524224714752870173892994651338,
-            0, 0, 0, 0, 0, 0)
-        let centreWeight = 0.149445554002916905664936468389821
+        let (nodes, kronrodWeights, gaussWeights) = (packedNodes, packedKronrodWeights, packedGaussWeights)
+        let centreWeight = packedCentreWeight
         let centre = 0.5 * (lower + upper)
         let half = 0.5 * (upper - lower)
         let fc = f(centre)
@@ -212,6 +192,40 @@ public enum GaussKronrod21 {
                                  error: magnitudes(half * (kronrod - gauss)), magnitude: abs(half) * magnitude)
     }
 
+    // The 21-point tables packed as SIMD16 constants (the ten symmetric
+    // nodes, Gauss weights zero at the Kronrod-only nodes so the panel loop
+    // is branch-free). Computed properties, not stored ones: inlined, they
+    // fold into register constants with no lazy-global check in the hot loop.
+    @inlinable @inline(__always) static var packedNodes: SIMD16<Double> {
+        SIMD16<Double>(
+            0.995657163025808080735527280689003, 0.973906528517171720077964012084452,
+            0.930157491355708226001207180059508, 0.865063366688984510732096688423493,
+            0.780817726586416897063717578345042, 0.679409568299024406234327365114874,
+            0.562757134668604683339000099272694, 0.433395394129247190799265943165784,
+            0.294392862701460198131126603103866, 0.148874338981631210884826001129720,
+            0, 0, 0, 0, 0, 0)
+    }
+    @inlinable @inline(__always) static var packedKronrodWeights: SIMD16<Double> {
+        SIMD16<Double>(
+            0.011694638867371874278064396062192, 0.032558162307964727478818972459390,
+            0.054755896574351996031381300244580, 0.075039674810919952767043140916190,
+            0.093125454583697605535065465083366, 0.109387158802297641899210590325805,
+            0.123491976262065851077208280000150, 0.134709217311473325928054001771707,
+            0.142775938577060080797094273138717, 0.147739104901338491374841515972068,
+            0, 0, 0, 0, 0, 0)
+    }
+    @inlinable @inline(__always) static var packedGaussWeights: SIMD16<Double> {
+        SIMD16<Double>(
+            0, 0.066671344308688137593568809893332,
+            0, 0.149451349150580593145776339657697,
+            0, 0.219086362515982043995534934228163,
+            0, 0.269266719309996355091226921569469,
+            0, 0.295524224714752870173892994651338,
+            0, 0, 0, 0, 0, 0)
+    }
+    /// Kronrod weight of the centre node.
+    @inlinable @inline(__always) static var packedCentreWeight: Double { 0.149445554002916905664936468389821 }
+
     /// ``segment(_:lower:upper:)`` for 32-component integrands, accumulated
     /// in two SIMD16 halves (the same operations in the same order, so the
     /// same bits). The generic SIMD operators are element loops; at 16
@@ -224,28 +238,8 @@ public enum GaussKronrod21 {
             let v = unsafeBitCast(f(x), to: SIMD32<Double>.self)
             return (v.lowHalf, v.highHalf)
         }
-        let nodes = SIMD16<Double>(
-            0.995657163025808080735527280689003, 0.973906528517171720077964012084452,
-            0.930157491355708226001207180059508, 0.865063366688984510732096688423493,
-            0.780817726586416897063717578345042, 0.679409568299024406234327365114874,
-            0.562757134668604683339000099272694, 0.433395394129247190799265943165784,
-            0.294392862701460198131126603103866, 0.148874338981631210884826001129720,
-            0, 0, 0, 0, 0, 0)
-        let kronrodWeights = SIMD16<Double>(
-            0.011694638867371874278064396062192, 0.032558162307964727478818972459390,
-            0.054755896574351996031381300244580, 0.075039674810919952767043140916190,
-            0.093125454583697605535065465083366, 0.109387158802297641899210590325805,
-            0.123491976262065851077208280000150, 0.134709217311473325928054001771707,
-            0.142775938577060080797094273138717, 0.147739104901338491374841515972068,
-            0, 0, 0, 0, 0, 0)
-        let gaussWeights = SIMD16<Double>(
-            0, 0.066671344308688137593568809893332,
-            0, 0.149451349150580593145776339657697,
-            0, 0.219086362515982043995534934228163,
-            0, 0.269266719309996355091226921569469,
-            0, 0.295524224714752870173892994651338,
-            0, 0, 0, 0, 0, 0)
-        let centreWeight = 0.149445554002916905664936468389821
+        let (nodes, kronrodWeights, gaussWeights) = (packedNodes, packedKronrodWeights, packedGaussWeights)
+        let centreWeight = packedCentreWeight
         let centre = 0.5 * (lower + upper)
         let half = 0.5 * (upper - lower)
         let (cLow, cHigh) = halves(centre)
