@@ -162,15 +162,21 @@ public enum ScanRunner {
                            + "\(size) rank\(size == 1 ? "" : "s") × \(threads) thread\(threads == 1 ? "" : "s")"
                            + (done > 0 ? "; resuming, \(done) of \(grid.tileCount) tiles already done" : ""))
             }
-            engine.heartbeat = { progress.refresh() }
+            let writer = BatchedTileWriter(file: file)
+            engine.heartbeat = {
+                progress.refresh()
+                try writer.writeIfDue()
+            }
             outcome = try engine.coordinate(pending: pending) { tile, values in
-                try file.write(values, for: grid.tileIndex(tile))
+                try writer.add(values, for: grid.tileIndex(tile))
                 progress.record(points: grid.pointsPerTile, nonConverged: values.nonConvergedPoints)
             }
+            try writer.writeBuffered()
             let wallTime = Date().timeIntervalSince(start)
             try file.finish(run: RunSummary(wallTimeSeconds: wallTime, ranks: size, threadsPerRank: threads,
                                             command: options.commandLine,
-                                            endTime: ISO8601DateFormatter().string(from: Date())))
+                                            endTime: ISO8601DateFormatter().string(from: Date())),
+                            compression: resolved.job.compression)
             switch outcome {
             case .completed:
                 progress.finish("finished in \(ProgressReporter.formatDuration(wallTime))")
@@ -181,7 +187,8 @@ public enum ScanRunner {
         } else {
             outcome = try engine.serve()
         }
-        try world.barrier()
+        // Ranks other than 0 wait here while rank 0 writes the file: asleep.
+        try world.barrier(testingEvery: .milliseconds(2))
         switch outcome {
         case .completed: return ScanExitStatus.success
         case .stopped: return signals.exitStatus ?? ScanExitStatus.stoppedElsewhere
@@ -217,6 +224,9 @@ public enum ScanRunner {
 
     /// Broadcasts rank 0's go/no-go so that all ranks continue or stop together.
     private static func agree(_ world: Communicator, rank: Int, failure: String?, status: Int32) throws {
+        // The others wait for rank 0 (reading the job, creating the file)
+        // asleep rather than spinning in the broadcast.
+        try world.barrier(testingEvery: .milliseconds(2))
         let decision = try world.broadcast(rank == 0 ? (failure.map { "error:" + $0 } ?? "ok") : "", root: 0)
         if decision != "ok" {
             throw RankAgreementError(message: String(decision.dropFirst("error:".count)), status: status)
