@@ -59,7 +59,15 @@ public enum ScanRunner {
     }
 
     /// Runs the scan and returns the process exit status (see `ScanExitStatus`).
-    public static func run(_ options: ScanOptions) -> Int32 {
+    /// `statistics`, if given, receives what the run measured about itself
+    /// (after MPI is finalised; `diodescan bench` reports it).
+    public static func run(_ options: ScanOptions, statistics: ((ScanRunStatistics) -> Void)? = nil) -> Int32 {
+        let cpuStart = ScanRunStatistics.currentThreadCPUSeconds()
+        var measured = ScanRunStatistics()
+        defer {
+            measured.mainThreadCPUSeconds = ScanRunStatistics.currentThreadCPUSeconds() - cpuStart
+            statistics?(measured)
+        }
         let start = Date()
         // The source revision may run `git`: fork before MPI is initialised
         // (forking an MPI process upsets some interconnects), on rank 0 only.
@@ -75,7 +83,7 @@ public enum ScanRunner {
         }
         let world = Communicator.world
         do {
-            let status = try runInitialised(options, world: world, start: start)
+            let status = try runInitialised(options, world: world, start: start, statistics: &measured)
             try MPIEnvironment.finalize()
             return status
         } catch let error as RankAgreementError {
@@ -89,7 +97,9 @@ public enum ScanRunner {
         }
     }
 
-    private static func runInitialised(_ options: ScanOptions, world: Communicator, start: Date) throws -> Int32 {
+    private static func runInitialised(
+        _ options: ScanOptions, world: Communicator, start: Date, statistics: inout ScanRunStatistics
+    ) throws -> Int32 {
         let rank = try world.rank
         let size = try world.size
 
@@ -173,6 +183,8 @@ public enum ScanRunner {
             }
             try writer.writeBuffered()
             let wallTime = Date().timeIntervalSince(start)
+            let finishStart = ContinuousClock.now
+            defer { statistics.finishSeconds = Double(finishStart.duration(to: .now) / .milliseconds(1)) / 1000 }
             try file.finish(run: RunSummary(wallTimeSeconds: wallTime, ranks: size, threadsPerRank: threads,
                                             command: options.commandLine,
                                             endTime: ISO8601DateFormatter().string(from: Date())),
@@ -235,6 +247,28 @@ public enum ScanRunner {
 
     static func printError(_ message: String) {
         FileHandle.standardError.write(Data(("diodescan: " + message + "\n").utf8))
+    }
+}
+
+/// What one rank's `ScanRunner.run` measured about itself.
+public struct ScanRunStatistics: Sendable, Equatable {
+    /// CPU time of the rank's main thread over the whole run, s: MPI set-up,
+    /// scheduling and messages, and on rank 0 writing and finishing the
+    /// result file. The workers' time is not included.
+    public var mainThreadCPUSeconds: Double = 0
+    /// Rank 0: wall time of `ResultFile.finish`, s (0 on other ranks).
+    public var finishSeconds: Double = 0
+
+    public init(mainThreadCPUSeconds: Double = 0, finishSeconds: Double = 0) {
+        self.mainThreadCPUSeconds = mainThreadCPUSeconds
+        self.finishSeconds = finishSeconds
+    }
+
+    /// CPU time of the calling thread so far (`CLOCK_THREAD_CPUTIME_ID`), s.
+    public static func currentThreadCPUSeconds() -> Double {
+        var time = timespec()
+        guard clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time) == 0 else { return .nan }
+        return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
     }
 }
 
