@@ -508,13 +508,11 @@ public final class ResultFile {
         do {
             try writeLayout(into: file, axes: axes, metadata: metadata, stage: stage, compressed: compressed)
             try fill(file)
-            try file.close()
-            try synchronize(temporary)
         } catch {
-            try? file.close()
-            unlink(temporary)
+            abandon(file, at: temporary)
             throw error
         }
+        try seal(file, at: temporary)
     }
 
     /// Opens the copy `temporary` for writing, lets `change` edit it (root
@@ -529,13 +527,29 @@ public final class ResultFile {
         }
         do {
             try change(file)
+        } catch {
+            abandon(file, at: temporary)
+            throw error
+        }
+        try seal(file, at: temporary)
+    }
+
+    /// Closes `file` (open at `temporary`) and syncs it to disk; on failure
+    /// removes it.
+    private static func seal(_ file: HDF5File, at temporary: String) throws {
+        do {
             try file.close()
             try synchronize(temporary)
         } catch {
-            try? file.close()
-            unlink(temporary)
+            abandon(file, at: temporary)
             throw error
         }
+    }
+
+    /// Closes `file` as far as possible and removes `temporary`.
+    private static func abandon(_ file: HDF5File, at temporary: String) {
+        try? file.close()
+        unlink(temporary)
     }
 
     /// Copies the file `source` to `destination` (created or truncated, with
