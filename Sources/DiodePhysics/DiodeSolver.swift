@@ -273,7 +273,9 @@ public struct DiodeSolver: Sendable {
         let left = FermiDistribution(mu: parameters.mu, temperature: tl)
         let right = FermiDistribution(mu: parameters.mu, temperature: tr)
         if parameters.screening {
-            return solveScreened(deltaT: deltaT, configuration: configuration, guess: guess, equilibriumStates: nil)
+            var continuation = ConfigurationContinuation(guess: guess)
+            return solveScreened(deltaT: deltaT, configuration: configuration, continuation: &continuation,
+                                 equilibriumStates: nil)
         }
         guard hasProbe else { return solveCoherent(left: left, right: right) }
         if settings.closedForms && closedFormApplies {
@@ -281,60 +283,52 @@ public struct DiodeSolver: Sendable {
         }
 
         var system = ProbeSystem(model: model, potentials: .zero, left: left, right: right, settings: settings)
-        let cold = coldStart(deltaT: deltaT)
-        var iterations = 0, evaluations = 0
-        var outcome: NewtonOutcome? = nil
-        if let guess, guess.muP.isFinite, guess.tP.isFinite, guess.tP > 0, guess != cold {
-            let warm = NewtonSolver.solve(&system, from: Self.unknowns(guess), settings: settings.newton)
-            iterations += warm.iterations; evaluations += warm.integrandEvaluations
-            if warm.status == .converged { outcome = warm }
-        }
-        if outcome == nil {
-            let fresh = NewtonSolver.solve(&system, from: Self.unknowns(cold), settings: settings.newton)
-            iterations += fresh.iterations; evaluations += fresh.integrandEvaluations
-            outcome = fresh
-        }
-        let result = outcome!
+        let warm = guess.flatMap { $0.muP.isFinite && $0.tP.isFinite && $0.tP > 0 ? Self.unknowns($0) : nil }
+        let result = NewtonSolver.solve(&system, from: warm.map { [$0] } ?? [], orElse: Self.unknowns(coldStart(deltaT: deltaT)),
+                                        settings: settings.newton)
         switch result.status {
         case .converged:
             return ConfigurationResult(
                 particleCurrent: result.observables[0], heatCurrent: result.observables[1],
                 state: InternalState(muP: result.solution[0], tP: Double.exp(result.solution[1])),
-                status: .converged, iterations: iterations, residual: result.residual,
-                integrandEvaluations: evaluations)
+                status: .converged, iterations: result.iterations, residual: result.residual,
+                integrandEvaluations: result.integrandEvaluations)
         case .notConverged:
-            return .failed(.notConverged, iterations: iterations, residual: result.residual, evaluations: evaluations)
+            return .failed(.notConverged, iterations: result.iterations, residual: result.residual,
+                           evaluations: result.integrandEvaluations)
         case .nonFinite:
-            return .failed(.nonFinite, iterations: iterations, residual: result.residual,
-                           evaluations: evaluations)
+            return .failed(.nonFinite, iterations: result.iterations, residual: result.residual,
+                           evaluations: result.integrandEvaluations)
         }
     }
 
-    /// Forward and backward configurations and R_I, R_J.
+    /// Forward and backward configurations and R_I, R_J, each from its
+    /// `guess` (see ``solve(deltaT:configuration:guess:)``).
     public func solvePoint(deltaT: Double, guess: (forward: InternalState?, backward: InternalState?) = (nil, nil))
         -> PointResult {
-        if parameters.screening, (try? DeviceParameters.validate(deltaT: deltaT)) != nil {
-            // N^eq depends only on the device and ΔT: computed once for F and B.
-            let reference = equilibriumStates(deltaT: deltaT)
-            return PointResult(
-                forward: solveScreened(deltaT: deltaT, configuration: .forward, guess: guess.forward,
-                                       equilibriumStates: reference),
-                backward: solveScreened(deltaT: deltaT, configuration: .backward, guess: guess.backward,
-                                        equilibriumStates: reference))
-        }
-        return PointResult(forward: solve(deltaT: deltaT, configuration: .forward, guess: guess.forward),
-                           backward: solve(deltaT: deltaT, configuration: .backward, guess: guess.backward))
+        var continuation = Continuation(guess: guess)
+        return solvePoint(deltaT: deltaT, continuation: &continuation)
     }
 
     /// All terminal currents at a given internal state (no solving): for
     /// checks of conservation laws and of the probe conditions.
     public func terminalCurrents(deltaT: Double, configuration: Configuration, state: InternalState) -> TerminalCurrents {
+        var partition: QuadraturePartition? = nil
+        return terminalCurrents(deltaT: deltaT, configuration: configuration, state: state, partition: &partition)
+    }
+
+    /// ``terminalCurrents(deltaT:configuration:state:)`` with its quadrature
+    /// started from `partition` (if any), which is replaced by the final
+    /// partition when the quadrature converged, and nil otherwise.
+    func terminalCurrents(deltaT: Double, configuration: Configuration, state: InternalState,
+                          partition: inout QuadraturePartition?) -> TerminalCurrents {
         let (tl, tr) = configuration.temperatures(deltaT: deltaT)
         let left = FermiDistribution(mu: parameters.mu, temperature: tl)
         let right = FermiDistribution(mu: parameters.mu, temperature: tr)
         let probe = hasProbe ? FermiDistribution(mu: state.muP, temperature: state.tP) : nil
         if let probe, !(probe.mu.isFinite && probe.temperature.isFinite && probe.temperature > 0) {
             let nan = SIMD3<Double>(repeating: .nan)
+            partition = nil
             return TerminalCurrents(particle: nan, heat: nan, particleMagnitude: nan, heatMagnitude: nan,
                                     converged: false)
         }
@@ -349,7 +343,9 @@ public struct DiodeSolver: Sendable {
             model: model, potentials: state.u,
             reservoirs: Reservoirs(left: left, right: right, probe: probe ?? left))
         let tolerance = SIMD8(repeating: settings.relativeTolerance)
-        let r = quadrature.integrate(integrand, breakpoints: breakpoints.points, relativeTolerance: tolerance)
+        let r = quadrature.integrate(integrand, breakpoints: breakpoints.points, relativeTolerance: tolerance,
+                                     startingFrom: partition)
+        partition = r.converged ? quadrature.partition : nil
         return TerminalCurrents(particle: SIMD3(r.value[0], r.value[2], r.value[4]),
                                 heat: SIMD3(r.value[1], r.value[3], r.value[5]),
                                 particleMagnitude: SIMD3(r.magnitude[0], r.magnitude[2], r.magnitude[4]),
@@ -383,3 +379,4 @@ public struct DiodeSolver: Sendable {
                                    integrandEvaluations: r.evaluations)
     }
 }
+

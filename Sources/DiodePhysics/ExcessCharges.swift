@@ -177,6 +177,15 @@ public struct ExcessCharges: Sendable {
 
     /// N_α^eq = ∫_W ν_α(E, 0) f_eq(E) dE (one spin; no factor 2).
     public mutating func equilibriumStates() -> (value: SIMD3<Double>, converged: Bool) {
+        let states = equilibriumStates(startingFrom: nil)
+        return (states.value, states.converged)
+    }
+
+    /// N_α^eq with its quadrature started from `partition` (see
+    /// ``AdaptiveQuadrature``), and the final partition (nil when the
+    /// quadrature did not converge).
+    public mutating func equilibriumStates(startingFrom partition: QuadraturePartition?)
+        -> (value: SIMD3<Double>, converged: Bool, partition: QuadraturePartition?) {
         let points = featurePoints(potentials: .zero, reservoirs: nil)
         let integrand = OccupiedStatesIntegrand(
             model: model, potentials: .zero,
@@ -185,8 +194,9 @@ public struct ExcessCharges: Sendable {
         let r = quadrature4.integrateGraded(
             integrand, lower: window.lower, upper: window.upper, roots: SIMD4(0, 0, 0, 0), rootCount: 1,
             features: points, relativeTolerance: SIMD4(repeating: relativeTolerance),
-            absoluteTolerance: SIMD4(repeating: absoluteTolerance), grading: &grading, scratch: &scratch)
-        return (SIMD3(r.value[0], r.value[1], r.value[2]), r.converged)
+            absoluteTolerance: SIMD4(repeating: absoluteTolerance), grading: &grading, scratch: &scratch,
+            startingFrom: partition)
+        return (SIMD3(r.value[0], r.value[1], r.value[2]), r.converged, r.converged ? quadrature4.partition : nil)
     }
 
     /// The edge terms E_α(U_α) = ∫_{b−U_α}^{b} ν_α(E,0) f_eq(E+U_α) dE − ∫_{a−U_α}^{a} ν_α(E,0) f_eq(E+U_α) dE

@@ -271,3 +271,33 @@ public enum NewtonSolver {
         return sum.squareRoot()
     }
 }
+
+extension NewtonSolver {
+    /// The solvers' start policy: Newton from each of `guesses` in turn
+    /// (e.g. a prediction from the neighbouring points of a line, then the
+    /// neighbouring point's solution) until one converges, skipping repeats
+    /// and the cold start; then from `cold`. The outcome's iterations and
+    /// integrand evaluations count every attempt.
+    @inlinable
+    public static func solve<System: NewtonSystem>(_ system: inout System, from guesses: [SIMD8<Double>],
+                                                   orElse cold: SIMD8<Double>,
+                                                   settings: NewtonSettings) -> NewtonOutcome {
+        var iterations = 0, evaluations = 0
+        for (index, guess) in guesses.enumerated()
+        where guess != cold && !guesses[..<index].contains(guess) {
+            let warm = solve(&system, from: guess, settings: settings)
+            iterations += warm.iterations
+            evaluations += warm.integrandEvaluations
+            if warm.status == .converged {
+                var outcome = warm
+                outcome.iterations = iterations
+                outcome.integrandEvaluations = evaluations
+                return outcome
+            }
+        }
+        var fresh = solve(&system, from: cold, settings: settings)
+        fresh.iterations += iterations
+        fresh.integrandEvaluations += evaluations
+        return fresh
+    }
+}

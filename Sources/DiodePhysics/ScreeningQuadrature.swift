@@ -169,15 +169,20 @@ extension AdaptiveQuadrature {
     /// ∫ f(E) dE over [lower, upper] with square-root grading around the
     /// `roots` (see ``SquareRootGrading``) and the energy breakpoints
     /// `features`. `grading` and `scratch` are reusable buffers.
+    /// `startingFrom` seeds the panels with an earlier integration's
+    /// ``partition`` (leaves placed relative to the breakpoint intervals in
+    /// the graded variable, so they move with the roots and features).
     @inlinable
     public mutating func integrateGraded<F: VectorIntegrand>(
         _ f: F, lower: Double, upper: Double, roots: SIMD4<Double>, rootCount: Int, features: [Double],
         relativeTolerance: Vector, absoluteTolerance: Vector = .zero,
-        grading: inout SquareRootGrading, scratch: inout [Double]
+        grading: inout SquareRootGrading, scratch: inout [Double],
+        startingFrom warm: QuadraturePartition? = nil
     ) -> QuadratureResult<Vector> where F.Vector == Vector {
         grading.reset(lower: lower, upper: upper, roots: roots, count: rootCount)
         grading.mapBreakpoints(features, into: &scratch)
         return integrate(GradedIntegrand(f, grading: grading), breakpoints: scratch,
-                         relativeTolerance: relativeTolerance, absoluteTolerance: absoluteTolerance)
+                         relativeTolerance: relativeTolerance, absoluteTolerance: absoluteTolerance,
+                         startingFrom: warm)
     }
 }

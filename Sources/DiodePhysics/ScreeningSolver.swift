@@ -4,11 +4,20 @@ extension DiodeSolver {
     /// N_α^eq = ∫_W ν_α(E, 0) f_eq(E) dE for the charge window of ΔT (the
     /// same in both configurations), or nil if its quadrature failed.
     public func equilibriumStates(deltaT: Double) -> SIMD3<Double>? {
+        var partition: QuadraturePartition? = nil
+        return equilibriumStates(deltaT: deltaT, partition: &partition)
+    }
+
+    /// ``equilibriumStates(deltaT:)`` with its quadrature started from
+    /// `partition` (if any), which is replaced by the final partition (nil
+    /// when the quadrature failed).
+    func equilibriumStates(deltaT: Double, partition: inout QuadraturePartition?) -> SIMD3<Double>? {
         let hot = 1 + Swift.max(deltaT, 0)
         var charges = ExcessCharges(model: model, mu: parameters.mu, leftTemperature: hot, rightTemperature: 1,
                                     relativeTolerance: ScreeningSystem.chargeTolerance(settings),
                                     maximumEvaluations: settings.maximumEvaluations)
-        let states = charges.equilibriumStates()
+        let states = charges.equilibriumStates(startingFrom: partition)
+        partition = states.partition
         return states.converged ? states.value : nil
     }
 
@@ -21,8 +30,10 @@ extension DiodeSolver {
 
     /// One configuration with screening: Newton on ``ScreeningSystem`` from
     /// the guess (if usable), then from the cold start if that fails; then
-    /// the lead currents at the solution.
-    func solveScreened(deltaT: Double, configuration: Configuration, guess: InternalState?,
+    /// the lead currents at the solution. The quadratures start from the
+    /// continuation's partitions; on return the continuation holds this
+    /// solve's state and final partitions (for the next point of a line).
+    func solveScreened(deltaT: Double, configuration: Configuration, continuation: inout ConfigurationContinuation,
                        equilibriumStates: SIMD3<Double>?) -> ConfigurationResult {
         guard let reference = equilibriumStates ?? self.equilibriumStates(deltaT: deltaT) else {
             return .failed(.notConverged, iterations: 0, residual: .nan, evaluations: 0)
@@ -33,25 +44,23 @@ extension DiodeSolver {
             left: FermiDistribution(mu: parameters.mu, temperature: tl),
             right: FermiDistribution(mu: parameters.mu, temperature: tr),
             equilibriumStates: reference, settings: settings)
-        let cold = screeningColdStart(deltaT: deltaT)
-        var iterations = 0, evaluations = 0
-        var outcome: NewtonOutcome? = nil
-        if let guess, Self.isUsableScreeningGuess(guess, hasProbe: hasProbe), guess != cold {
-            let warm = NewtonSolver.solve(&system, from: system.unknowns(guess), settings: settings.newton)
-            iterations += warm.iterations; evaluations += warm.integrandEvaluations
-            if warm.status == .converged { outcome = warm }
-        }
-        if outcome == nil {
-            let fresh = NewtonSolver.solve(&system, from: system.unknowns(cold), settings: settings.newton)
-            iterations += fresh.iterations; evaluations += fresh.integrandEvaluations
-            outcome = fresh
-        }
-        let result = outcome!
+        system.passPartition = continuation.newtonPartition
+        let guesses = [continuation.predictedGuess(parameters: parameters, deltaT: deltaT), continuation.guess]
+            .compactMap { $0 }
+            .filter { Self.isUsableScreeningGuess($0, hasProbe: hasProbe) }
+            .map { system.unknowns($0) }
+        let result = NewtonSolver.solve(&system, from: guesses,
+                                        orElse: system.unknowns(screeningColdStart(deltaT: deltaT)),
+                                        settings: settings.newton)
+        continuation.newtonPartition = system.passPartition
+        let (iterations, evaluations) = (result.iterations, result.integrandEvaluations)
         switch result.status {
         case .converged:
             // The lead currents at the solution, from the transmissions alone.
             let state = system.state(result.solution)
-            let currents = terminalCurrents(deltaT: deltaT, configuration: configuration, state: state)
+            continuation.record(state, at: LinePoint(parameters: parameters, deltaT: deltaT))
+            let currents = terminalCurrents(deltaT: deltaT, configuration: configuration, state: state,
+                                            partition: &continuation.currentsPartition)
             guard currents.converged else {
                 return .failed(.notConverged, iterations: iterations, residual: result.residual, evaluations: evaluations)
             }
@@ -76,3 +85,4 @@ extension DiodeSolver {
         return !hasProbe || (guess.muP.isFinite && guess.tP.isFinite && guess.tP > 0)
     }
 }
+

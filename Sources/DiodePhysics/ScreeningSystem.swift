@@ -189,6 +189,12 @@ public struct ScreeningSystem: NewtonSystem {
     var grading = SquareRootGrading()
     var features: [Double] = []
     var scratch: [Double] = []
+    /// The final quadrature partition of the last pass that met its
+    /// tolerance; the next pass starts from it (warm quadrature: within a
+    /// solve U changes little between Newton evaluations). Set it before the
+    /// first pass to seed it, e.g. from the neighbouring point of a line;
+    /// nil starts from the breakpoints alone.
+    public var passPartition: QuadraturePartition?
 
     public var dimension: Int { hasProbe ? 5 : 3 }
     /// Offset of U₁ in x.
@@ -289,7 +295,8 @@ public struct ScreeningSystem: NewtonSystem {
             let r = probeQuadrature.integrateGraded(
                 integrand, lower: lower, upper: upper, roots: roots, rootCount: 1, features: features,
                 relativeTolerance: probeTolerance, absoluteTolerance: SIMD32(repeating: floor),
-                grading: &grading, scratch: &scratch)
+                grading: &grading, scratch: &scratch, startingFrom: passPartition)
+            passPartition = r.converged ? probeQuadrature.partition : nil
             p = r.value
             var charge = SIMD16<Double>.zero
             for i in 0..<12 { charge[i] = p[12 + i] }
@@ -302,7 +309,8 @@ public struct ScreeningSystem: NewtonSystem {
             let r = coherentQuadrature.integrateGraded(
                 integrand, lower: lower, upper: upper, roots: roots, rootCount: 1, features: features,
                 relativeTolerance: coherentTolerance, absoluteTolerance: SIMD16(repeating: floor),
-                grading: &grading, scratch: &scratch)
+                grading: &grading, scratch: &scratch, startingFrom: passPartition)
+            passPartition = r.converged ? coherentQuadrature.partition : nil
             c = r.value
             p = .zero
             magnitude = SIMD3(r.magnitude[0], r.magnitude[1], r.magnitude[2])
@@ -365,3 +373,4 @@ public struct ScreeningSystem: NewtonSystem {
         return SIMD3(e.residual[o], e.residual[o + 1], e.residual[o + 2])
     }
 }
+

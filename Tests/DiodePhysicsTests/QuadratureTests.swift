@@ -24,6 +24,15 @@ private struct InverseSquareRoot: VectorIntegrand {
     }
 }
 
+/// A 1/√ singularity with a Lorentzian peak 0.1 above it.
+private struct SingularWithPeak: VectorIntegrand {
+    var singularity: Double
+    func callAsFunction(_ x: Double) -> SIMD2<Double> {
+        let peak = x - singularity - 0.1
+        return SIMD2((1 + 1e-2 / (peak * peak + 1e-4)) / abs(x - singularity).squareRoot(), 1)
+    }
+}
+
 private struct Negated<F: VectorIntegrand>: VectorIntegrand {
     var base: F
     func callAsFunction(_ x: Double) -> F.Vector { -base(x) }
@@ -83,6 +92,87 @@ final class QuadratureTests: XCTestCase {
         let plain = quadrature.integrate(InverseSquareRoot(), breakpoints: [-1, 0.3, 2],
                                          relativeTolerance: SIMD2(repeating: 1e-12))
         XCTAssertFalse(plain.converged)
+    }
+
+    /// Warm start: a partition from a similar integrand (the resonance
+    /// moved by 5 widths, so did its breakpoint) seeds the integration; the
+    /// same tolerance is met, the value agrees with a fresh integration and
+    /// with the exact one, with fewer evaluations.
+    func testWarmStartFromAShiftedIntegrandMeetsTheToleranceWithFewerEvaluations() {
+        let tolerance = SIMD4<Double>(repeating: 1e-12)
+        var quadrature = AdaptiveQuadrature<SIMD4<Double>>()
+        let first = quadrature.integrate(Features(centre: 9.9, width: 1e-3), breakpoints: [-40, 3, 9.9, 40],
+                                         relativeTolerance: tolerance)
+        XCTAssertTrue(first.converged)
+        let partition = quadrature.partition
+        XCTAssertEqual(partition.initialPanelCount, 3)
+        XCTAssertLessThanOrEqual(partition.leaves.count, first.segments)
+
+        let shifted = Features(centre: 9.905, width: 1e-3), breakpoints = [-40.0, 3, 9.905, 40]
+        let fresh = quadrature.integrate(shifted, breakpoints: breakpoints, relativeTolerance: tolerance)
+        let warm = quadrature.integrate(shifted, breakpoints: breakpoints, relativeTolerance: tolerance,
+                                        startingFrom: partition)
+        XCTAssertTrue(fresh.converged && warm.converged)
+        XCTAssertLessThan(warm.evaluations, fresh.evaluations)
+        for c in 0..<4 { XCTAssertLessThanOrEqual(warm.error[c], 1e-12 * warm.magnitude[c]) }
+        let lorentzian = Double.atan((40 - 9.905) / 1e-3) - Double.atan((-40 - 9.905) / 1e-3)
+        assertClose(warm.value[0], lorentzian, relative: 1e-12)
+        assertClose(warm.value[3], -lorentzian, relative: 1e-12)
+        for c in 0..<4 { assertClose(warm.value[c], fresh.value[c], relative: 2e-12) }
+        // The leaves moved with the breakpoint: every leaf of the interval
+        // below the resonance ends below it, every leaf above starts above it.
+        for panel in quadrature.lastPanels {
+            XCTAssertTrue(panel.upper <= 9.905 || panel.lower >= 9.905)
+        }
+        // The same integrand again: the partition is already sufficient.
+        let again = quadrature.integrate(shifted, breakpoints: breakpoints, relativeTolerance: tolerance,
+                                         startingFrom: quadrature.partition)
+        XCTAssertTrue(again.converged)
+        XCTAssertLessThanOrEqual(again.evaluations, warm.evaluations)
+        assertClose(again.value[0], lorentzian, relative: 1e-12)
+    }
+
+    /// A partition of a different breakpoint structure (here: 3 initial
+    /// panels, now 2) is not used: the integration is exactly a fresh one.
+    func testMismatchedPartitionFallsBackToAFreshStart() {
+        let tolerance = SIMD4<Double>(repeating: 1e-11)
+        let f = Features(centre: 2.5, width: 0.01)
+        var quadrature = AdaptiveQuadrature<SIMD4<Double>>()
+        _ = quadrature.integrate(f, breakpoints: [-40, 0, 2.5, 40], relativeTolerance: tolerance)
+        let mismatched = quadrature.partition
+        XCTAssertEqual(mismatched.initialPanelCount, 3)
+        let fresh = quadrature.integrate(f, breakpoints: [-40, 2.5, 40], relativeTolerance: tolerance)
+        let seeded = quadrature.integrate(f, breakpoints: [-40, 2.5, 40], relativeTolerance: tolerance,
+                                          startingFrom: mismatched)
+        XCTAssertEqual(seeded.value, fresh.value)
+        XCTAssertEqual(seeded.error, fresh.error)
+        XCTAssertEqual(seeded.evaluations, fresh.evaluations)
+        // A partition that would exceed the evaluation cap is not used either.
+        var capped = AdaptiveQuadrature<SIMD4<Double>>(maximumEvaluations: 21 * 3)
+        let small = capped.integrate(f, breakpoints: [-40, 0, 2.5, 40], relativeTolerance: tolerance,
+                                     startingFrom: quadrature.partition)
+        XCTAssertEqual(small.evaluations, 63)
+    }
+
+    /// Substituted panels (1/√ end points) are seeded in their own variable
+    /// s: the singular point and a nearby peak move together.
+    func testWarmStartOfSubstitutedPanels() {
+        var quadrature = AdaptiveQuadrature<SIMD2<Double>>()
+        let tolerance = SIMD2<Double>(repeating: 1e-12)
+        let first = quadrature.integrate(SingularWithPeak(singularity: 0.3), breakpoints: [-1, 0.3, 2],
+                                         singularities: [0.3], relativeTolerance: tolerance)
+        let partition = quadrature.partition
+        let moved = SingularWithPeak(singularity: 0.31), breakpoints = [-1.0, 0.31, 2]
+        let fresh = quadrature.integrate(moved, breakpoints: breakpoints, singularities: [0.31],
+                                         relativeTolerance: tolerance)
+        let warm = quadrature.integrate(moved, breakpoints: breakpoints, singularities: [0.31],
+                                        relativeTolerance: tolerance, startingFrom: partition)
+        XCTAssertTrue(first.converged && fresh.converged && warm.converged)
+        XCTAssertGreaterThan(fresh.evaluations, 200)
+        XCTAssertLessThan(warm.evaluations, fresh.evaluations)
+        assertClose(warm.value[0], fresh.value[0], relative: 2e-12)
+        assertClose(warm.value[1], 3, relative: 1e-14)
+        XCTAssertTrue(quadrature.lastPanels.allSatisfy { $0.stretch != 0 })
     }
 
     func testEvaluationCapIsHonoured() {

@@ -158,6 +158,60 @@ extension ScreeningSolverTests {
         }
     }
 
+    /// Continuation along a line, as in a scan tile: each point continued
+    /// from the previous ones (``DiodeSolver/Continuation``: state, secant
+    /// prediction, quadrature partitions) agrees with its cold solve within
+    /// the accuracy of the defaults, and the line takes fewer integrand
+    /// evaluations and Newton iterations than continuing from the previous
+    /// state alone (the former continuation).
+    func testContinuationAlongALineAgreesWithColdSolvesAtLowerCost() throws {
+        for lambda in [0.0, 1.0] {
+            var continuation = DiodeSolver.Continuation()
+            var previous: (forward: InternalState?, backward: InternalState?) = (nil, nil)
+            var cost = (evaluations: 0, iterations: 0), stateOnlyCost = (evaluations: 0, iterations: 0)
+            for k in 0..<4 {
+                let solver = try DiodeSolver(parameters: Self.parameters(eps1: 45.5 + 0.25 * Double(k), eps3: 48.2,
+                                                                         lambda: lambda))
+                let continued = solver.solvePoint(deltaT: 1, continuation: &continuation)
+                let stateOnly = solver.solvePoint(deltaT: 1, guess: previous)
+                previous = (stateOnly.forward.state, stateOnly.backward.state)
+                let cold = solver.solvePoint(deltaT: 1)
+                for (a, b) in [(continued.forward, cold.forward), (continued.backward, cold.backward)] {
+                    XCTAssertEqual(a.status, .converged)
+                    assertClose(a.particleCurrent, b.particleCurrent, relative: 1e-9, "λ = \(lambda), point \(k)")
+                    assertClose(a.heatCurrent, b.heatCurrent, relative: 1e-9, "λ = \(lambda), point \(k)")
+                    for alpha in 0..<3 { XCTAssertEqual(a.state.u[alpha], b.state.u[alpha], accuracy: 1e-9) }
+                }
+                XCTAssertEqual(continuation.forward.guess?.u, continued.forward.state.u)
+                guard k > 0 else { continue }   // the first point starts cold in both
+                for c in [continued.forward, continued.backward] {
+                    cost.evaluations += c.integrandEvaluations
+                    cost.iterations += c.iterations
+                }
+                for c in [stateOnly.forward, stateOnly.backward] {
+                    stateOnlyCost.evaluations += c.integrandEvaluations
+                    stateOnlyCost.iterations += c.iterations
+                }
+            }
+            XCTAssertLessThan(cost.evaluations, stateOnlyCost.evaluations, "λ = \(lambda)")
+            XCTAssertLessThanOrEqual(cost.iterations, stateOnlyCost.iterations, "λ = \(lambda)")
+        }
+    }
+
+    /// A configuration that does not converge hands on a cold start.
+    func testContinuationAfterAFailureStartsCold() throws {
+        var starved = SolverSettings.default
+        starved.newton.maximumIterations = 1
+        var continuation = DiodeSolver.Continuation()
+        let good = try DiodeSolver(parameters: Self.parameters(eps1: 46.5, eps3: 48.2, lambda: 0))
+            .solvePoint(deltaT: 1, continuation: &continuation)
+        XCTAssertEqual(continuation.backward.guess?.u, good.backward.state.u)
+        let failed = try DiodeSolver(parameters: Self.parameters(eps1: 46.75, eps3: 48.2, lambda: 0), settings: starved)
+            .solvePoint(deltaT: 1, continuation: &continuation)
+        XCTAssertEqual(failed.forward.status, .notConverged)
+        XCTAssertNil(continuation.forward.guess)
+    }
+
     /// A warm start from a neighbouring point converges to the cold-start
     /// solution in fewer iterations; a solve that cannot converge reports
     /// NaN, never a number.

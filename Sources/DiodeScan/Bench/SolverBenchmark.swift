@@ -103,15 +103,14 @@ public struct SolverBenchmark: Sendable {
         for repeatIndex in 0..<repeats {
             var index = 0
             for line in lines {
-                var guess: (forward: InternalState?, backward: InternalState?) = (nil, nil)
+                var continuation = DiodeSolver.Continuation()
                 for (i, eps1) in line.eps1.enumerated() {
                     let start = DispatchTime.now().uptimeNanoseconds
                     guard let solver = try? DiodeSolver(parameters: setting.parameters(eps1: eps1, eps3: line.eps3),
                                                         settings: settings) else { continue }
-                    let point = solver.solvePoint(deltaT: BenchmarkSetting.deltaT, guess: warm ? guess : (nil, nil))
+                    if !warm { continuation = DiodeSolver.Continuation() }
+                    let point = solver.solvePoint(deltaT: BenchmarkSetting.deltaT, continuation: &continuation)
                     let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-3 / 2
-                    guess = (point.forward.status == .converged ? point.forward.state : nil,
-                             point.backward.status == .converged ? point.backward.state : nil)
                     if warm && i == 0 { continue }   // the first point of a line starts cold
                     if repeatIndex == 0 {
                         best.append(elapsed)

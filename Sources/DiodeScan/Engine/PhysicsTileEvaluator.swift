@@ -4,8 +4,10 @@ import Foundation
 /// Computes one tile (an ε1 line at fixed ε3, ΔT) with the physics.
 ///
 /// Continuation: each point's forward and backward solves start from the
-/// previous point's converged state; the first point of a tile, and any point
-/// after a failure, start cold. The values therefore depend only on the tile.
+/// previous point's (``DiodeSolver/Continuation``: its converged state and,
+/// with screening, its quadrature partitions); the first point of a tile, and
+/// any configuration after a failure, start cold. The values therefore depend
+/// only on the tile.
 public struct PhysicsTileEvaluator: Sendable {
     public let model: ModelSpec
     public let grid: ScanGrid
@@ -26,7 +28,7 @@ public struct PhysicsTileEvaluator: Sendable {
         let deltaT = grid.dT[dTIndex]
         let eps3 = grid.eps3[eps3Index]
         var values = TileValues(pointCount: grid.eps1.count)
-        var guess: (forward: InternalState?, backward: InternalState?) = (nil, nil)
+        var continuation = DiodeSolver.Continuation()
         for (i, eps1) in grid.eps1.enumerated() {
             if stop.isSet { return nil }
             if testPointDelay > 0 { Thread.sleep(forTimeInterval: testPointDelay) }
@@ -35,13 +37,11 @@ public struct PhysicsTileEvaluator: Sendable {
                 // recorded as a non-finite point rather than trusted.
                 values.statusF[i] = SolveStatus.nonFinite.rawValue
                 values.statusB[i] = SolveStatus.nonFinite.rawValue
-                guess = (nil, nil)
+                continuation = DiodeSolver.Continuation()
                 continue
             }
-            let point = solver.solvePoint(deltaT: deltaT, guess: guess)
+            let point = solver.solvePoint(deltaT: deltaT, continuation: &continuation)
             store(point, at: i, in: &values)
-            guess = (point.forward.status == .converged ? point.forward.state : nil,
-                     point.backward.status == .converged ? point.backward.state : nil)
         }
         return values
     }
