@@ -300,7 +300,7 @@ public final class ResultFile {
             try Self.build(at: temporary, for: path, axes: axes, metadata: metadata,
                            stage: ResultFileLayout.Stage.finished, compressed: true) { destination in
                 for (name, value) in runAttributes { try destination.setAttribute(name, value) }
-                try Self.copyResults(from: source, to: destination, axes: axes)
+                try Self.copyResults(from: source, to: destination, axes: axes, compressingOn: run.threadsPerRank)
             }
         }
         try source.close()
@@ -719,7 +719,15 @@ public final class ResultFile {
     /// independent of the grid). Tiles whose `tile_done` flag is not 1 are
     /// written as fill values with flag 0, whatever partial values `source`
     /// holds.
-    private static func copyResults(from source: HDF5File, to destination: HDF5File, axes: ScanAxes) throws {
+    ///
+    /// With `compressingOn` threads (a compressed `destination`), the main
+    /// thread reads a group of chunks, the threads shuffle and deflate them
+    /// at once (zlib only: `HDF5ChunkFilter`, no HDF5 call), and the main
+    /// thread stores them with `H5Dwrite_chunk`: the files are the same as
+    /// through HDF5's own (serial) filter pipeline, in a fraction of the time.
+    private static func copyResults(
+        from source: HDF5File, to destination: HDF5File, axes: ScanAxes, compressingOn threads: Int? = nil
+    ) throws {
         typealias Layout = ResultFileLayout
         let (nDT, nE3, nE1) = (axes.dT.count, axes.eps3.count, axes.eps1.count)
         let done = try source.openDataset(Layout.tileDone).read(UInt8.self).map {
@@ -727,12 +735,22 @@ public final class ResultFile {
         }
         try destination.openDataset(Layout.tileDone).write(done)
         func copy<T: HDF5Scalar>(_ name: String, _ type: T.Type, perPoint: Int, fill: T) throws {
-            let block = Layout.chunkShape(for: perPoint == 1 ? [nDT, nE3, nE1] : [nDT, nE3, nE1, perPoint])
+            let shape = perPoint == 1 ? [nDT, nE3, nE1] : [nDT, nE3, nE1, perPoint]
+            let block = Layout.chunkShape(for: shape)
             let from = try source.openDataset(name)
             let to = try destination.openDataset(name)
             let tileLength = nE1 * perPoint
+            // Chunks are cut along dT and eps3 only (whole tiles) unless a
+            // tile alone exceeds the chunk target; then HDF5 compresses.
+            let rawChunks = threads.flatMap { block[2...] == shape[2...] ? max(1, $0) : nil }
+            var origins: [(dT: Int, eps3: Int)] = []
             for firstDT in stride(from: 0, to: nDT, by: block[0]) {
-                for firstE3 in stride(from: 0, to: nE3, by: block[1]) {
+                for firstE3 in stride(from: 0, to: nE3, by: block[1]) { origins.append((firstDT, firstE3)) }
+            }
+            let group = 4 * (rawChunks ?? 1)
+            for first in stride(from: 0, to: origins.count, by: group) {
+                var chunks: [[T]] = []
+                for (firstDT, firstE3) in origins[first..<min(first + group, origins.count)] {
                     let (dTs, lines) = (min(block[0], nDT - firstDT), min(block[1], nE3 - firstE3))
                     let start = perPoint == 1 ? [firstDT, firstE3, 0] : [firstDT, firstE3, 0, 0]
                     let count = perPoint == 1 ? [dTs, lines, nE1] : [dTs, lines, nE1, perPoint]
@@ -743,7 +761,24 @@ public final class ResultFile {
                             slab.replaceSubrange(offset..<(offset + tileLength), with: repeatElement(fill, count: tileLength))
                         }
                     }
-                    try to.write(slab, start: start, count: count)
+                    guard rawChunks != nil else {
+                        try to.write(slab, start: start, count: count)
+                        continue
+                    }
+                    // An edge chunk is stored whole: pad it with fill values.
+                    var chunk = [T](repeating: fill, count: block[0] * block[1] * tileLength)
+                    for d in 0..<dTs {
+                        chunk.replaceSubrange(
+                            (d * block[1] * tileLength)..<((d * block[1] + lines) * tileLength),
+                            with: slab[(d * lines * tileLength)..<((d + 1) * lines * tileLength)])
+                    }
+                    chunks.append(chunk)
+                }
+                guard let threads = rawChunks else { continue }
+                let compressed = try ParallelCompression.shuffleAndDeflate(chunks, level: Layout.deflateLevel, threads: threads)
+                for (index, bytes) in compressed.enumerated() {
+                    let origin = origins[first + index]
+                    try to.writeRawChunk(bytes, at: perPoint == 1 ? [origin.dT, origin.eps3, 0] : [origin.dT, origin.eps3, 0, 0])
                 }
             }
         }
