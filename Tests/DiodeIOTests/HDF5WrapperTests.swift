@@ -65,6 +65,20 @@ final class HDF5WrapperTests: XCTestCase {
             try file.createDataset("y", of: Double.self, shape: [3], layout: .chunked(chunkShape: [3], deflateLevel: 12)))
     }
 
+    /// Allocated but unfilled: no fill values written at creation (elements
+    /// not yet written read as zeros), the fill value still recorded.
+    func testContiguousAllocatedUnfilledReadsZerosUntilWritten() throws {
+        let file = try HDF5File.create(directory.file("unfilled.h5"), mode: .exclusive)
+        let dataset = try file.createDataset(
+            "u", of: Double.self, shape: [3, 4], layout: .contiguousAllocatedUnfilled, fillValue: .nan)
+        XCTAssertEqual(try dataset.read(Double.self), [Double](repeating: 0, count: 12))
+        try dataset.write([1, 2, 3, 4], start: [1, 0], count: [1, 4])
+        XCTAssertEqual(try dataset.read(Double.self), [0, 0, 0, 0, 1, 2, 3, 4, 0, 0, 0, 0])
+        XCTAssertTrue(try dataset.fillValue(as: Double.self).isNaN)
+        XCTAssertEqual(try dataset.layout, .contiguous(preallocated: false))
+        try file.close()
+    }
+
     /// Chunks shuffled and deflated in memory, stored with H5Dwrite_chunk,
     /// read back through HDF5's own filter pipeline; edge chunks padded.
     func testRawChunksCompressedInMemoryReadBackThroughHDF5Filters() throws {

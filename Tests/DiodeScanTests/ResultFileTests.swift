@@ -337,6 +337,7 @@ final class ResultFileTests: XCTestCase {
             XCTAssertTrue(raw.fillDouble(name).isNaN)
         }
         XCTAssertEqual(raw.dims("tile_done"), [2, 3])
+        XCTAssertEqual(raw.stringAttribute("flag_meanings", of: "tile_done"), "not_computed complete being_written never_written")
         XCTAssertTrue(raw.isScaleAttached("dT", to: "tile_done", dimension: 0))
         XCTAssertTrue(raw.isScaleAttached("eps3", to: "tile_done", dimension: 1))
         for (name, values) in [("dT", axes.dT), ("eps3", axes.eps3), ("eps1", axes.eps1)] {
