@@ -146,9 +146,11 @@ extension DiodeSolver {
     /// Forward and backward configurations and R_I, R_J, continued from the
     /// previous points of a line; `continuation` is updated for the next one
     /// (a configuration that did not converge hands on a cold start). With
-    /// screening Newton starts from the secant prediction of the last two
-    /// points when there is one, then from the last point's solution, then
-    /// cold; without, from the last point's solution, then cold.
+    /// screening, and on the general probe path, Newton starts from the
+    /// prediction of the last points when there is one, then from the last
+    /// point's solution, then cold, and the quadratures from the last
+    /// point's partitions; the closed forms (λ = 1 without screening) and the
+    /// coherent path (nothing to solve) use the last point's state only.
     public func solvePoint(deltaT: Double, continuation: inout Continuation) -> PointResult {
         let point: PointResult
         if parameters.screening, (try? DeviceParameters.validate(deltaT: deltaT)) != nil {
@@ -161,11 +163,9 @@ extension DiodeSolver {
                                         continuation: &continuation.backward, equilibriumStates: reference))
         } else {
             point = PointResult(
-                forward: solve(deltaT: deltaT, configuration: .forward, guess: continuation.forward.guess),
-                backward: solve(deltaT: deltaT, configuration: .backward, guess: continuation.backward.guess))
-            let origin = LinePoint(parameters: parameters, deltaT: deltaT)
-            continuation.forward.record(point.forward.state, at: origin)
-            continuation.backward.record(point.backward.state, at: origin)
+                forward: solveUnscreened(deltaT: deltaT, configuration: .forward, continuation: &continuation.forward),
+                backward: solveUnscreened(deltaT: deltaT, configuration: .backward,
+                                          continuation: &continuation.backward))
         }
         continuation.forward.discardUnlessConverged(point.forward)
         continuation.backward.discardUnlessConverged(point.backward)
