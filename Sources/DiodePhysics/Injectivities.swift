@@ -25,15 +25,22 @@ public struct Injectivities: Sendable, Hashable {
 }
 
 /// Im(a* b) = a.re b.im − a.im b.re.
+///
+/// (From the raw components: `Complex.real` and `.imaginary` test both
+/// components for finiteness on every read, which costs more than the
+/// product in the hot loops. The result differs only for non-finite input,
+/// where it is not finite either.)
 @inlinable @inline(__always)
 func imaginaryOfConjugateProduct(_ a: Complex<Double>, _ b: Complex<Double>) -> Double {
-    a.real * b.imaginary - a.imaginary * b.real
+    let (ax, ay) = a.rawStorage, (bx, by) = b.rawStorage
+    return ax * by - ay * bx
 }
 
-/// Re(a* b).
+/// Re(a* b) (raw components, see ``imaginaryOfConjugateProduct(_:_:)``).
 @inlinable @inline(__always)
 func realOfConjugateProduct(_ a: Complex<Double>, _ b: Complex<Double>) -> Double {
-    a.real * b.real + a.imaginary * b.imaginary
+    let (ax, ay) = a.rawStorage, (bx, by) = b.rawStorage
+    return ax * bx + ay * by
 }
 
 /// Im(S* ∂S/∂U_α) for α = 1, 2, 3, for one matrix element.
@@ -60,24 +67,6 @@ extension DeviceMatrix where Scalar == AmplitudeJet {
             left: factor * (ll + lr + lp1 + lp2),
             right: factor * (lr + rr + rp1 + rp2),
             probe: factor * (lp1 + lp2 + rp1 + rp2 + p1p1 + p2p2 + 2 * p1p2))
-    }
-}
-
-extension ScatteringModel {
-    /// ν_jα(E, U) from the exact derivatives of the device matrix.
-    @inlinable
-    public func injectivities(energy e: Double, potentials u: SIMD3<Double> = .zero) -> Injectivities {
-        matrixWithDerivatives(energy: e, potentials: u).injectivities
-    }
-
-    /// ν_jα(E, U) and its derivatives ∂/∂U₁ and ∂/∂U₃, the transmissions and
-    /// their gradients: everything the screening Newton step needs at one
-    /// energy, from one evaluation of the device matrix with ``CurvatureJet``.
-    @inlinable
-    public func screeningSpectrum(energy e: Double, potentials u: SIMD3<Double>) -> ScreeningSpectrum {
-        // At λ = 0 and λ = 1 the elements that vanish (or are constant)
-        // identically are skipped.
-        ScreeningSpectrum(matrixWithCurvatures(energy: e, potentials: u), coherent: b == 0, thermalised: a == 0)
     }
 }
 
@@ -143,6 +132,19 @@ public struct ScreeningSpectrum: Sendable {
     public var injectivitiesByU1: Injectivities
     /// ∂ν_jα/∂U₃.
     public var injectivitiesByU3: Injectivities
+
+    @inlinable
+    public init(transmissions: TerminalTransmissions, leftRightGradient: SIMD3<Double>,
+                leftProbeGradient: SIMD3<Double>, rightProbeGradient: SIMD3<Double>, injectivities: Injectivities,
+                injectivitiesByU1: Injectivities, injectivitiesByU3: Injectivities) {
+        self.transmissions = transmissions
+        self.leftRightGradient = leftRightGradient
+        self.leftProbeGradient = leftProbeGradient
+        self.rightProbeGradient = rightProbeGradient
+        self.injectivities = injectivities
+        self.injectivitiesByU1 = injectivitiesByU1
+        self.injectivitiesByU3 = injectivitiesByU3
+    }
 
     /// - Parameters:
     ///   - coherent: λ = 0: only S_LL, S_LR, S_RR vary (the probe channels

@@ -146,7 +146,8 @@ public struct ScatteringModel: Sendable, Hashable {
         let kinetic = e - u2
         if kinetic >= 0 {
             let factor = d / (4 * kinetic.squareRoot())
-            return Complex(w.imaginary * factor, -w.real * factor)
+            let (x, y) = w.rawStorage
+            return Complex(y * factor, -x * factor)
         } else {
             return w.scaled(by: -d / (4 * (-kinetic).squareRoot()))
         }

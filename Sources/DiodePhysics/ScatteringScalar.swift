@@ -26,9 +26,13 @@ extension Complex: ScatteringScalar where RealType == Double {
     @inlinable @inline(__always)
     public init(constant: Complex<Double>) { self = constant }
 
+    /// (From the raw components: `real` and `imaginary` test for
+    /// finiteness on every read; the result differs only for non-finite
+    /// values, where it is not finite either.)
     @inlinable @inline(__always)
     public func scaled(by factor: Double) -> Complex<Double> {
-        Complex(real * factor, imaginary * factor)
+        let (x, y) = rawStorage
+        return Complex(x * factor, y * factor)
     }
 
     @inlinable @inline(__always)

@@ -97,11 +97,14 @@ public struct CurvatureJet: ScatteringScalar, Hashable {
 }
 
 extension ScatteringModel {
-    /// ∂²t/∂U² = ∂²t/∂x² = −2iΓ/(x + iΓ)³ for a Breit–Wigner barrier (∂²r = ∂²t).
+    /// ∂²t/∂U² = ∂²t/∂x² = −2iΓ/(x + iΓ)³ for a Breit–Wigner barrier (∂²r = ∂²t),
+    /// = (2Γ²(Γ² − 3x²) − 2iΓx(x² − 3Γ²))/(x² + Γ²)³ (no complex division).
     @inlinable @inline(__always)
     public static func barrierSecondDerivative(x: Double, gamma: Double) -> Complex<Double> {
-        let denominator = Complex(x, gamma)
-        return Complex(0, -2 * gamma) / (denominator * denominator * denominator)
+        let q = 1 / (x * x + gamma * gamma)
+        let q3 = q * q * q
+        return Complex(2 * gamma * gamma * (gamma * gamma - 3 * x * x) * q3,
+                       -2 * gamma * x * (x * x - 3 * gamma * gamma) * q3)
     }
 
     /// The device matrix with its exact first derivatives ∂S/∂U_α and the

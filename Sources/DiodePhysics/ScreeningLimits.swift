@@ -1,0 +1,365 @@
+import ComplexModule
+import RealModule
+
+// Closed-form screening spectra at the paper's two limits λ = 0 and λ = 1.
+//
+// The generic path (``ScatteringModel/matrixWithCurvatures(energy:potentials:)``
+// and ``ScreeningSpectrum/init(_:coherent:thermalised:)``) multiplies full
+// nine-component ``CurvatureJet``s, most of whose components vanish
+// structurally: barrier 1's amplitudes depend only on U₁, barrier 3's only on
+// U₃ and the half-phase factor w = e^{iφ/2} only on U₂. Here every varying
+// element and its derivatives are written with the chain rule through its
+// dependence on the single-variable factors, so no structurally zero
+// component is ever multiplied. The generic path stays the reference (the
+// tests compare both at random points) and serves 0 < λ < 1.
+//
+// Nothing below divides by r_α, t_α or w: r₁ vanishes at x₁ = 0 and w decays
+// (real) below the band bottom E < U₂, where S is not unitary; the only
+// division is by Δ = 1 − r₁ r₃ z², with |Δ| ≥ 1 − |r₁ r₃| > 0.
+
+/// The single-variable factors of the device matrix at one (E, U) and their
+/// derivatives: t_α, r_α = 1 + t_α with ∂/∂U_α and ∂²/∂U_α² (the same for
+/// r_α and t_α), and w = e^{iφ/2} with ∂w/∂U₂.
+@frozen
+@usableFromInline
+struct BarrierFactors {
+    @usableFromInline var t1, r1, dt1, ddt1: Complex<Double>
+    @usableFromInline var t3, r3, dt3, ddt3: Complex<Double>
+    @usableFromInline var w, dw: Complex<Double>
+
+    /// First derivatives only (`ddt1`, `ddt3` are left zero).
+    @inlinable @inline(__always)
+    init(_ model: ScatteringModel, energy e: Double, potentials u: SIMD3<Double>, curvatures: Bool) {
+        let x1 = e - model.eps1 - u[0]
+        let x3 = e - model.eps3 - u[2]
+        (t1, r1) = ScatteringModel.barrier(x: x1, gamma: model.gamma1)
+        (t3, r3) = ScatteringModel.barrier(x: x3, gamma: model.gamma3)
+        dt1 = ScatteringModel.barrierDerivative(x: x1, gamma: model.gamma1)
+        dt3 = ScatteringModel.barrierDerivative(x: x3, gamma: model.gamma3)
+        if curvatures {
+            ddt1 = ScatteringModel.barrierSecondDerivative(x: x1, gamma: model.gamma1)
+            ddt3 = ScatteringModel.barrierSecondDerivative(x: x3, gamma: model.gamma3)
+        } else {
+            ddt1 = .zero
+            ddt3 = .zero
+        }
+        w = model.halfPhase(energy: e, u2: u[1])
+        dw = model.halfPhaseDerivative(energy: e, u2: u[1], halfPhase: w)
+    }
+}
+
+/// Im(S* ∂S) of one element over α = 1, 2, 3, from its value and gradient.
+@inlinable @inline(__always)
+func phaseSensitivity(_ v: Complex<Double>, _ d1: Complex<Double>, _ d2: Complex<Double>,
+                      _ d3: Complex<Double>) -> SIMD3<Double> {
+    SIMD3(imaginaryOfConjugateProduct(v, d1), imaginaryOfConjugateProduct(v, d2),
+          imaginaryOfConjugateProduct(v, d3))
+}
+
+extension ScatteringModel {
+    // MARK: Dispatch
+
+    /// ν_jα(E, U) from the exact derivatives of the device matrix: closed
+    /// forms at λ = 0 and λ = 1, the generic first-order jets otherwise.
+    @inlinable
+    public func injectivities(energy e: Double, potentials u: SIMD3<Double> = .zero) -> Injectivities {
+        if b == 0 { return coherentInjectivities(energy: e, potentials: u) }
+        if a == 0 { return thermalisedInjectivities(energy: e, potentials: u) }
+        return genericInjectivities(energy: e, potentials: u)
+    }
+
+    /// ν_jα(E, U) and its derivatives ∂/∂U₁ and ∂/∂U₃, the transmissions and
+    /// their gradients: everything the screening Newton step needs at one
+    /// energy. Closed forms at λ = 0 and λ = 1, the generic second-order
+    /// jets otherwise.
+    @inlinable
+    public func screeningSpectrum(energy e: Double, potentials u: SIMD3<Double>) -> ScreeningSpectrum {
+        if b == 0 { return coherentScreeningSpectrum(energy: e, potentials: u) }
+        if a == 0 { return thermalisedScreeningSpectrum(energy: e, potentials: u) }
+        return genericScreeningSpectrum(energy: e, potentials: u)
+    }
+
+    /// ``injectivities(energy:potentials:)`` through the generic composition
+    /// with ``AmplitudeJet`` (any λ; the reference for the closed forms).
+    @inlinable
+    public func genericInjectivities(energy e: Double, potentials u: SIMD3<Double> = .zero) -> Injectivities {
+        matrixWithDerivatives(energy: e, potentials: u).injectivities
+    }
+
+    /// ``screeningSpectrum(energy:potentials:)`` through the device matrix
+    /// with ``CurvatureJet`` (any λ; the reference for the closed forms).
+    @inlinable
+    public func genericScreeningSpectrum(energy e: Double, potentials u: SIMD3<Double>) -> ScreeningSpectrum {
+        // At λ = 0 and λ = 1 the elements that vanish (or are constant)
+        // identically are skipped.
+        ScreeningSpectrum(matrixWithCurvatures(energy: e, potentials: u), coherent: b == 0, thermalised: a == 0)
+    }
+
+    // MARK: λ = 0
+
+    /// The injectivities at λ = 0 (valid only when `b == 0`).
+    ///
+    /// With z = w², q = z², M = r₃q, K = r₁q, g = 1/Δ, Δ = 1 − r₁r₃q, the
+    /// varying elements are
+    ///
+    ///     S_LL = r₁ + t₁² M g = (r₁(1 − 2M) + M) g    (Möbius in r₁ and in M)
+    ///     S_RR = r₃ + t₃² K g
+    ///     S_LR = t₁ t₃ z g
+    ///
+    /// with the partial derivatives (t₁ = r₁ − 1, gP = g − 1 for P = r₁M)
+    ///
+    ///     ∂S_LL/∂r₁ = (1 − M)² g²     ∂S_LL/∂M = t₁² g²
+    ///     ∂S_LR/∂r₁ = t₃ z (1 − M) g²  ∂S_LR/∂r₃ = t₁ z (1 − K) g²
+    ///     ∂S_LR/∂z  = t₁ t₃ g (2g − 1)
+    ///
+    /// and ∂/∂U_α by the chain rule through r_α(U_α), z(U₂). S_p1p2 = −1 is
+    /// constant and every other element vanishes.
+    @inlinable
+    public func coherentInjectivities(energy e: Double, potentials u: SIMD3<Double> = .zero) -> Injectivities {
+        let f = BarrierFactors(self, energy: e, potentials: u, curvatures: false)
+        let (t1, r1, dt1, t3, r3, dt3) = (f.t1, f.r1, f.dt1, f.t3, f.r3, f.dt3)
+        let z = f.w * f.w, dz = (f.w * f.dw).scaled(by: 2)
+        let q = z * z, dq = (z * dz).scaled(by: 2)
+        let m = r3 * q, k = r1 * q
+        let g = Self.reciprocal(Complex(1) - r1 * m)
+        let g2 = g * g
+        let oneMinusM = Complex(1) - m, oneMinusK = Complex(1) - k
+        // S_LL
+        let t1g = t1 * t1 * g
+        let llByM = t1g * g
+        let ll = phaseSensitivity(r1 + t1g * m, oneMinusM * oneMinusM * g2 * dt1, llByM * (r3 * dq),
+                                  llByM * (dt3 * q))
+        // S_RR
+        let t3g = t3 * t3 * g
+        let rrByK = t3g * g
+        let rr = phaseSensitivity(r3 + t3g * k, rrByK * (dt1 * q), rrByK * (r1 * dq),
+                                  oneMinusK * oneMinusK * g2 * dt3)
+        // S_LR
+        let t1t3 = t1 * t3
+        let zg2 = z * g2
+        let lr = phaseSensitivity(t1t3 * z * g, t3 * zg2 * oneMinusM * dt1,
+                                  t1t3 * g * (g.scaled(by: 2) - Complex(1)) * dz, t1 * zg2 * oneMinusK * dt3)
+        let factor = -1 / (2 * Double.pi)
+        return Injectivities(left: factor * (ll + lr), right: factor * (lr + rr), probe: .zero)
+    }
+
+    /// The screening spectrum at λ = 0 (valid only when `b == 0`); the
+    /// formulas of ``coherentInjectivities(energy:potentials:)`` and their
+    /// second partial derivatives:
+    ///
+    ///     S_LL: ∂²/∂r₁² = 2(1 − M)² g³ M,  ∂²/∂r₁∂M = 2(1 − M) t₁ g³,  ∂²/∂M² = 2 t₁² g³ r₁
+    ///     S_LR: ∂²/∂r₁² = 2 (∂S/∂r₁) g M,  ∂²/∂r₁∂r₃ = z g² [(1 − M) + t₃(2gK(1 − M) − q)],
+    ///           ∂²/∂r₁∂z = t₃ g² [(1 − M)(4g − 3) − 2M]
+    ///
+    /// (S_RR and the r₃ partials of S_LR by 1 ↔ 3, M ↔ K), and
+    /// ∂²S/∂U_α∂U_β by the chain rule (r_α'' enters ∂²/∂U_α²).
+    @inlinable
+    public func coherentScreeningSpectrum(energy e: Double, potentials u: SIMD3<Double>) -> ScreeningSpectrum {
+        let f = BarrierFactors(self, energy: e, potentials: u, curvatures: true)
+        let (t1, r1, dt1, ddt1, t3, r3, dt3, ddt3) = (f.t1, f.r1, f.dt1, f.ddt1, f.t3, f.r3, f.dt3, f.ddt3)
+        let one = Complex<Double>(1)
+        let z = f.w * f.w, dz = (f.w * f.dw).scaled(by: 2)
+        let q = z * z, dq = (z * dz).scaled(by: 2)
+        // The loop factor seen from barrier 1 (M = r₃q) and from barrier 3 (K = r₁q).
+        let m = r3 * q, m2 = r3 * dq, m3 = dt3 * q
+        let k = r1 * q, k2 = r1 * dq, k1 = dt1 * q
+        let g = Self.reciprocal(one - r1 * m)
+        let g2 = g * g, g3 = g2 * g
+        let dt1Squared = dt1 * dt1, dt3Squared = dt3 * dt3
+        let oneMinusM = one - m, oneMinusK = one - k
+
+        // S_LL = F(r₁, M).
+        let t1g = t1 * t1 * g
+        let llByR = oneMinusM * oneMinusM * g2
+        let llByM = t1g * g
+        let llByRR = (llByR * g * m).scaled(by: 2)
+        let llByRM = (oneMinusM * t1 * g3).scaled(by: 2)
+        let llByMM = (llByM * g * r1).scaled(by: 2)
+        let ll = CurvatureJet(
+            value: r1 + t1g * m,
+            d1: llByR * dt1, d2: llByM * m2, d3: llByM * m3,
+            d11: llByRR * dt1Squared + llByR * ddt1,
+            d12: llByRM * dt1 * m2, d13: llByRM * dt1 * m3,
+            d23: llByMM * m2 * m3 + llByM * (dt3 * dq),
+            d33: llByMM * m3 * m3 + llByM * (ddt3 * q))
+
+        // S_RR = F(r₃, K).
+        let t3g = t3 * t3 * g
+        let rrByR = oneMinusK * oneMinusK * g2
+        let rrByK = t3g * g
+        let rrByRR = (rrByR * g * k).scaled(by: 2)
+        let rrByRK = (oneMinusK * t3 * g3).scaled(by: 2)
+        let rrByKK = (rrByK * g * r3).scaled(by: 2)
+        let rr = CurvatureJet(
+            value: r3 + t3g * k,
+            d1: rrByK * k1, d2: rrByK * k2, d3: rrByR * dt3,
+            d11: rrByKK * k1 * k1 + rrByK * (ddt1 * q),
+            d12: rrByKK * k1 * k2 + rrByK * (dt1 * dq),
+            d13: rrByRK * dt3 * k1,
+            d23: rrByRK * dt3 * k2,
+            d33: rrByRR * dt3Squared + rrByR * ddt3)
+
+        // S_LR = t₁ t₃ z g.
+        let t1t3 = t1 * t3
+        let zg2 = z * g2
+        let lrByR1 = t3 * zg2 * oneMinusM
+        let lrByR3 = t1 * zg2 * oneMinusK
+        let lrByZ = t1t3 * g * (g.scaled(by: 2) - one)
+        let lrByR1R1 = (lrByR1 * g * m).scaled(by: 2)
+        let lrByR3R3 = (lrByR3 * g * k).scaled(by: 2)
+        let lrByR1R3 = zg2 * (oneMinusM + t3 * ((g * k * oneMinusM).scaled(by: 2) - q))
+        let fourGMinusThree = g.scaled(by: 4) - Complex(3)
+        let lrByR1Z = t3 * g2 * (oneMinusM * fourGMinusThree - m.scaled(by: 2))
+        let lrByR3Z = t1 * g2 * (oneMinusK * fourGMinusThree - k.scaled(by: 2))
+        let lr = CurvatureJet(
+            value: t1t3 * z * g,
+            d1: lrByR1 * dt1, d2: lrByZ * dz, d3: lrByR3 * dt3,
+            d11: lrByR1R1 * dt1Squared + lrByR1 * ddt1,
+            d12: lrByR1Z * dt1 * dz,
+            d13: lrByR1R3 * dt1 * dt3,
+            d23: lrByR3Z * dt3 * dz,
+            d33: lrByR3R3 * dt3Squared + lrByR3 * ddt3)
+
+        let sll = Self.phaseSensitivities(ll), slr = Self.phaseSensitivities(lr), srr = Self.phaseSensitivities(rr)
+        let v = lr.value
+        let factor = -1 / (2 * Double.pi)
+        return ScreeningSpectrum(
+            transmissions: TerminalTransmissions(leftRight: v.lengthSquared, leftProbe: 0, rightProbe: 0),
+            leftRightGradient: 2 * SIMD3(realOfConjugateProduct(v, lr.d1), realOfConjugateProduct(v, lr.d2),
+                                         realOfConjugateProduct(v, lr.d3)),
+            leftProbeGradient: .zero, rightProbeGradient: .zero,
+            injectivities: Injectivities(left: factor * (sll.phase + slr.phase),
+                                         right: factor * (slr.phase + srr.phase), probe: .zero),
+            injectivitiesByU1: Injectivities(left: factor * (sll.byU1 + slr.byU1),
+                                             right: factor * (slr.byU1 + srr.byU1), probe: .zero),
+            injectivitiesByU3: Injectivities(left: factor * (sll.byU3 + slr.byU3),
+                                             right: factor * (slr.byU3 + srr.byU3), probe: .zero))
+    }
+
+    /// Im(S* ∂_α S) and its derivatives by U₁ and U₃ for one element:
+    /// ∂_β Im(S* ∂_α S) = Im(∂_β S* ∂_α S) + Im(S* ∂_β ∂_α S), where
+    /// Im(∂_β S* ∂_β S) = 0 (``ElementSensitivity`` without the unused parts).
+    @inlinable @inline(__always)
+    static func phaseSensitivities(_ s: CurvatureJet) -> (phase: SIMD3<Double>, byU1: SIMD3<Double>, byU3: SIMD3<Double>) {
+        let v = s.value
+        let v13 = imaginaryOfConjugateProduct(v, s.d13), d1d3 = imaginaryOfConjugateProduct(s.d1, s.d3)
+        return (SIMD3(imaginaryOfConjugateProduct(v, s.d1), imaginaryOfConjugateProduct(v, s.d2),
+                      imaginaryOfConjugateProduct(v, s.d3)),
+                SIMD3(imaginaryOfConjugateProduct(v, s.d11),
+                      imaginaryOfConjugateProduct(s.d1, s.d2) + imaginaryOfConjugateProduct(v, s.d12), d1d3 + v13),
+                SIMD3(v13 - d1d3, imaginaryOfConjugateProduct(s.d3, s.d2) + imaginaryOfConjugateProduct(v, s.d23),
+                      imaginaryOfConjugateProduct(v, s.d33)))
+    }
+
+    // MARK: λ = 1
+
+    /// The injectivities at λ = 1 (valid only when `a == 0`): the varying
+    /// elements are S_LL = r₁, S_Lp1 = t₁w, S_p1p1 = r₁z and S_RR = r₃,
+    /// S_Rp2 = t₃w, S_p2p2 = r₃z, each a product of one barrier factor and
+    /// one function of U₂; the other elements vanish.
+    @inlinable
+    public func thermalisedInjectivities(energy e: Double, potentials u: SIMD3<Double> = .zero) -> Injectivities {
+        let f = BarrierFactors(self, energy: e, potentials: u, curvatures: false)
+        let z = f.w * f.w, dz = (f.w * f.dw).scaled(by: 2)
+        let ll = SIMD3(imaginaryOfConjugateProduct(f.r1, f.dt1), 0, 0)
+        let rr = SIMD3(0, 0, imaginaryOfConjugateProduct(f.r3, f.dt3))
+        let lp1 = phaseSensitivity(f.t1 * f.w, f.dt1 * f.w, f.t1 * f.dw, .zero)
+        let rp2 = phaseSensitivity(f.t3 * f.w, .zero, f.t3 * f.dw, f.dt3 * f.w)
+        let p1p1 = phaseSensitivity(f.r1 * z, f.dt1 * z, f.r1 * dz, .zero)
+        let p2p2 = phaseSensitivity(f.r3 * z, .zero, f.r3 * dz, f.dt3 * z)
+        let factor = -1 / (2 * Double.pi)
+        return Injectivities(left: factor * (ll + lp1), right: factor * (rr + rp2),
+                             probe: factor * (lp1 + rp2 + p1p1 + p2p2))
+    }
+
+    /// The screening spectrum at λ = 1 (valid only when `a == 0`), with the
+    /// elements of ``thermalisedInjectivities(energy:potentials:)``. For an
+    /// element S = A(U_α) B(U₂) only ∂_α, ∂₂, ∂²_α and ∂_α∂₂ are non-zero.
+    @inlinable
+    public func thermalisedScreeningSpectrum(energy e: Double, potentials u: SIMD3<Double>) -> ScreeningSpectrum {
+        let f = BarrierFactors(self, energy: e, potentials: u, curvatures: true)
+        let z = f.w * f.w, dz = (f.w * f.dw).scaled(by: 2)
+        let ll = SeparableSensitivity(f.r1, f.dt1, f.ddt1)
+        let lp1 = SeparableSensitivity(f.t1, f.dt1, f.ddt1, times: f.w, f.dw)
+        let p1p1 = SeparableSensitivity(f.r1, f.dt1, f.ddt1, times: z, dz)
+        let rr = SeparableSensitivity(f.r3, f.dt3, f.ddt3)
+        let rp2 = SeparableSensitivity(f.t3, f.dt3, f.ddt3, times: f.w, f.dw)
+        let p2p2 = SeparableSensitivity(f.r3, f.dt3, f.ddt3, times: z, dz)
+        let factor = -1 / (2 * Double.pi)
+        // (phase over α with the barrier's own derivative in slot `barrier`.)
+        func onBarrier1(_ s: SeparableSensitivity) -> SIMD3<Double> { SIMD3(s.phaseByBarrier, s.phaseByU2, 0) }
+        func onBarrier3(_ s: SeparableSensitivity) -> SIMD3<Double> { SIMD3(0, s.phaseByU2, s.phaseByBarrier) }
+        func byBarrier1(_ s: SeparableSensitivity) -> SIMD3<Double> { SIMD3(s.barrierPhaseByBarrier, s.u2PhaseByBarrier, 0) }
+        func byBarrier3(_ s: SeparableSensitivity) -> SIMD3<Double> { SIMD3(0, s.u2PhaseByBarrier, s.barrierPhaseByBarrier) }
+        func gradient1(_ s: SeparableSensitivity) -> SIMD3<Double> { SIMD3(s.probabilityByBarrier, s.probabilityByU2, 0) }
+        func gradient3(_ s: SeparableSensitivity) -> SIMD3<Double> { SIMD3(0, s.probabilityByU2, s.probabilityByBarrier) }
+        return ScreeningSpectrum(
+            transmissions: TerminalTransmissions(leftRight: 0, leftProbe: lp1.probability,
+                                                 rightProbe: rp2.probability),
+            leftRightGradient: .zero, leftProbeGradient: gradient1(lp1), rightProbeGradient: gradient3(rp2),
+            injectivities: Injectivities(
+                left: factor * (onBarrier1(ll) + onBarrier1(lp1)),
+                right: factor * (onBarrier3(rr) + onBarrier3(rp2)),
+                probe: factor * (onBarrier1(lp1) + onBarrier3(rp2) + onBarrier1(p1p1) + onBarrier3(p2p2))),
+            injectivitiesByU1: Injectivities(
+                left: factor * (byBarrier1(ll) + byBarrier1(lp1)), right: .zero,
+                probe: factor * (byBarrier1(lp1) + byBarrier1(p1p1))),
+            injectivitiesByU3: Injectivities(
+                left: .zero, right: factor * (byBarrier3(rr) + byBarrier3(rp2)),
+                probe: factor * (byBarrier3(rp2) + byBarrier3(p2p2))))
+    }
+
+    /// 1/Δ as conj(Δ)/|Δ|² (|Δ| is bounded away from 0 and ∞ here, so the
+    /// rescaling of the general complex division is not needed).
+    @inlinable @inline(__always)
+    static func reciprocal(_ d: Complex<Double>) -> Complex<Double> {
+        let inverse = 1 / d.lengthSquared
+        let (x, y) = d.rawStorage
+        return Complex(x * inverse, -y * inverse)
+    }
+}
+
+/// The sensitivities of an element S = A(U_α) B(U₂) (B ≡ 1 for S_LL = r₁ and
+/// S_RR = r₃), α the barrier's region:
+///
+///     Im(S* ∂_α S), Im(S* ∂₂ S), ∂_α of both, |S|², ∂_α|S|², ∂₂|S|²
+///
+/// (∂_α of Im(S* ∂_α S) is Im(S* ∂²_α S): Im(∂_α S* ∂_α S) = 0; every other
+/// derivative of these vanishes).
+@frozen
+@usableFromInline
+struct SeparableSensitivity {
+    @usableFromInline var phaseByBarrier: Double
+    @usableFromInline var phaseByU2: Double
+    @usableFromInline var barrierPhaseByBarrier: Double
+    @usableFromInline var u2PhaseByBarrier: Double
+    @usableFromInline var probability: Double
+    @usableFromInline var probabilityByBarrier: Double
+    @usableFromInline var probabilityByU2: Double
+
+    /// S = A with A' = ∂_α A, A'' = ∂²_α A.
+    @inlinable @inline(__always)
+    init(_ a: Complex<Double>, _ da: Complex<Double>, _ dda: Complex<Double>) {
+        phaseByBarrier = imaginaryOfConjugateProduct(a, da)
+        phaseByU2 = 0
+        barrierPhaseByBarrier = imaginaryOfConjugateProduct(a, dda)
+        u2PhaseByBarrier = 0
+        probability = a.lengthSquared
+        probabilityByBarrier = 2 * realOfConjugateProduct(a, da)
+        probabilityByU2 = 0
+    }
+
+    /// S = A B with B' = ∂₂ B.
+    @inlinable @inline(__always)
+    init(_ a: Complex<Double>, _ da: Complex<Double>, _ dda: Complex<Double>,
+         times b: Complex<Double>, _ db: Complex<Double>) {
+        let v = a * b, byBarrier = da * b, byU2 = a * db
+        phaseByBarrier = imaginaryOfConjugateProduct(v, byBarrier)
+        phaseByU2 = imaginaryOfConjugateProduct(v, byU2)
+        barrierPhaseByBarrier = imaginaryOfConjugateProduct(v, dda * b)
+        u2PhaseByBarrier = imaginaryOfConjugateProduct(byBarrier, byU2) + imaginaryOfConjugateProduct(v, da * db)
+        probability = v.lengthSquared
+        probabilityByBarrier = 2 * realOfConjugateProduct(v, byBarrier)
+        probabilityByU2 = 2 * realOfConjugateProduct(v, byU2)
+    }
+}
