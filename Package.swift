@@ -58,11 +58,16 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Fixtures shared by the I/O tests and their helper process.
+        .target(name: "DiodeTestSupport", dependencies: ["DiodeScan"], path: "Tests/DiodeTestSupport"),
         // Child process of the I/O tests (killed while writing, MPI lifecycle, mpirun).
-        .executableTarget(name: "DiodeIOTestHelper", dependencies: ["DiodeScan", "DiodeMPI"], path: "Tests/DiodeIOTestHelper"),
+        .executableTarget(
+            name: "DiodeIOTestHelper", dependencies: ["DiodeScan", "DiodeMPI", "DiodeTestSupport"],
+            path: "Tests/DiodeIOTestHelper"),
         .testTarget(name: "DiodePhysicsTests", dependencies: ["DiodePhysics"]),
-        .testTarget(name: "DiodeIOTests", dependencies: ["DiodeMPI", "DiodeHDF5", "CHDF5", "CMPI"]),
-        .testTarget(name: "DiodeScanTests", dependencies: ["DiodeScan", "DiodePhysics", "DiodeHDF5", "CHDF5"]),
+        .testTarget(name: "DiodeIOTests", dependencies: ["DiodeMPI", "DiodeHDF5", "CHDF5", "CMPI", "DiodeTestSupport"]),
+        .testTarget(
+            name: "DiodeScanTests", dependencies: ["DiodeScan", "DiodePhysics", "DiodeHDF5", "CHDF5", "DiodeTestSupport"]),
         .testTarget(name: "DiodeCLITests", dependencies: ["diodescan", "DiodeScan"]),
     ]
 )

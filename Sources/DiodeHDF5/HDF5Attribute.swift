@@ -54,6 +54,11 @@ extension HDF5Object {
         }
     }
 
+    /// Deletes attribute `name` (`H5Adelete`); throws if it does not exist.
+    public func removeAttribute(_ name: String) throws(HDF5Error) {
+        try checkStatus(H5Adelete(id, name), "H5Adelete", object: "\(self.name)@\(name)")
+    }
+
     /// Whether attribute `name` exists (`H5Aexists`).
     public func hasAttribute(_ name: String) throws(HDF5Error) -> Bool {
         try checkTri(H5Aexists(id, name), "H5Aexists", object: "\(self.name)@\(name)")

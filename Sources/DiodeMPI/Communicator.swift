@@ -1,4 +1,9 @@
 import CMPI
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// An MPI communicator: ranks, point-to-point messages of numeric arrays,
 /// barrier and broadcast.
@@ -127,6 +132,25 @@ public struct Communicator {
     /// Blocks until every rank has called it (`MPI_Barrier`).
     public func barrier() throws(MPIError) {
         try checkMPI(MPI_Barrier(handle), "MPI_Barrier")
+    }
+
+    /// Blocks until every rank has called it, like `barrier()`, but without
+    /// spinning: it starts a non-blocking barrier (`MPI_Ibarrier`) and tests
+    /// it (`MPI_Test`) every `interval`, sleeping in between. Open MPI's
+    /// blocking calls poll at full speed, so a rank that waits in
+    /// `barrier()` while others still work (rank 0 writing the result file)
+    /// takes a core from them when ranks share cores.
+    public func barrier(testingEvery interval: Duration) throws(MPIError) {
+        var request = cmpi_request_null()
+        try checkMPI(MPI_Ibarrier(handle, &request), "MPI_Ibarrier")
+        let (seconds, attoseconds) = interval.components
+        let microseconds = max(1, seconds * 1_000_000 + attoseconds / 1_000_000_000_000)
+        while true {
+            var flag: Int32 = 0
+            try checkMPI(MPI_Test(&request, &flag, cmpi_status_ignore()), "MPI_Test")
+            if flag != 0 { return }
+            usleep(UInt32(clamping: microseconds))
+        }
     }
 
     /// Broadcasts `bytes` from rank `root` to every rank and returns the

@@ -16,11 +16,13 @@ import Foundation
 /// flushes again, so a set flag always means complete values; a tile killed
 /// half-way is simply recomputed on resume.
 ///
-/// `finish(run:)` rewrites the file into the *finished* stage: the same
-/// datasets chunked and deflate-compressed, plus the run's attributes, built
-/// as `<path>.finishing` and renamed over the scanning file (atomic: a crash
-/// leaves the complete scanning file). `openForResume` accepts either stage;
-/// a finished file is converted back to the scanning stage first.
+/// `finish(run:compression:)` turns the file into the *finished* stage: a
+/// copy of the scanning file gets the run's attributes (or, with
+/// compression, a chunked and deflate-compressed rewrite) as
+/// `<path>.finishing`, which is synced and renamed over the scanning file
+/// (atomic: a crash leaves the complete scanning file, never a mixture).
+/// `openForResume` accepts either stage; a finished file goes back to the
+/// scanning stage first, the same way.
 ///
 /// All calls must come from one thread (HDF5 is used single-threaded).
 public final class ResultFile {
@@ -75,21 +77,36 @@ public final class ResultFile {
             throw ResultFileError.cannotCreate(path: path, reason: "directory '\(parent)' is not writable")
         }
         let temporary = path + ".creating"
-        try build(at: temporary, for: path, axes: axes, metadata: metadata, stage: ResultFileLayout.Stage.scanning) { _ in }
+        try build(
+            at: temporary, for: path, axes: axes, metadata: metadata, stage: ResultFileLayout.Stage.scanning,
+            compressed: false
+        ) { _ in }
         try publish(temporary, as: path, replacing: overwrite)
         return try open(path: path, readOnly: false)
     }
 
-    /// Opens an existing result file to continue its scan. A finished
-    /// (compressed) file is first converted back to the scanning stage.
+    /// Opens an existing result file to continue its scan. A finished file
+    /// is first brought back to the scanning stage (as `<path>.resuming`,
+    /// renamed into place): an uncompressed one by a copy without the run
+    /// attributes, a compressed one by rewriting it contiguous.
     public static func openForResume(path: String) throws -> ResultFile {
         let (stage, axes, metadata) = try inspect(path: path)
         if stage == ResultFileLayout.Stage.finished {
             let temporary = path + ".resuming"
             let source = try openHDF5(path, mode: .readOnly)
-            try build(at: temporary, for: path, axes: axes, metadata: metadata, stage: ResultFileLayout.Stage.scanning) {
-                destination in
-                try copyResults(from: source, to: destination, axes: axes)
+            if case .contiguous = try source.openDataset(ResultFileLayout.doubleVariables[0].name).layout {
+                try copyFile(path, to: temporary)
+                try amend(temporary, for: path) { file in
+                    try file.setAttribute(ResultFileLayout.Root.fileStage, .string(ResultFileLayout.Stage.scanning))
+                    for name in ResultFileLayout.runAttributes where try file.hasAttribute(name) {
+                        try file.removeAttribute(name)
+                    }
+                }
+            } else {
+                try build(at: temporary, for: path, axes: axes, metadata: metadata,
+                          stage: ResultFileLayout.Stage.scanning, compressed: false) { destination in
+                    try copyResults(from: source, to: destination, axes: axes)
+                }
             }
             try source.close()
             try publish(temporary, as: path, replacing: true)
@@ -116,41 +133,105 @@ public final class ResultFile {
     public func completedTiles() throws -> Set<TileIndex> {
         let done = try dataset(ResultFileLayout.tileDone).read(UInt8.self)
         var tiles = Set<TileIndex>()
-        for (offset, flag) in done.enumerated() where flag != 0 {
+        for (offset, flag) in done.enumerated() where flag == ResultFileLayout.TileFlag.done {
             tiles.insert(TileIndex(dT: offset / axes.eps3.count, eps3: offset % axes.eps3.count))
         }
         return tiles
     }
 
-    /// Writes `values` for `tile`: the values, a flush, the tile's
-    /// `tile_done` flag, another flush.
+    /// Writes `values` for `tile` (a batch of one; see `write(_:)`).
     public func write(_ values: TileValues, for tile: TileIndex) throws {
+        try write([(tile, values)])
+    }
+
+    /// Writes a batch of finished tiles, crash-safe at every step:
+    ///
+    /// 1. the batch's `tile_done` flags become 2 ("being written"), flush;
+    /// 2. every tile's values, flush;
+    /// 3. the flags become 1 ("done"), flush.
+    ///
+    /// A process killed during step 2 leaves flags of 2 beside partial
+    /// values: `completedTiles()` does not count them (a resume recomputes
+    /// them) and `finish` resets them to fill values and flag 0. A flag of 0
+    /// therefore always means untouched fill values, and a flag of 1 complete
+    /// values. Tiles that are neighbours in the file (the same ΔT, consecutive
+    /// ε3) are written with one HDF5 call per dataset, so a batch costs a few
+    /// calls per run of neighbouring tiles instead of 21 per tile.
+    public func write(_ batch: [(tile: TileIndex, values: TileValues)]) throws {
         guard !isReadOnly else { throw ResultFileError.closed(path: path) }
-        try check(tile)
+        guard !batch.isEmpty else { return }
         let n = axes.eps1.count
-        for variable in ResultFileLayout.doubleVariables {
-            let expected = variable.perRegion ? 3 * n : n
-            let count = values[keyPath: variable.values].count
-            guard count == expected else {
-                throw ResultFileError.wrongValueCount(field: variable.name, expected: expected, actual: count)
+        for (tile, values) in batch {
+            try check(tile)
+            for variable in ResultFileLayout.doubleVariables {
+                let expected = variable.perRegion ? 3 * n : n
+                let count = values[keyPath: variable.values].count
+                guard count == expected else {
+                    throw ResultFileError.wrongValueCount(field: variable.name, expected: expected, actual: count)
+                }
+            }
+            for variable in ResultFileLayout.int32Variables where values[keyPath: variable.values].count != n {
+                throw ResultFileError.wrongValueCount(
+                    field: variable.name, expected: n, actual: values[keyPath: variable.values].count)
             }
         }
-        for variable in ResultFileLayout.int32Variables where values[keyPath: variable.values].count != n {
-            throw ResultFileError.wrongValueCount(
-                field: variable.name, expected: n, actual: values[keyPath: variable.values].count)
-        }
-        for variable in ResultFileLayout.doubleVariables {
-            let (start, count) = Self.selection(of: tile, pointCount: n, perRegion: variable.perRegion)
-            try dataset(variable.name).write(values[keyPath: variable.values], start: start, count: count)
-        }
-        for variable in ResultFileLayout.int32Variables {
-            let (start, count) = Self.selection(of: tile, pointCount: n, perRegion: false)
-            try dataset(variable.name).write(values[keyPath: variable.values], start: start, count: count)
-        }
+        let runs = Self.runs(of: batch)
         let file = try openFile()
+        let tileDone = try dataset(ResultFileLayout.tileDone)
+        func setFlags(_ flag: UInt8) throws {
+            for run in runs {
+                try tileDone.write(
+                    [UInt8](repeating: flag, count: run.count), start: [run.first.dT, run.first.eps3], count: [1, run.count])
+            }
+            try file.flush()
+        }
+        try setFlags(ResultFileLayout.TileFlag.writing)
+        for run in runs {
+            let tiles = run.indices.map { batch[$0].values }
+            for variable in ResultFileLayout.doubleVariables {
+                let (start, count) = Self.selection(of: run.first, tiles: run.count, pointCount: n, perRegion: variable.perRegion)
+                try dataset(variable.name).write(Self.concatenated(tiles, variable.values), start: start, count: count)
+            }
+            for variable in ResultFileLayout.int32Variables {
+                let (start, count) = Self.selection(of: run.first, tiles: run.count, pointCount: n, perRegion: false)
+                try dataset(variable.name).write(Self.concatenated(tiles, variable.values), start: start, count: count)
+            }
+        }
         try file.flush()
-        try dataset(ResultFileLayout.tileDone).write([UInt8(1)], start: [tile.dT, tile.eps3], count: [1, 1])
-        try file.flush()
+        try setFlags(ResultFileLayout.TileFlag.done)
+    }
+
+    /// A run of tiles that are neighbours in the file: the same ΔT index,
+    /// consecutive ε3 indices starting at `first`; `indices` point into the batch.
+    private struct Run {
+        var first: TileIndex
+        var indices: [Int]
+        var count: Int { indices.count }
+    }
+
+    /// The batch's tiles grouped into runs of neighbours (a tile listed twice
+    /// is written once, its last values winning).
+    private static func runs(of batch: [(tile: TileIndex, values: TileValues)]) -> [Run] {
+        var latest: [TileIndex: Int] = [:]
+        for (index, entry) in batch.enumerated() { latest[entry.tile] = index }
+        var runs: [Run] = []
+        for tile in latest.keys.sorted() {
+            if var last = runs.last, last.first.dT == tile.dT, last.first.eps3 + last.count == tile.eps3 {
+                last.indices.append(latest[tile]!)
+                runs[runs.count - 1] = last
+            } else {
+                runs.append(Run(first: tile, indices: [latest[tile]!]))
+            }
+        }
+        return runs
+    }
+
+    private static func concatenated<T>(_ tiles: [TileValues], _ field: WritableKeyPath<TileValues, [T]>) -> [T] {
+        if tiles.count == 1 { return tiles[0][keyPath: field] }
+        var values: [T] = []
+        values.reserveCapacity(tiles.count * tiles[0][keyPath: field].count)
+        for tile in tiles { values += tile[keyPath: field] }
+        return values
     }
 
     /// Reads the values stored for `tile` (fill values if not computed).
@@ -171,34 +252,56 @@ public final class ResultFile {
 
     // MARK: Ending
 
-    /// Ends the run: rewrites the file compressed (finished stage) with the
-    /// run's attributes (wall time, ranks, threads, tiles completed,
-    /// non-converged points) and a `history` line, then closes it. Call it
-    /// also after an interrupted run; `openForResume` continues either way.
-    public func finish(run: RunSummary) throws {
+    /// Ends the run: the finished stage, with the run's attributes (wall
+    /// time, ranks, threads, tiles completed, non-converged points) and a
+    /// `history` line; then closes the file. Call it also after an
+    /// interrupted run; `openForResume` continues either way.
+    ///
+    /// Tiles a killed batch write left half-written (flag 2) first get their
+    /// fill values back (flag 2 until they are on disk, then 0). Then, with
+    /// `compression` `.none`, the scanning file is copied (`copy_file_range`,
+    /// in the kernel) to `<path>.finishing` and only the root attributes of
+    /// the copy change; with `.deflate` the copy is a rewrite into chunked,
+    /// shuffled, deflate-compressed datasets. Either copy is synced and
+    /// renamed over the scanning file, which is never modified in place, so
+    /// a crash at any moment leaves a complete file of one stage or the other.
+    public func finish(run: RunSummary, compression: ResultCompression = .none) throws {
         guard !isReadOnly else { throw ResultFileError.closed(path: path) }
+        try resetInterruptedTiles()
         let done = try dataset(ResultFileLayout.tileDone).read(UInt8.self)
-        let completed = done.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
-        let nonConverged = try countNonConverged()
+        let completed = done.reduce(0) { $0 + ($1 == ResultFileLayout.TileFlag.done ? 1 : 0) }
+        let nonConverged = try countNonConverged(done: done)
         let line = "\(run.endTime) \(run.command) (\(run.ranks) ranks x \(run.threadsPerRank) threads, "
             + "\(String(format: "%.1f", run.wallTimeSeconds)) s, \(completed) of \(done.count) tiles done)"
         var metadata = storedMetadata
         metadata.history = metadata.history.isEmpty ? line : metadata.history + "\n" + line
         try close()
 
+        typealias Root = ResultFileLayout.Root
+        let runAttributes: [(String, HDF5AttributeValue)] = [
+            (Root.tilesCompleted, .int(Int64(completed))), (Root.wallTime, .double(run.wallTimeSeconds)),
+            (Root.ranks, .int(Int64(run.ranks))), (Root.threads, .int(Int64(run.threadsPerRank))),
+            (Root.nonConverged, .int(nonConverged.either)), (Root.nonConvergedF, .int(nonConverged.forward)),
+            (Root.nonConvergedB, .int(nonConverged.backward)),
+        ]
         let temporary = path + ".finishing"
+        // Held open (read-only, so shared-locked) until the rename: no other
+        // process can open the scanning file for writing meanwhile.
         let source = try Self.openHDF5(path, mode: .readOnly)
-        try Self.build(at: temporary, for: path, axes: axes, metadata: metadata, stage: ResultFileLayout.Stage.finished) {
-            destination in
-            typealias Root = ResultFileLayout.Root
-            try destination.setAttribute(Root.tilesCompleted, .int(Int64(completed)))
-            try destination.setAttribute(Root.wallTime, .double(run.wallTimeSeconds))
-            try destination.setAttribute(Root.ranks, .int(Int64(run.ranks)))
-            try destination.setAttribute(Root.threads, .int(Int64(run.threadsPerRank)))
-            try destination.setAttribute(Root.nonConverged, .int(nonConverged.either))
-            try destination.setAttribute(Root.nonConvergedF, .int(nonConverged.forward))
-            try destination.setAttribute(Root.nonConvergedB, .int(nonConverged.backward))
-            try Self.copyResults(from: source, to: destination, axes: axes)
+        switch compression {
+        case .none:
+            try Self.copyFile(path, to: temporary)
+            try Self.amend(temporary, for: path) { destination in
+                try destination.setAttribute(Root.fileStage, .string(ResultFileLayout.Stage.finished))
+                try destination.setAttribute(Root.history, .string(metadata.history))
+                for (name, value) in runAttributes { try destination.setAttribute(name, value) }
+            }
+        case .deflate:
+            try Self.build(at: temporary, for: path, axes: axes, metadata: metadata,
+                           stage: ResultFileLayout.Stage.finished, compressed: true) { destination in
+                for (name, value) in runAttributes { try destination.setAttribute(name, value) }
+                try Self.copyResults(from: source, to: destination, axes: axes)
+            }
         }
         try source.close()
         try Self.publish(temporary, as: path, replacing: true)
@@ -232,25 +335,67 @@ public final class ResultFile {
         }
     }
 
-    private static func selection(of tile: TileIndex, pointCount: Int, perRegion: Bool) -> (start: [Int], count: [Int]) {
+    /// The hyperslab of `tiles` neighbouring tiles starting at `tile`.
+    private static func selection(
+        of tile: TileIndex, tiles: Int = 1, pointCount: Int, perRegion: Bool
+    ) -> (start: [Int], count: [Int]) {
         perRegion
-            ? ([tile.dT, tile.eps3, 0, 0], [1, 1, pointCount, 3])
-            : ([tile.dT, tile.eps3, 0], [1, 1, pointCount])
+            ? ([tile.dT, tile.eps3, 0, 0], [1, tiles, pointCount, 3])
+            : ([tile.dT, tile.eps3, 0], [1, tiles, pointCount])
     }
 
-    /// Points whose forward, backward, or either configuration has status 1
-    /// or 2.
-    private func countNonConverged() throws -> (forward: Int64, backward: Int64, either: Int64) {
+    /// Gives tiles a killed batch write left with flag 2 their fill values
+    /// back: the fill values, a flush, then flag 0 and a flush (a kill in
+    /// between leaves flag 2, and the next run does this again).
+    private func resetInterruptedTiles() throws {
+        let tileDone = try dataset(ResultFileLayout.tileDone)
+        let flags = try tileDone.read(UInt8.self)
+        let interrupted = flags.indices.filter { flags[$0] == ResultFileLayout.TileFlag.writing }
+        guard !interrupted.isEmpty else { return }
+        let n = axes.eps1.count
+        let fill = TileValues(pointCount: n)
+        let tiles = interrupted.map { TileIndex(dT: $0 / axes.eps3.count, eps3: $0 % axes.eps3.count) }
+        for tile in tiles {
+            for variable in ResultFileLayout.doubleVariables {
+                let (start, count) = Self.selection(of: tile, pointCount: n, perRegion: variable.perRegion)
+                try dataset(variable.name).write(fill[keyPath: variable.values], start: start, count: count)
+            }
+            for variable in ResultFileLayout.int32Variables {
+                let (start, count) = Self.selection(of: tile, pointCount: n, perRegion: false)
+                try dataset(variable.name).write(fill[keyPath: variable.values], start: start, count: count)
+            }
+        }
+        let file = try openFile()
+        try file.flush()
+        for tile in tiles {
+            try tileDone.write([ResultFileLayout.TileFlag.notDone], start: [tile.dT, tile.eps3], count: [1, 1])
+        }
+        try file.flush()
+    }
+
+    /// Points of done tiles whose forward, backward, or either configuration
+    /// has status 1 or 2; read in blocks of ε3 lines (memory independent of
+    /// the grid).
+    private func countNonConverged(done: [UInt8]) throws -> (forward: Int64, backward: Int64, either: Int64) {
         var counts: (forward: Int64, backward: Int64, either: Int64) = (0, 0, 0)
-        let slab = [1, axes.eps3.count, axes.eps1.count]
+        let (nE3, nE1) = (axes.eps3.count, axes.eps1.count)
+        let block = max(1, ResultFileLayout.targetChunkElements / nE1)
+        let statusF = try dataset("status_F"), statusB = try dataset("status_B")
         for d in axes.dT.indices {
-            let forward = try dataset("status_F").read(Int32.self, start: [d, 0, 0], count: slab)
-            let backward = try dataset("status_B").read(Int32.self, start: [d, 0, 0], count: slab)
-            for (f, b) in zip(forward, backward) {
-                let failedF = f > 0, failedB = b > 0
-                if failedF { counts.forward += 1 }
-                if failedB { counts.backward += 1 }
-                if failedF || failedB { counts.either += 1 }
+            for first in stride(from: 0, to: nE3, by: block) {
+                let lines = min(block, nE3 - first)
+                guard (first..<(first + lines)).contains(where: { done[d * nE3 + $0] == ResultFileLayout.TileFlag.done })
+                else { continue }
+                let forward = try statusF.read(Int32.self, start: [d, first, 0], count: [1, lines, nE1])
+                let backward = try statusB.read(Int32.self, start: [d, first, 0], count: [1, lines, nE1])
+                for line in 0..<lines where done[d * nE3 + first + line] == ResultFileLayout.TileFlag.done {
+                    for i in (line * nE1)..<((line + 1) * nE1) {
+                        let failedF = forward[i] > 0, failedB = backward[i] > 0
+                        if failedF { counts.forward += 1 }
+                        if failedB { counts.backward += 1 }
+                        if failedF || failedB { counts.either += 1 }
+                    }
+                }
             }
         }
         return counts
@@ -346,11 +491,12 @@ public final class ResultFile {
     }
 
     /// Builds a complete file at `temporary` (replacing any leftover):
-    /// coordinates, datasets and attributes in the layout of `stage`, then
+    /// coordinates, datasets (contiguous and preallocated, or `compressed`:
+    /// chunked with shuffle + deflate) and attributes of `stage`, then
     /// `fill(file)`, then closes and syncs it. Removes it on failure.
     private static func build(
         at temporary: String, for path: String, axes: ScanAxes, metadata: ScanMetadata, stage: String,
-        fill: (HDF5File) throws -> Void
+        compressed: Bool, fill: (HDF5File) throws -> Void
     ) throws {
         let file: HDF5File
         do {
@@ -360,14 +506,123 @@ public final class ResultFile {
             throw ResultFileError.inUse(path: path)
         }
         do {
-            try writeLayout(into: file, axes: axes, metadata: metadata, stage: stage)
+            try writeLayout(into: file, axes: axes, metadata: metadata, stage: stage, compressed: compressed)
             try fill(file)
+        } catch {
+            abandon(file, at: temporary)
+            throw error
+        }
+        try seal(file, at: temporary)
+    }
+
+    /// Opens the copy `temporary` for writing, lets `change` edit it (root
+    /// attributes), then closes and syncs it. Removes it on failure.
+    private static func amend(_ temporary: String, for path: String, change: (HDF5File) throws -> Void) throws {
+        let file: HDF5File
+        do {
+            file = try openHDF5(temporary, mode: .readWrite)
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+        do {
+            try change(file)
+        } catch {
+            abandon(file, at: temporary)
+            throw error
+        }
+        try seal(file, at: temporary)
+    }
+
+    /// Closes `file` (open at `temporary`) and syncs it to disk; on failure
+    /// removes it.
+    private static func seal(_ file: HDF5File, at temporary: String) throws {
+        do {
             try file.close()
             try synchronize(temporary)
         } catch {
-            try? file.close()
-            unlink(temporary)
+            abandon(file, at: temporary)
             throw error
+        }
+    }
+
+    /// Closes `file` as far as possible and removes `temporary`.
+    private static func abandon(_ file: HDF5File, at temporary: String) {
+        try? file.close()
+        unlink(temporary)
+    }
+
+    /// Copies the file `source` to `destination` (created or truncated, with
+    /// `source`'s permissions): `copy_file_range`, which copies inside the
+    /// kernel (or shares the blocks, on file systems that can), falling back
+    /// to reads and writes where the kernel or file system refuses.
+    static func copyFile(_ source: String, to destination: String) throws {
+        let input = Foundation.open(source, O_RDONLY)
+        guard input >= 0 else {
+            throw ResultFileError.system(call: "open", path: source, message: String(cString: strerror(errno)))
+        }
+        defer { Foundation.close(input) }
+        var status = stat()
+        guard fstat(input, &status) == 0 else {
+            throw ResultFileError.system(call: "fstat", path: source, message: String(cString: strerror(errno)))
+        }
+        let output = Foundation.open(destination, O_WRONLY | O_CREAT | O_TRUNC, status.st_mode & 0o777)
+        guard output >= 0 else {
+            throw ResultFileError.system(call: "open", path: destination, message: String(cString: strerror(errno)))
+        }
+        var closed = false
+        defer { if !closed { Foundation.close(output) } }
+        func fail(_ call: String) -> ResultFileError {
+            let error = ResultFileError.system(call: call, path: destination, message: String(cString: strerror(errno)))
+            Foundation.close(output)
+            closed = true
+            unlink(destination)
+            return error
+        }
+        var remaining = Int(status.st_size)
+        var kernelCopy = true
+        while remaining > 0 && kernelCopy {
+            guard let copyFileRange = kernelCopyFileRange else {
+                kernelCopy = false
+                break
+            }
+            let copied = copyFileRange(input, nil, output, nil, min(remaining, 1 << 30), 0)
+            if copied > 0 {
+                remaining -= copied
+            } else if copied == 0 {
+                break
+            } else if [EXDEV, ENOSYS, EOPNOTSUPP, EINVAL].contains(errno) && remaining == Int(status.st_size) {
+                kernelCopy = false
+            } else if errno != EINTR {
+                throw fail("copy_file_range")
+            }
+        }
+        if !kernelCopy {
+            let bufferSize = 1 << 22
+            let buffer = UnsafeMutableRawPointer.allocate(byteCount: bufferSize, alignment: 4096)
+            defer { buffer.deallocate() }
+            while remaining > 0 {
+                let count = Foundation.read(input, buffer, min(bufferSize, remaining))
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { throw fail("read") }
+                var offset = 0
+                while offset < count {
+                    let written = Foundation.write(output, buffer + offset, count - offset)
+                    if written < 0 && errno == EINTR { continue }
+                    guard written > 0 else { throw fail("write") }
+                    offset += written
+                }
+                remaining -= count
+            }
+        }
+        guard remaining == 0 else {
+            errno = EIO
+            throw fail("copy_file_range (\(source) ended early)")
+        }
+        closed = true
+        guard Foundation.close(output) == 0 else {
+            unlink(destination)
+            throw ResultFileError.system(call: "close", path: destination, message: String(cString: strerror(errno)))
         }
     }
 
@@ -380,10 +635,11 @@ public final class ResultFile {
         }
     }
 
-    private static func writeLayout(into file: HDF5File, axes: ScanAxes, metadata: ScanMetadata, stage: String) throws {
+    private static func writeLayout(
+        into file: HDF5File, axes: ScanAxes, metadata: ScanMetadata, stage: String, compressed: Bool
+    ) throws {
         typealias Layout = ResultFileLayout
         typealias Root = ResultFileLayout.Root
-        let finished = stage == Layout.Stage.finished
 
         // Root attributes (CF style plus provenance).
         try file.setAttribute(Root.conventions, .string("CF-1.8"))
@@ -420,8 +676,8 @@ public final class ResultFile {
 
         let grid = [axes.dT.count, axes.eps3.count, axes.eps1.count]
         func storage(_ shape: [Int]) -> HDF5Layout {
-            finished
-                ? .chunked(chunkShape: Layout.chunkShape(for: shape), deflateLevel: 4)
+            compressed
+                ? .chunked(chunkShape: Layout.chunkShape(for: shape), deflateLevel: Layout.deflateLevel)
                 : .contiguous(preallocated: true)
         }
         func describe(_ dataset: HDF5Dataset, units: String, longName: String, scales: [HDF5Dataset]) throws {
@@ -459,28 +715,36 @@ public final class ResultFile {
     }
 
     /// Copies every result dataset from `source` to `destination` (same
-    /// axes), one ΔT slab at a time. Tiles whose `tile_done` flag is 0 are
-    /// written as fill values, whatever partial values `source` holds.
+    /// axes), in blocks of whole chunks of the compressed layout (memory
+    /// independent of the grid). Tiles whose `tile_done` flag is not 1 are
+    /// written as fill values with flag 0, whatever partial values `source`
+    /// holds.
     private static func copyResults(from source: HDF5File, to destination: HDF5File, axes: ScanAxes) throws {
         typealias Layout = ResultFileLayout
-        let (nE3, nE1) = (axes.eps3.count, axes.eps1.count)
-        let done = try source.openDataset(Layout.tileDone).read(UInt8.self)
+        let (nDT, nE3, nE1) = (axes.dT.count, axes.eps3.count, axes.eps1.count)
+        let done = try source.openDataset(Layout.tileDone).read(UInt8.self).map {
+            $0 == Layout.TileFlag.done ? Layout.TileFlag.done : Layout.TileFlag.notDone
+        }
         try destination.openDataset(Layout.tileDone).write(done)
         func copy<T: HDF5Scalar>(_ name: String, _ type: T.Type, perPoint: Int, fill: T) throws {
+            let block = Layout.chunkShape(for: perPoint == 1 ? [nDT, nE3, nE1] : [nDT, nE3, nE1, perPoint])
             let from = try source.openDataset(name)
             let to = try destination.openDataset(name)
-            let start = perPoint == 1 ? [0, 0, 0] : [0, 0, 0, 0]
-            let count = perPoint == 1 ? [1, nE3, nE1] : [1, nE3, nE1, perPoint]
             let tileLength = nE1 * perPoint
-            for d in axes.dT.indices {
-                var slabStart = start
-                slabStart[0] = d
-                var slab = try from.read(T.self, start: slabStart, count: count)
-                for e3 in 0..<nE3 where done[d * nE3 + e3] == 0 {
-                    slab.replaceSubrange(
-                        (e3 * tileLength)..<((e3 + 1) * tileLength), with: repeatElement(fill, count: tileLength))
+            for firstDT in stride(from: 0, to: nDT, by: block[0]) {
+                for firstE3 in stride(from: 0, to: nE3, by: block[1]) {
+                    let (dTs, lines) = (min(block[0], nDT - firstDT), min(block[1], nE3 - firstE3))
+                    let start = perPoint == 1 ? [firstDT, firstE3, 0] : [firstDT, firstE3, 0, 0]
+                    let count = perPoint == 1 ? [dTs, lines, nE1] : [dTs, lines, nE1, perPoint]
+                    var slab = try from.read(T.self, start: start, count: count)
+                    for d in 0..<dTs {
+                        for line in 0..<lines where done[(firstDT + d) * nE3 + firstE3 + line] != Layout.TileFlag.done {
+                            let offset = (d * lines + line) * tileLength
+                            slab.replaceSubrange(offset..<(offset + tileLength), with: repeatElement(fill, count: tileLength))
+                        }
+                    }
+                    try to.write(slab, start: start, count: count)
                 }
-                try to.write(slab, start: slabStart, count: count)
             }
         }
         for variable in Layout.doubleVariables {
@@ -539,3 +803,14 @@ public final class ResultFile {
         }
     }
 }
+
+/// glibc's `copy_file_range(2)` (declared only with `_GNU_SOURCE`, so Swift
+/// does not see it), looked up once; nil on a C library without it.
+private let kernelCopyFileRange: (@convention(c) (
+    Int32, UnsafeMutablePointer<Int64>?, Int32, UnsafeMutablePointer<Int64>?, Int, UInt32
+) -> Int)? = {
+    guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "copy_file_range") else { return nil }
+    return unsafeBitCast(symbol, to: (@convention(c) (
+        Int32, UnsafeMutablePointer<Int64>?, Int32, UnsafeMutablePointer<Int64>?, Int, UInt32
+    ) -> Int).self)
+}()

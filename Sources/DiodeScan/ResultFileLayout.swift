@@ -64,6 +64,24 @@ enum ResultFileLayout {
 
     static let tileDone = "tile_done"
 
+    /// Values of `tile_done`.
+    enum TileFlag {
+        /// Not computed: the tile holds fill values.
+        static let notDone: UInt8 = 0
+        /// Complete values are on disk.
+        static let done: UInt8 = 1
+        /// A batch write was under way (scanning files only; a process killed
+        /// then leaves it): the values may be partial and count as not done.
+        static let writing: UInt8 = 2
+    }
+
+    /// Run attributes that only a finished file carries (removed again when
+    /// a finished file goes back to the scanning stage for a resume).
+    static var runAttributes: [String] {
+        [Root.tilesCompleted, Root.wallTime, Root.ranks, Root.threads, Root.nonConverged, Root.nonConvergedF,
+         Root.nonConvergedB]
+    }
+
     /// Status codes, documented in the `status_codes` attribute.
     static let statusCodes = "-1: not computed, 0: converged, 1: not converged, 2: non-finite"
     static let statusFlagValues: [Int64] = [-1, 0, 1, 2]
@@ -122,9 +140,15 @@ enum ResultFileLayout {
         /// Written while scanning: contiguous preallocated datasets that are
         /// only ever overwritten in place (crash-safe).
         static let scanning = "scanning"
-        /// Written by `finish`: chunked and compressed, with run attributes.
+        /// Written by `finish`: the run attributes added, and the datasets
+        /// either as they were (contiguous) or chunked and compressed.
         static let finished = "finished"
     }
+
+    /// The deflate level of compressed files: level 1 compresses these
+    /// arrays (after the byte shuffle) almost as well as higher levels at a
+    /// fraction of the time.
+    static let deflateLevel = 1
 
     /// The number of elements a compressed chunk aims for.
     static let targetChunkElements = 1 << 16

@@ -153,8 +153,9 @@ struct BenchCommand: ParsableCommand {
         progress("scan: rank 0 write cost")
         var rankZero = try bench.rankZeroCost(jobText: job, maximumTiles: quick ? 4 : 500)
         let reference = runs.last!
-        rankZero.fractionOfWallTime = (rankZero.decodeAndWriteMilliseconds.median * 1e-3 * Double(reference.tiles)
-            + rankZero.finishSeconds) / reference.wallSeconds
+        let perTile = rankZero.batchedDecodeAndWriteMilliseconds ?? rankZero.decodeAndWriteMilliseconds.median
+        rankZero.fractionOfWallTime = (perTile * 1e-3 * Double(reference.tiles) + rankZero.finishSeconds)
+            / reference.wallSeconds
         scan.rankZero = rankZero
 
         progress("scan: memory on a 4x smaller grid")
@@ -181,10 +182,12 @@ struct BenchCommand: ParsableCommand {
         let start = DispatchTime.now().uptimeNanoseconds
         let options = ScanOptions(jobPath: job, outputPath: output, threads: threads, overwrite: true, quiet: true,
                                   commandLine: "diodescan bench --scan-worker")
-        let status = ScanRunner.run(options)
+        var statistics = ScanRunStatistics()
+        let status = ScanRunner.run(options) { statistics = $0 }
         let wall = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
         let rank = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_RANK"].flatMap(Int.init) ?? 0
-        let report = ScanWorkerReport(rank: rank, status: status, wallSeconds: wall, peakMemoryMiB: peakResidentMemoryMiB())
+        let report = ScanWorkerReport(rank: rank, status: status, wallSeconds: wall, peakMemoryMiB: peakResidentMemoryMiB(),
+                                      statistics: statistics)
         if let data = try? JSONEncoder().encode(report) {
             FileHandle.standardOutput.write(data + Data("\n".utf8))
         }
@@ -275,18 +278,23 @@ struct BenchCommand: ParsableCommand {
                 lines.append("  \(run.mode): \(run.points) points in \(f(run.wallSeconds, 2)) s = \(f(run.pointsPerSecond, 0)) points/s"
                              + (run.efficiency.map { ", efficiency \(f(100 * $0)) %" } ?? "")
                              + ", peak memory \(run.peakMemoryMiBPerRank.map { f($0) }.joined(separator: "/")) MiB"
-                             + ", file \(f(run.fileBytesPerPoint, 1)) bytes/point")
+                             + ", file \(f(run.fileBytesPerPoint, 1)) bytes/point"
+                             + (run.rankZeroShareOfWallTime.map { ", rank 0 main thread \(f(100 * $0, 2)) % of the wall time" } ?? "")
+                             + (run.finishSeconds.map { " (finish \(f($0, 3)) s)" } ?? ""))
             }
             for skipped in scan.skipped { lines.append("  skipped: \(skipped)") }
             if let r = scan.rankZero {
-                lines.append("  rank 0: \(f(r.decodeAndWriteMilliseconds.median, 3)) ms per tile of \(r.pointsPerTile) points, "
-                             + "finish \(f(r.finishSeconds, 3)) s, \(f(100 * (r.fractionOfWallTime ?? .nan), 2)) % of the wall time")
+                lines.append("  rank 0: \(f(r.decodeAndWriteMilliseconds.median, 3)) ms per tile of \(r.pointsPerTile) points alone, "
+                             + "\(f(r.batchedDecodeAndWriteMilliseconds, 3)) ms batched; "
+                             + "finish \(f(r.finishSeconds, 3)) s (compressed: \(f(r.finishCompressedSeconds, 3)) s); "
+                             + "\(f(100 * (r.fractionOfWallTime ?? .nan), 2)) % of the wall time")
             }
         } else if let reason = report.scanUnavailable {
             lines.append("scan: \(reason)")
         }
         for r in report.rankZeroByTileSize ?? [] {
-            lines.append("rank 0 write cost, \(r.pointsPerTile) points per tile: \(f(r.decodeAndWriteMilliseconds.median, 3)) ms per tile")
+            lines.append("rank 0 write cost, \(r.pointsPerTile) points per tile: \(f(r.decodeAndWriteMilliseconds.median, 3)) ms per tile alone, "
+                         + "\(f(r.batchedDecodeAndWriteMilliseconds, 3)) ms batched")
         }
         for r in report.ranks ?? [] {
             lines.append("  rank \(r.rank): cold \(r.coldMedianMicroseconds.sorted { $0.key < $1.key }.map { "\($0.key) \(f($0.value))" }.joined(separator: ", ")) µs; "

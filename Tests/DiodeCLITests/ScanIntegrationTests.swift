@@ -45,6 +45,35 @@ final class ScanIntegrationTests: XCTestCase {
         }
     }
 
+    func testCompressedOutputHoldsTheSameResults() throws {
+        let reference = try reference()
+        let text = try String(contentsOfFile: job, encoding: .utf8)
+            .replacingOccurrences(of: "[output]\n", with: "[output]\ncompression = \"deflate\"\n")
+        let compressedJob = path("compressed.toml")
+        try text.write(toFile: compressedJob, atomically: true, encoding: .utf8)
+        let run = try ScanProcess([compressedJob, "--output", "compressed.h5", "--quiet", "--threads", "2"], in: directory)
+        XCTAssertEqual(run.wait(), 0, run.stderr)
+        try ScanResults(path: path("compressed.h5")).assertIdentical(to: reference, "compression = \"deflate\"")
+        if let h5dump = ["/usr/bin/h5dump", "/usr/local/bin/h5dump"].first(where: FileManager.default.isExecutableFile) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: h5dump)
+            process.arguments = ["-p", "-H", "-d", "R_I", path("compressed.h5")]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            try process.run()
+            let dump = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            XCTAssertTrue(dump.contains("DEFLATE") && dump.contains("SHUFFLE") && dump.contains("CHUNKED"), dump)
+        }
+
+        let bad = path("bad-compression.toml")
+        try text.replacingOccurrences(of: "\"deflate\"", with: "\"zstd\"").write(toFile: bad, atomically: true, encoding: .utf8)
+        let rejected = try ScanProcess([bad, "--output", "never.h5"], in: directory)
+        XCTAssertEqual(rejected.wait(), 2)
+        XCTAssertTrue(rejected.stderr.contains("output.compression = \"zstd\" is not allowed"), rejected.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("never.h5")))
+    }
+
     func testProgressGoesToStderrAndQuietSilencesIt() throws {
         let loud = try ScanProcess([job, "--output", "loud.h5", "--threads", "1"], in: directory)
         XCTAssertEqual(loud.wait(), 0)

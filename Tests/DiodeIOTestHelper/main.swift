@@ -4,13 +4,15 @@
 //
 //   DiodeIOTestHelper write-tiles PATH DT EPS3 EPS1 [KILL_AFTER KILL_DELAY_US]
 //       Creates PATH (or resumes it) for a DT × EPS3 × EPS1 grid and writes
-//       every missing tile, in random order, with the synthetic values of
-//       `syntheticValues`, then finishes the file. Prints "wrote D E" after
-//       each tile is on disk and "done" at the end. With KILL_AFTER, a second
-//       thread SIGKILLs the process KILL_DELAY_US µs after the KILL_AFTER-th
-//       tile of this run was written (0: after start-up), while the main
-//       thread keeps writing: a kill at a moment the test picks at random
-//       but that does not depend on how fast the test reads our output.
+//       every missing tile, in file or random order and random batches of
+//       1-8, with `SyntheticTile`'s values, then finishes the file (with or
+//       without compression, at random). Prints "wrote D E" for each tile
+//       once its batch is on disk and "done" at the end. With KILL_AFTER, a
+//       second thread SIGKILLs the process KILL_DELAY_US µs after the
+//       KILL_AFTER-th tile of this run was written (0: after start-up),
+//       while the main thread keeps writing: a kill at a moment the test
+//       picks at random but that does not depend on how fast the test reads
+//       our output.
 //   DiodeIOTestHelper open-for-resume PATH
 //       Opens PATH with ResultFile.openForResume and closes it.
 //   DiodeIOTestHelper mpi-lifecycle
@@ -21,27 +23,8 @@
 //       rank 0 polls with iprobe and receives from any source, barrier.
 import DiodeMPI
 import DiodeScan
+import DiodeTestSupport
 import Foundation
-
-/// Deterministic values of a tile. Must match `ResultFileFixture.values`
-/// in Tests/DiodeScanTests/ResultFileTestSupport.swift, which checks them.
-func syntheticValues(for tile: TileIndex, pointCount n: Int) -> TileValues {
-    var values = TileValues(pointCount: n)
-    let base = Double(100 * tile.dT + 10 * tile.eps3)
-    func series(_ offset: Double) -> [Double] { (0..<n).map { base + offset + Double($0) / 8 } }
-    values.iF = series(0.1); values.iB = series(0.2); values.jF = series(0.3); values.jB = series(0.4)
-    values.rI = series(0.5); values.rJ = series(0.6); values.muPF = series(0.7); values.muPB = series(0.8)
-    values.tPF = series(0.9); values.tPB = series(1.0)
-    values.uF = (0..<(3 * n)).map { base + 2 + Double($0) / 16 }
-    values.uB = (0..<(3 * n)).map { base + 3 + Double($0) / 16 }
-    values.statusF = (0..<n).map { $0 == 1 ? 1 : 0 }
-    values.statusB = (0..<n).map { $0 == 2 ? 2 : 0 }
-    values.iterationsF = (0..<n).map { Int32($0 + 3) }
-    values.iterationsB = (0..<n).map { Int32($0 + 4) }
-    values.iF[1] = .nan
-    values.iB[2] = .nan
-    return values
-}
 
 /// SIGKILLs this process `delay` µs from now, from another thread.
 func scheduleKill(afterMicroseconds delay: UInt32) {
@@ -68,16 +51,28 @@ func writeTiles(path: String, counts: [Int], kill: (afterTiles: Int, delay: UInt
         file = try ResultFile.create(path: path, axes: axes, metadata: metadata, overwrite: false)
     }
     let done = try file.completedTiles()
-    for (number, tile) in axes.allTiles.filter({ !done.contains($0) }).shuffled().enumerated() {
-        try file.write(syntheticValues(for: tile, pointCount: axes.eps1.count), for: tile)
-        if let kill, kill.afterTiles == number + 1 { scheduleKill(afterMicroseconds: kill.delay) }
-        // The tile is on disk: tell the test (which may kill us any time now).
-        FileHandle.standardOutput.write(Data("wrote \(tile.dT) \(tile.eps3)\n".utf8))
+    // Every missing tile, in batches of 1 to 8 tiles (as the scan's
+    // BatchedTileWriter does) so that kills land inside batches; in file
+    // order (batches of neighbours) or in random order, at random.
+    let missingTiles = axes.allTiles.filter { !done.contains($0) }
+    var missing = (Bool.random() ? missingTiles : missingTiles.shuffled())[...]
+    var written = 0
+    while !missing.isEmpty {
+        let batch = missing.prefix(Int.random(in: 1...8))
+        missing = missing.dropFirst(batch.count)
+        try file.write(batch.map { ($0, SyntheticTile.values(for: $0, pointCount: axes.eps1.count)) })
+        // The batch is on disk: tell the test (which may kill us any time now).
+        for tile in batch {
+            written += 1
+            if let kill, kill.afterTiles == written { scheduleKill(afterMicroseconds: kill.delay) }
+            FileHandle.standardOutput.write(Data("wrote \(tile.dT) \(tile.eps3)\n".utf8))
+        }
     }
     try file.finish(
         run: RunSummary(
             wallTimeSeconds: 0, ranks: 1, threadsPerRank: 1, command: "DiodeIOTestHelper write-tiles",
-            endTime: "2026-11-25T00:00:00Z"))
+            endTime: "2026-11-25T00:00:00Z"),
+        compression: ResultCompression.allCases.randomElement()!)
     print("done")
 }
 

@@ -1,5 +1,6 @@
 import CHDF5
 @testable import DiodeHDF5
+import DiodeTestSupport
 import XCTest
 
 final class HDF5WrapperTests: XCTestCase {

@@ -1,4 +1,5 @@
 @testable import DiodeScan
+import DiodeTestSupport
 import Foundation
 import XCTest
 
@@ -12,7 +13,7 @@ final class ResultFileCrashTests: XCTestCase {
 
     func testSIGKILLAtRandomMomentsLeavesResumableFile() throws {
         let helper = try Self.helperPath()
-        let directory = try ScratchDirectory()
+        let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let path = directory.file("killed.h5")
         let total = counts.dT * counts.eps3
@@ -77,7 +78,7 @@ final class ResultFileCrashTests: XCTestCase {
 
     func testRunningWritersFileIsReportedInUseAndReadableWithoutLocking() throws {
         let helper = try Self.helperPath()
-        let directory = try ScratchDirectory()
+        let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let path = directory.file("busy.h5")
         // File locking on in both children, even if another test of this

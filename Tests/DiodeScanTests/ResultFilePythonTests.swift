@@ -1,25 +1,26 @@
 import DiodeHDF5
 @testable import DiodeScan
+import DiodeTestSupport
 import Foundation
 import XCTest
 
 /// Opens result files with the Python stack users read them with (h5py,
 /// xarray + h5netcdf). Skipped when those packages are not installed.
 final class ResultFilePythonTests: XCTestCase {
-    var directory: ScratchDirectory!
+    var directory: TemporaryDirectory!
 
     override func setUpWithError() throws {
         guard Self.python(["-c", "import h5py, xarray, h5netcdf"]).status == 0 else {
             throw XCTSkip("python3 with h5py, xarray and h5netcdf is not available")
         }
-        directory = try ScratchDirectory()
+        directory = try TemporaryDirectory()
     }
 
     override func tearDown() { directory?.remove() }
 
     static let check = #"""
         import sys, math, h5py, numpy as np, xarray as xr
-        path, stage = sys.argv[1], sys.argv[2]
+        path, stage, compression = sys.argv[1], sys.argv[2], sys.argv[3]
         ds = xr.open_dataset(path, engine="h5netcdf")
         for name in ["I_F", "I_B", "J_F", "J_B", "R_I", "R_J", "mu_p_F", "mu_p_B", "T_p_F", "T_p_B",
                      "status_F", "status_B", "iterations_F", "iterations_B"]:
@@ -49,8 +50,11 @@ final class ResultFilePythonTests: XCTestCase {
             assert isinstance(f.attrs["job_fingerprint"], str)
             assert isinstance(f["I_F"].attrs["long_name"], str)
             assert f["I_F"].dims[2][0].name == "/eps1"
-            if stage == "finished":
+            if compression == "deflate":
                 assert f["I_F"].compression == "gzip" and f["I_F"].chunks is not None
+                assert f["I_F"].shuffle and f["U_B"].compression == "gzip"
+            else:
+                assert f["I_F"].compression is None and f["I_F"].chunks is None
         print("ok")
         """#
 
@@ -61,12 +65,14 @@ final class ResultFilePythonTests: XCTestCase {
         let written = [TileIndex(dT: 1, eps3: 2), TileIndex(dT: 0, eps3: 1)]
         for tile in written { try file.write(ResultFileFixture.values(for: tile), for: tile) }
         try file.close()
-        let scanning = Self.python(["-c", Self.check, path, "scanning"])
+        let scanning = Self.python(["-c", Self.check, path, "scanning", "none"])
         XCTAssertEqual(scanning.status, 0, scanning.output)
 
-        try ResultFile.openForResume(path: path).finish(run: ResultFileFixture.summary())
-        let finished = Self.python(["-c", Self.check, path, "finished"])
-        XCTAssertEqual(finished.status, 0, finished.output)
+        for compression in ResultCompression.allCases {
+            try ResultFile.openForResume(path: path).finish(run: ResultFileFixture.summary(), compression: compression)
+            let finished = Self.python(["-c", Self.check, path, "finished", compression.rawValue])
+            XCTAssertEqual(finished.status, 0, "\(compression): \(finished.output)")
+        }
     }
 
     func testSWMRWrittenFileOpensInH5py() throws {
@@ -117,15 +123,17 @@ final class ResultFileH5DumpTests: XCTestCase {
         guard let h5dump = ["/usr/bin/h5dump", "/usr/local/bin/h5dump"].first(where: {
             FileManager.default.isExecutableFile(atPath: $0)
         }) else { throw XCTSkip("h5dump (hdf5-tools) is not installed") }
-        let directory = try ScratchDirectory()
+        let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let path = directory.file("dump.h5")
         let axes = ResultFileFixture.axes
         let file = try ResultFile.create(path: path, axes: axes, metadata: ResultFileFixture.metadata(), overwrite: false)
         try file.write(ResultFileFixture.values(for: TileIndex(dT: 0, eps3: 0)), for: TileIndex(dT: 0, eps3: 0))
         try file.close()
-        for stage in ["scanning", "finished"] {
-            if stage == "finished" { try ResultFile.openForResume(path: path).finish(run: ResultFileFixture.summary()) }
+        for (stage, compression) in [("scanning", nil), ("finished", ResultCompression.none), ("finished", .deflate)] {
+            if let compression {
+                try ResultFile.openForResume(path: path).finish(run: ResultFileFixture.summary(), compression: compression)
+            }
             let dump = ResultFilePythonTests.run(h5dump, ["-d", "I_F", "-a", "file_stage", path])
             XCTAssertEqual(dump.status, 0, dump.output)
             XCTAssertTrue(dump.output.contains("(0,0,0): 0.1, nan, 0.35, 0.475, 0.6"), dump.output)

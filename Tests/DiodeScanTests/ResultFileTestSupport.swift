@@ -1,6 +1,7 @@
 import CHDF5
 import DiodeHDF5
 @testable import DiodeScan
+import DiodeTestSupport
 import Foundation
 
 /// Shared fixtures of the ResultFile tests.
@@ -18,24 +19,9 @@ enum ResultFileFixture {
             sourceRevision: "v0.1.0-3-gabcdef", creationTime: "2026-11-25T10:00:00Z")
     }
 
-    /// Deterministic, tile-specific values (some non-converged points).
-    /// Tests/DiodeIOTestHelper's `syntheticValues` must stay identical.
+    /// `SyntheticTile`'s values (what the I/O test helper writes).
     static func values(for tile: TileIndex, pointCount n: Int = axes.eps1.count) -> TileValues {
-        var values = TileValues(pointCount: n)
-        let base = Double(100 * tile.dT + 10 * tile.eps3)
-        func series(_ offset: Double) -> [Double] { (0..<n).map { base + offset + Double($0) / 8 } }
-        values.iF = series(0.1); values.iB = series(0.2); values.jF = series(0.3); values.jB = series(0.4)
-        values.rI = series(0.5); values.rJ = series(0.6); values.muPF = series(0.7); values.muPB = series(0.8)
-        values.tPF = series(0.9); values.tPB = series(1.0)
-        values.uF = (0..<(3 * n)).map { base + 2 + Double($0) / 16 }
-        values.uB = (0..<(3 * n)).map { base + 3 + Double($0) / 16 }
-        values.statusF = (0..<n).map { $0 == 1 ? 1 : 0 }
-        values.statusB = (0..<n).map { $0 == 2 ? 2 : 0 }
-        values.iterationsF = (0..<n).map { Int32($0 + 3) }
-        values.iterationsB = (0..<n).map { Int32($0 + 4) }
-        values.iF[1] = .nan  // not converged: NaN value
-        values.iB[2] = .nan
-        return values
+        SyntheticTile.values(for: tile, pointCount: n)
     }
 
     static func summary(command: String = "diodescan scan job.toml") -> RunSummary {
@@ -168,19 +154,4 @@ final class RawHDF5Reader {
         guard H5Aread(attribute, chdf5_native_double(), &value) >= 0 else { return nil }
         return value
     }
-}
-
-/// A fresh temporary directory, removed by `remove()`.
-struct ScratchDirectory {
-    let path: String
-
-    init(_ label: String = #function) throws {
-        let name = "diodescan-\(label.filter { $0.isLetter || $0.isNumber })-\(UUID().uuidString.prefix(8))"
-        path = (NSTemporaryDirectory() as NSString).appendingPathComponent(name)
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
-
-    func remove() { try? FileManager.default.removeItem(atPath: path) }
 }

@@ -1,13 +1,14 @@
 import CHDF5
 import DiodeHDF5
 @testable import DiodeScan
+import DiodeTestSupport
 import XCTest
 
 final class ResultFileTests: XCTestCase {
-    var directory: ScratchDirectory!
+    var directory: TemporaryDirectory!
     let axes = ResultFileFixture.axes
 
-    override func setUpWithError() throws { directory = try ScratchDirectory() }
+    override func setUpWithError() throws { directory = try TemporaryDirectory() }
     override func tearDown() { directory.remove() }
 
     static let resultNames = [
@@ -42,87 +43,186 @@ final class ResultFileTests: XCTestCase {
         XCTAssertNil(raw.storage("I_F").chunk, "scanning files are contiguous (written in place)")
     }
 
-    func testFinishedFileIsChunkedCompressedAndCarriesRunAttributes() throws {
-        let path = directory.file("finished.h5")
+    func testBatchWriteOfNeighbouringAndScatteredTiles() throws {
+        let path = directory.file("batch.h5")
         let file = try ResultFile.create(path: path, axes: axes, metadata: ResultFileFixture.metadata(), overwrite: false)
-        for tile in axes.allTiles { try file.write(ResultFileFixture.values(for: tile), for: tile) }
-        try file.finish(run: ResultFileFixture.summary())
-        XCTAssertThrowsError(try file.completedTiles(), "a finished ResultFile is closed")
-        try checkLayout(path: path, stage: "finished")
+        // Runs (0,0)-(0,2) and (1,1)-(1,2), listed out of order, one tile twice (the last values win).
+        let tiles = [TileIndex(dT: 1, eps3: 2), TileIndex(dT: 0, eps3: 1), TileIndex(dT: 0, eps3: 0),
+                     TileIndex(dT: 1, eps3: 1), TileIndex(dT: 0, eps3: 2)]
+        var batch = tiles.map { ($0, ResultFileFixture.values(for: $0)) }
+        batch.insert((TileIndex(dT: 1, eps3: 1), ResultFileFixture.values(for: TileIndex(dT: 0, eps3: 0))), at: 0)
+        try file.write(batch)
+        XCTAssertEqual(try file.completedTiles(), Set(tiles))
+        for tile in tiles { XCTAssertEqual(try file.values(for: tile), ResultFileFixture.values(for: tile), "\(tile)") }
+        XCTAssertEqual(try file.values(for: TileIndex(dT: 1, eps3: 0)), TileValues(pointCount: 5))
+        try file.write([])
+        XCTAssertEqual(try file.completedTiles(), Set(tiles))
 
-        let raw = RawHDF5Reader(path)
-        for name in Self.resultNames {
-            let storage = raw.storage(name)
-            XCTAssertEqual(storage.chunk, [2, 3, 5], name)
-            XCTAssertTrue(storage.deflate, name)
-        }
-        XCTAssertEqual(raw.storage("U_F").chunk, [2, 3, 5, 3])
-        XCTAssertTrue(raw.storage("U_B").deflate)
-        XCTAssertEqual(raw.intAttribute("tiles_completed"), 6)
-        XCTAssertEqual(raw.intAttribute("tiles_total"), 6)
-        XCTAssertEqual(raw.intAttribute("mpi_ranks"), 2)
-        XCTAssertEqual(raw.intAttribute("threads_per_rank"), 3)
-        XCTAssertEqual(raw.doubleAttribute("wall_time_seconds"), 12.5)
-        // One forward (point 1) and one backward (point 2) failure per tile.
-        XCTAssertEqual(raw.intAttribute("non_converged_points"), 12)
-        XCTAssertEqual(raw.intAttribute("non_converged_points_F"), 6)
-        XCTAssertEqual(raw.intAttribute("non_converged_points_B"), 6)
-        XCTAssertEqual(
-            raw.stringAttribute("history"),
-            "2026-11-25T11:00:00Z diodescan scan job.toml (2 ranks x 3 threads, 12.5 s, 6 of 6 tiles done)")
+        // A bad tile anywhere in a batch rejects the whole batch before anything is written.
+        let other = TileIndex(dT: 1, eps3: 0)
+        XCTAssertThrowsError(try file.write([(other, ResultFileFixture.values(for: other)),
+                                             (TileIndex(dT: 0, eps3: 3), TileValues(pointCount: 5))]))
+        XCTAssertFalse(try file.completedTiles().contains(other))
+        XCTAssertEqual(try file.values(for: other), TileValues(pointCount: 5))
+    }
 
-        // Values survive compression bit for bit, in (dT, eps3, eps1) order.
-        let iF = raw.readDoubles("I_F")
-        for tile in axes.allTiles {
-            let offset = (tile.dT * axes.eps3.count + tile.eps3) * axes.eps1.count
-            let expected = ResultFileFixture.values(for: tile).iF
-            XCTAssertTrue(zip(iF[offset..<(offset + 5)], expected).allSatisfy { $0.bitPattern == $1.bitPattern })
+    func testBatchedTileWriterWritesWhenFullOrDueAndOnRequest() throws {
+        let path = directory.file("writer.h5")
+        let file = try ResultFile.create(path: path, axes: axes, metadata: ResultFileFixture.metadata(), overwrite: false)
+        let tiles = axes.allTiles
+        // Full: 10 points (two tiles of 5) trigger a write.
+        let bySize = BatchedTileWriter(file: file, maximumDelay: .seconds(3600), maximumBufferedPoints: 10)
+        try bySize.add(ResultFileFixture.values(for: tiles[0]), for: tiles[0])
+        try bySize.writeIfDue()
+        XCTAssertEqual(try file.completedTiles(), [], "buffered, not written")
+        XCTAssertEqual(bySize.bufferedTiles, 1)
+        try bySize.add(ResultFileFixture.values(for: tiles[1]), for: tiles[1])
+        XCTAssertEqual(try file.completedTiles(), Set(tiles[0...1]))
+        XCTAssertEqual(bySize.bufferedTiles, 0)
+        XCTAssertEqual(bySize.batchesWritten, 1)
+        // Due: a zero delay writes every tile as it arrives.
+        let byTime = BatchedTileWriter(file: file, maximumDelay: .zero)
+        try byTime.add(ResultFileFixture.values(for: tiles[2]), for: tiles[2])
+        XCTAssertEqual(try file.completedTiles(), Set(tiles[0...2]))
+        // On request: the rest, in one batch.
+        let atEnd = BatchedTileWriter(file: file, maximumDelay: .seconds(3600))
+        for tile in tiles[3...] { try atEnd.add(ResultFileFixture.values(for: tile), for: tile) }
+        XCTAssertEqual(try file.completedTiles(), Set(tiles[0...2]))
+        try atEnd.writeBuffered()
+        try atEnd.writeBuffered()
+        XCTAssertEqual(atEnd.batchesWritten, 1)
+        XCTAssertEqual(try file.completedTiles(), Set(tiles))
+        for tile in tiles { XCTAssertEqual(try file.values(for: tile), ResultFileFixture.values(for: tile)) }
+    }
+
+    func testFinishedFileCarriesRunAttributesWithOrWithoutCompression() throws {
+        for compression in ResultCompression.allCases {
+            let path = directory.file("finished-\(compression).h5")
+            let file = try ResultFile.create(path: path, axes: axes, metadata: ResultFileFixture.metadata(), overwrite: false)
+            try file.write(axes.allTiles.map { ($0, ResultFileFixture.values(for: $0)) })
+            try file.finish(run: ResultFileFixture.summary(), compression: compression)
+            XCTAssertThrowsError(try file.completedTiles(), "a finished ResultFile is closed")
+            try checkLayout(path: path, stage: "finished")
+
+            do {
+                let raw = RawHDF5Reader(path)
+                for name in Self.resultNames + ["U_F", "U_B"] {
+                    let storage = raw.storage(name)
+                    switch compression {
+                    case .none:
+                        XCTAssertNil(storage.chunk, "\(name): as scanned, contiguous")
+                    case .deflate:
+                        XCTAssertEqual(storage.chunk, name.hasPrefix("U_") ? [2, 3, 5, 3] : [2, 3, 5], name)
+                        XCTAssertTrue(storage.deflate, name)
+                    }
+                }
+                XCTAssertEqual(raw.intAttribute("tiles_completed"), 6)
+                XCTAssertEqual(raw.intAttribute("tiles_total"), 6)
+                XCTAssertEqual(raw.intAttribute("mpi_ranks"), 2)
+                XCTAssertEqual(raw.intAttribute("threads_per_rank"), 3)
+                XCTAssertEqual(raw.doubleAttribute("wall_time_seconds"), 12.5)
+                // One forward (point 1) and one backward (point 2) failure per tile.
+                XCTAssertEqual(raw.intAttribute("non_converged_points"), 12)
+                XCTAssertEqual(raw.intAttribute("non_converged_points_F"), 6)
+                XCTAssertEqual(raw.intAttribute("non_converged_points_B"), 6)
+                XCTAssertEqual(
+                    raw.stringAttribute("history"),
+                    "2026-11-25T11:00:00Z diodescan scan job.toml (2 ranks x 3 threads, 12.5 s, 6 of 6 tiles done)")
+
+                // Values survive bit for bit, in (dT, eps3, eps1) order.
+                let iF = raw.readDoubles("I_F")
+                for tile in axes.allTiles {
+                    let offset = (tile.dT * axes.eps3.count + tile.eps3) * axes.eps1.count
+                    let expected = ResultFileFixture.values(for: tile).iF
+                    XCTAssertTrue(zip(iF[offset..<(offset + 5)], expected).allSatisfy { $0.bitPattern == $1.bitPattern })
+                }
+            }
+            if compression == .deflate {
+                let hdf5 = try HDF5File.open(path, mode: .readOnly)
+                XCTAssertEqual(try hdf5.openDataset("I_F").layout, .chunked(chunkShape: [2, 3, 5], deflateLevel: 1))
+                try hdf5.close()
+            }
+            let reopened = try ResultFile.openForReading(path: path)
+            for tile in axes.allTiles { XCTAssertEqual(try reopened.values(for: tile), ResultFileFixture.values(for: tile)) }
+            try reopened.close()
+            XCTAssertFalse(FileManager.default.fileExists(atPath: path + ".finishing"))
         }
-        XCTAssertFalse(FileManager.default.fileExists(atPath: path + ".finishing"))
     }
 
     func testResumeOfFinishedPartialFileContinuesAndKeepsHistory() throws {
-        let path = directory.file("resume.h5")
-        let first = try ResultFile.create(path: path, axes: axes, metadata: ResultFileFixture.metadata(), overwrite: false)
-        let firstTiles = Array(axes.allTiles.prefix(4))
-        for tile in firstTiles { try first.write(ResultFileFixture.values(for: tile), for: tile) }
-        try first.finish(run: ResultFileFixture.summary(command: "run 1"))
+        for (first, second) in [(ResultCompression.none, ResultCompression.deflate), (.deflate, .none), (.none, .none)] {
+            let path = directory.file("resume-\(first)-\(second).h5")
+            let run1 = try ResultFile.create(path: path, axes: axes, metadata: ResultFileFixture.metadata(), overwrite: false)
+            let firstTiles = Array(axes.allTiles.prefix(4))
+            for tile in firstTiles { try run1.write(ResultFileFixture.values(for: tile), for: tile) }
+            try run1.finish(run: ResultFileFixture.summary(command: "run 1"), compression: first)
 
-        let resumed = try ResultFile.openForResume(path: path)
-        XCTAssertNoThrow(try resumed.requireSameJob(fingerprint: "fp-1"))
-        XCTAssertThrowsError(try resumed.requireSameJob(fingerprint: "fp-2")) { error in
-            XCTAssertTrue("\(error)".contains("different job"), "\(error)")
+            let resumed = try ResultFile.openForResume(path: path)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: path + ".resuming"))
+            XCTAssertNoThrow(try resumed.requireSameJob(fingerprint: "fp-1"))
+            XCTAssertThrowsError(try resumed.requireSameJob(fingerprint: "fp-2")) { error in
+                XCTAssertTrue("\(error)".contains("different job"), "\(error)")
+            }
+            XCTAssertEqual(try resumed.completedTiles(), Set(firstTiles))
+            for tile in firstTiles { XCTAssertEqual(try resumed.values(for: tile), ResultFileFixture.values(for: tile)) }
+            try resumed.close()
+            do {
+                // Back in the scanning stage: contiguous, without the run attributes.
+                let raw = RawHDF5Reader(path)
+                XCTAssertEqual(raw.stringAttribute("file_stage"), "scanning")
+                XCTAssertNil(raw.storage("I_F").chunk)
+                XCTAssertNil(raw.intAttribute("tiles_completed"))
+                XCTAssertNil(raw.doubleAttribute("wall_time_seconds"))
+                XCTAssertEqual(raw.stringAttribute("history")?.split(separator: "\n").count, 1)
+            }
+            let run2 = try ResultFile.openForResume(path: path)
+            try run2.write(axes.allTiles.dropFirst(4).map { ($0, ResultFileFixture.values(for: $0)) })
+            try run2.finish(run: ResultFileFixture.summary(command: "run 2"), compression: second)
+
+            // (The C-API reader opens with another close degree, so it must not
+            // overlap with ResultFile's own opens in this process.)
+            let history = try XCTUnwrap(RawHDF5Reader(path).stringAttribute("history")).split(separator: "\n")
+            XCTAssertEqual(history.count, 2)
+            XCTAssertTrue(history[0].contains("run 1") && history[0].contains("4 of 6 tiles"))
+            XCTAssertTrue(history[1].contains("run 2") && history[1].contains("6 of 6 tiles"))
+            XCTAssertEqual(RawHDF5Reader(path).intAttribute("tiles_completed"), 6)
+            let final = try ResultFile.openForReading(path: path)
+            XCTAssertEqual(try final.completedTiles(), Set(axes.allTiles))
+            for tile in axes.allTiles { XCTAssertEqual(try final.values(for: tile), ResultFileFixture.values(for: tile)) }
+            try final.close()
         }
-        XCTAssertEqual(try resumed.completedTiles(), Set(firstTiles))
-        for tile in firstTiles { XCTAssertEqual(try resumed.values(for: tile), ResultFileFixture.values(for: tile)) }
-        for tile in axes.allTiles.dropFirst(4) { try resumed.write(ResultFileFixture.values(for: tile), for: tile) }
-        try resumed.finish(run: ResultFileFixture.summary(command: "run 2"))
-
-        // (The C-API reader opens with another close degree, so it must not
-        // overlap with ResultFile's own opens in this process.)
-        let history = try XCTUnwrap(RawHDF5Reader(path).stringAttribute("history")).split(separator: "\n")
-        XCTAssertEqual(history.count, 2)
-        XCTAssertTrue(history[0].contains("run 1") && history[0].contains("4 of 6 tiles"))
-        XCTAssertTrue(history[1].contains("run 2") && history[1].contains("6 of 6 tiles"))
-        let final = try ResultFile.openForReading(path: path)
-        XCTAssertEqual(try final.completedTiles(), Set(axes.allTiles))
-        for tile in axes.allTiles { XCTAssertEqual(try final.values(for: tile), ResultFileFixture.values(for: tile)) }
     }
 
-    func testPartialValuesOfUnfinishedTilesAreNotCarriedIntoTheFinishedFile() throws {
-        let path = directory.file("partial.h5")
-        let file = try ResultFile.create(path: path, axes: axes, metadata: ResultFileFixture.metadata(), overwrite: false)
-        try file.close()
-        // Simulate a writer killed half-way through a tile: values without flag.
-        do {
-            let raw = try HDF5File.open(path, mode: .readWrite)
-            try raw.openDataset("I_F").write([1, 2, 3, 4, 5], start: [0, 0, 0], count: [1, 1, 5])
-            try raw.close()
+    func testTilesOfAnInterruptedBatchAreRecomputedAndFinishedAsFill() throws {
+        for compression in ResultCompression.allCases {
+            let path = directory.file("partial-\(compression).h5")
+            let file = try ResultFile.create(path: path, axes: axes, metadata: ResultFileFixture.metadata(), overwrite: false)
+            let done = TileIndex(dT: 1, eps3: 1)
+            try file.write(ResultFileFixture.values(for: done), for: done)
+            try file.close()
+            // What a writer killed inside a batch leaves: flag 2 ("being
+            // written") and some of the values.
+            do {
+                let raw = try HDF5File.open(path, mode: .readWrite)
+                try raw.openDataset("tile_done").write([UInt8(2)], start: [0, 0], count: [1, 1])
+                try raw.openDataset("I_F").write([1, 2, 3, 4, 5], start: [0, 0, 0], count: [1, 1, 5])
+                try raw.openDataset("status_F").write([Int32](repeating: 0, count: 5), start: [0, 0, 0], count: [1, 1, 5])
+                try raw.close()
+            }
+            let resumed = try ResultFile.openForResume(path: path)
+            XCTAssertEqual(try resumed.completedTiles(), [done], "a flag of 2 is not done")
+            try resumed.finish(run: ResultFileFixture.summary(), compression: compression)
+            do {
+                let raw = RawHDF5Reader(path)
+                XCTAssertEqual(raw.readDoubles("I_F").filter { !$0.isNaN }.count, 4, "only the done tile's values (one NaN)")
+                XCTAssertEqual(raw.readInt32s("status_F").filter { $0 != -1 }.count, 5)
+                XCTAssertEqual(raw.intAttribute("tiles_completed"), 1)
+                XCTAssertEqual(raw.intAttribute("non_converged_points"), 2)
+            }
+            let flags = try HDF5File.open(path, mode: .readOnly)
+            XCTAssertEqual(try flags.openDataset("tile_done").read(UInt8.self), [0, 0, 0, 0, 1, 0])
+            try flags.close()
         }
-        let resumed = try ResultFile.openForResume(path: path)
-        XCTAssertEqual(try resumed.completedTiles(), [])
-        try resumed.finish(run: ResultFileFixture.summary())
-        XCTAssertTrue(RawHDF5Reader(path).readDoubles("I_F").allSatisfy(\.isNaN))
     }
 
     func testCreateRefusesExistingFileUnlessOverwrite() throws {

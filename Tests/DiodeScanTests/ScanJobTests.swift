@@ -50,6 +50,7 @@ final class ScanJobTests: XCTestCase {
         XCTAssertEqual(job.grid.eps3, [30, 40])
         XCTAssertEqual(job.grid.dT, [1])
         XCTAssertEqual(job.outputPath, "out/test.h5")
+        XCTAssertEqual(job.compression, .none)
         XCTAssertEqual(job.text, Self.valid)
         XCTAssertTrue(job.solverOverrides.values.isEmpty)
     }
@@ -108,6 +109,17 @@ final class ScanJobTests: XCTestCase {
 
     func testRejectsUnknownOutputKey() {
         rejects(variant("file = \"out/test.h5\"", "file = \"a.h5\"\nformat = \"h5\""), key: "output.format", line: 14, mentioning: ["unknown key"])
+    }
+
+    func testOutputCompressionIsNoneOrDeflate() throws {
+        for (text, expected) in [("none", ResultCompression.none), ("deflate", .deflate)] {
+            let job = try ScanJob(parsing: variant("file = \"out/test.h5\"", "file = \"a.h5\"\ncompression = \"\(text)\""))
+            XCTAssertEqual(job.compression, expected)
+        }
+        rejects(variant("file = \"out/test.h5\"", "file = \"a.h5\"\ncompression = \"gzip\""), key: "output.compression",
+                line: 14, mentioning: ["output.compression = \"gzip\" is not allowed", "\"none\" or \"deflate\""])
+        rejects(variant("file = \"out/test.h5\"", "file = \"a.h5\"\ncompression = 1"), key: "output.compression",
+                line: 14, mentioning: ["quoted string"])
     }
 
     func testRejectsUnknownCapacitance() {

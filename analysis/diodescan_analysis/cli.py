@@ -153,7 +153,7 @@ def _info(dataset, arguments) -> int:
         print(f"  non-converged points (F or B): {failed}", file=out)
     if "tile_done" in dataset:
         done = dataset["tile_done"].values
-        print(f"  tiles done: {np.count_nonzero(done)} / {done.size}", file=out)
+        print(f"  tiles done: {np.count_nonzero(done == 1)} / {done.size}", file=out)
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)

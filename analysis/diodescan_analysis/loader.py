@@ -203,10 +203,11 @@ def _open(path: str | os.PathLike[str]) -> h5py.File:
 
     A running diodescan keeps its file open for writing, and HDF5's file lock
     then refuses ordinary readers. The scanning-stage file never changes its
-    metadata (values are overwritten in place, each tile flushed before its
-    ``tile_done`` flag), so reading it without the lock is safe: finished
-    tiles read complete, the rest as fill values. A writer in SWMR mode is
-    read with ``swmr=True`` instead.
+    metadata (values are overwritten in place, each batch of tiles flushed
+    before its ``tile_done`` flags become 1), so reading it without the lock
+    is safe: tiles flagged 1 read complete, tiles flagged 0 as fill values
+    (a flag of 2 marks a batch being written). A writer in SWMR mode is read
+    with ``swmr=True`` instead.
     """
     try:
         return h5py.File(path, "r")

@@ -7,8 +7,10 @@
   ``DIODESCAN_BIN`` to the release binary; otherwise the binary of
   ``swift build --show-bin-path`` in release, then debug). Skipped, with the
   reason, when no binary is built or it has no ``scan`` subcommand.
-* ``result_file``: both of the above, so every loader and plot test runs on
-  the real file and on the synthetic one.
+* ``diodescan_deflate_file``: the same scan with ``[output] compression =
+  "deflate"`` (chunked, shuffle + deflate instead of contiguous).
+* ``result_file``: all of the above, so every loader and plot test runs on
+  the synthetic file and on the real one, uncompressed and compressed.
 """
 
 from __future__ import annotations
@@ -98,8 +100,8 @@ def diodescan_binary() -> tuple[Path | None, str]:
     return None, "; ".join(reasons) + " (build with `swift build -c release` or set DIODESCAN_BIN)"
 
 
-@pytest.fixture(scope="session")
-def diodescan_file(tmp_path_factory) -> ResultFile:
+def _scan(tmp_path_factory, compression: str) -> ResultFile:
+    """Run the small job with ``[output] compression = <compression>``."""
     binary, reason = diodescan_binary()
     if binary is None:
         pytest.skip(f"no diodescan binary: {reason}")
@@ -110,7 +112,7 @@ def diodescan_file(tmp_path_factory) -> ResultFile:
 
     directory = tmp_path_factory.mktemp("diodescan")
     job = directory / "small.toml"
-    job.write_text(SMALL_JOB)
+    job.write_text(SMALL_JOB + f'compression = "{compression}"\n')
     output = directory / "small.h5"
     environment = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
     result = subprocess.run(
@@ -128,6 +130,18 @@ def diodescan_file(tmp_path_factory) -> ResultFile:
     )
 
 
-@pytest.fixture(scope="session", params=["synthetic", "diodescan"])
+@pytest.fixture(scope="session")
+def diodescan_file(tmp_path_factory) -> ResultFile:
+    """A real scan, finished uncompressed (the default)."""
+    return _scan(tmp_path_factory, "none")
+
+
+@pytest.fixture(scope="session")
+def diodescan_deflate_file(tmp_path_factory) -> ResultFile:
+    """The same scan, finished chunked and deflate-compressed."""
+    return _scan(tmp_path_factory, "deflate")
+
+
+@pytest.fixture(scope="session", params=["synthetic", "diodescan", "diodescan_deflate"])
 def result_file(request) -> ResultFile:
     return request.getfixturevalue(f"{request.param}_file")

@@ -219,6 +219,9 @@ def test_slurm_script_stops_requeues_and_resumes_the_real_scan(bench):
         SLURM_JOB_ID="9", SLURM_CPUS_PER_TASK="1", SLURM_NTASKS="1", SLURM_JOB_NUM_NODES="1",
         SLURM_NTASKS_PER_NODE="1", LAUNCHER="mpirun", DIODESCAN=str(binary), SCAN_ARGS="--progress-interval 1",
         OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+        # 5 ms per point (test only): the scan lasts ~4 s, long enough to be
+        # signalled twice after tiles reach the file (written about once a second).
+        DIODESCAN_TEST_POINT_DELAY="0.005",
     )
     output = directory / "out" / "real.h5"
 

@@ -19,23 +19,41 @@ public struct ScanRunReport: Codable, Sendable {
     public var efficiency: Double?
     /// Peak resident memory (ru_maxrss) of each rank, MiB, by rank.
     public var peakMemoryMiBPerRank: [Double]
-    /// Size of the finished (compressed) result file per grid point, bytes.
+    /// Size of the finished result file per grid point, bytes (uncompressed,
+    /// the default `[output] compression = "none"`).
     public var fileBytesPerPoint: Double
+    /// CPU time of each rank's main thread, s, by rank (`ScanRunStatistics`):
+    /// on rank 0 the scheduling, receiving, writing and finishing of the file;
+    /// elsewhere scheduling and messages. Workers not included.
+    public var mainThreadCPUSecondsPerRank: [Double]?
+    /// Rank 0's main-thread CPU time / wall time: its share of the run's
+    /// wall time (the target: < 2 %).
+    public var rankZeroShareOfWallTime: Double?
+    /// Rank 0's wall time of `ResultFile.finish` in this run, s.
+    public var finishSeconds: Double?
 }
 
-/// Rank 0's own work per tile, measured in isolation on the benchmark grid:
-/// decoding a tile's MPI payload and writing it into the HDF5 result file
-/// (values, then the `tile_done` flag), and finishing the file.
+/// Rank 0's own work, measured in isolation on the benchmark grid: decoding
+/// tiles' MPI payloads and writing them into the HDF5 result file, one by one
+/// and batched as a scan does, and finishing the file with and without
+/// compression.
 public struct RankZeroCost: Codable, Sendable {
     public var tilesWritten: Int
     public var pointsPerTile: Int
-    /// Per tile, ms (median over the tiles written).
+    /// Decode + `ResultFile.write` of one tile on its own (flags, values,
+    /// flags, three flushes), ms per tile.
     public var decodeAndWriteMilliseconds: Percentiles
-    /// `ResultFile.finish` (compression of the finished file) of a file of
-    /// the whole grid with `tilesWritten` tiles written (the rest fill), s.
+    /// Decode + `BatchedTileWriter` (as in a scan: batches of up to 100,000
+    /// points), total over `tilesWritten` tiles / `tilesWritten`, ms per tile.
+    public var batchedDecodeAndWriteMilliseconds: Double?
+    /// `ResultFile.finish` with `compression = "none"` (copy + attributes) of
+    /// a file of the whole grid with `tilesWritten` tiles written, s.
     public var finishSeconds: Double
-    /// (per-tile cost × tiles + finish) / wall time of the 2-rank scan (or the
-    /// fastest run when mpirun is missing).
+    /// The same with `compression = "deflate"` (rewrite, chunked, shuffle +
+    /// deflate level 1), s.
+    public var finishCompressedSeconds: Double?
+    /// (batched per-tile cost × tiles + finish) / wall time of the 2-rank
+    /// scan (or the fastest run when mpirun is missing).
     public var fractionOfWallTime: Double?
 }
 
@@ -130,24 +148,33 @@ public struct ScanBenchmark {
         let grid = try ResolvedJob(ScanJob(parsing: jobText)).grid
         let fileBytes = (try? FileManager.default.attributesOfItem(atPath: output.path)[.size] as? Int) ?? 0
         try? FileManager.default.removeItem(at: output)
+        let mainThreadCPU = reports.map(\.mainThreadCPUSeconds)
         return ScanRunReport(
             mode: mode, ranks: ranks, threadsPerRank: threads, points: grid.pointCount, tiles: grid.tileCount,
             wallSeconds: root.wallSeconds, processSeconds: processSeconds,
             pointsPerSecond: Double(grid.pointCount) / root.wallSeconds, efficiency: nil,
             peakMemoryMiBPerRank: reports.map(\.peakMemoryMiB),
-            fileBytesPerPoint: Double(fileBytes) / Double(grid.pointCount))
+            fileBytesPerPoint: Double(fileBytes) / Double(grid.pointCount),
+            mainThreadCPUSecondsPerRank: mainThreadCPU,
+            rankZeroShareOfWallTime: root.mainThreadCPUSeconds / root.wallSeconds,
+            finishSeconds: root.finishSeconds)
     }
 
     /// Rank 0's decode + write cost per tile on `grid`, writing up to
-    /// `maximumTiles` tiles of realistic values into a fresh result file.
+    /// `maximumTiles` tiles of realistic values into a fresh result file one
+    /// by one, the same tiles batched into a second file, and finishing both
+    /// files (without and with compression).
     public func rankZeroCost(jobText: String, maximumTiles: Int) throws -> RankZeroCost {
         let resolved = try ResolvedJob(ScanJob(parsing: jobText))
         let grid = resolved.grid
-        let path = directory.appendingPathComponent("rank0-cost.h5").path
         let metadata = ScanMetadata(parameters: resolved.metadataParameters, jobText: jobText,
                                     jobFingerprint: resolved.fingerprint, softwareVersion: BuildInfo.version,
                                     sourceRevision: "bench", creationTime: "")
-        let file = try ResultFile.create(path: path, axes: grid.axes, metadata: metadata, overwrite: true)
+        func create(_ name: String) throws -> (ResultFile, String) {
+            let path = directory.appendingPathComponent(name).path
+            return (try ResultFile.create(path: path, axes: grid.axes, metadata: metadata, overwrite: true), path)
+        }
+        func seconds(since start: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 }
         // One real tile's values, so compression sees real numbers.
         let evaluator = PhysicsTileEvaluator(job: resolved)
         let middle = grid.tileCount / 2
@@ -156,21 +183,38 @@ public struct ScanBenchmark {
         }
         let payload = values.encoded()
         let count = min(grid.tileCount, maximumTiles)
+
+        let (single, singlePath) = try create("rank0-single.h5")
         var times: [Double] = []
         for tile in 0..<count {
             let start = DispatchTime.now().uptimeNanoseconds
             let decoded = try TileValues(decoding: payload, pointsPerTile: grid.pointsPerTile)
-            try file.write(decoded, for: grid.tileIndex(tile))
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-6)
+            try single.write(decoded, for: grid.tileIndex(tile))
+            times.append(seconds(since: start) * 1e3)
         }
-        let start = DispatchTime.now().uptimeNanoseconds
-        try file.finish(run: RunSummary(wallTimeSeconds: 0, ranks: 1, threadsPerRank: 1, command: "bench",
-                                        endTime: ""))
-        let finish = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
-        try? FileManager.default.removeItem(atPath: path)
+        var start = DispatchTime.now().uptimeNanoseconds
+        try single.finish(run: RunSummary(wallTimeSeconds: 0, ranks: 1, threadsPerRank: 1, command: "bench", endTime: ""),
+                          compression: .none)
+        let finish = seconds(since: start)
+        try? FileManager.default.removeItem(atPath: singlePath)
+
+        let (batched, batchedPath) = try create("rank0-batched.h5")
+        let writer = BatchedTileWriter(file: batched)
+        start = DispatchTime.now().uptimeNanoseconds
+        for tile in 0..<count {
+            try writer.add(try TileValues(decoding: payload, pointsPerTile: grid.pointsPerTile), for: grid.tileIndex(tile))
+        }
+        try writer.writeBuffered()
+        let batchedPerTile = seconds(since: start) * 1e3 / Double(count)
+        start = DispatchTime.now().uptimeNanoseconds
+        try batched.finish(run: RunSummary(wallTimeSeconds: 0, ranks: 1, threadsPerRank: 1, command: "bench", endTime: ""),
+                           compression: .deflate)
+        let finishCompressed = seconds(since: start)
+        try? FileManager.default.removeItem(atPath: batchedPath)
         return RankZeroCost(tilesWritten: count, pointsPerTile: grid.pointsPerTile,
-                            decodeAndWriteMilliseconds: Percentiles(times), finishSeconds: finish,
-                            fractionOfWallTime: nil)
+                            decodeAndWriteMilliseconds: Percentiles(times),
+                            batchedDecodeAndWriteMilliseconds: batchedPerTile, finishSeconds: finish,
+                            finishCompressedSeconds: finishCompressed, fractionOfWallTime: nil)
     }
 }
 
@@ -180,9 +224,14 @@ public struct ScanWorkerReport: Codable, Sendable {
     public var status: Int32
     public var wallSeconds: Double
     public var peakMemoryMiB: Double
+    /// `ScanRunStatistics` of this rank.
+    public var mainThreadCPUSeconds: Double
+    public var finishSeconds: Double
 
-    public init(rank: Int, status: Int32, wallSeconds: Double, peakMemoryMiB: Double) {
+    public init(rank: Int, status: Int32, wallSeconds: Double, peakMemoryMiB: Double, statistics: ScanRunStatistics) {
         self.rank = rank; self.status = status; self.wallSeconds = wallSeconds; self.peakMemoryMiB = peakMemoryMiB
+        mainThreadCPUSeconds = statistics.mainThreadCPUSeconds
+        finishSeconds = statistics.finishSeconds
     }
 }
 

@@ -4,12 +4,16 @@ import DiodeMPI
 ///
 /// Each `ScanMessage` case has its own tag; control messages carry `Int64`s,
 /// a tile result is one message of `Double`s (the tile number first, then
-/// `TilePayload.encoded()`). Only the main thread may use it (it holds a
+/// `TilePayload.encoded()`), sent without blocking. Only the main thread may use it (it holds a
 /// `Communicator`, which is not `Sendable`).
 public final class MPITransport: ScanTransport {
     private let communicator: Communicator
     public let rank: Int
     public let size: Int
+    /// Tile results sent with `MPI_Isend` and not yet known to be complete;
+    /// MPI's non-overtaking rule keeps them ahead of later messages to the
+    /// same rank.
+    private var sendsInFlight: [SendRequest] = []
 
     private enum Tag: Int, CaseIterable {
         case request = 101, assign, result, stopRequested, stop, done, goodbye
@@ -28,7 +32,11 @@ public final class MPITransport: ScanTransport {
         case .assign(let tiles):
             try communicator.send(tiles.map(Int64.init), to: destination, tag: Tag.assign.rawValue)
         case .result(let tile, let payload):
-            try communicator.send([Double(tile)] + payload, to: destination, tag: Tag.result.rawValue)
+            // Non-blocking: a tile result is too large for Open MPI's eager
+            // protocol, so a blocking send would wait (spinning a core) until
+            // rank 0 gets round to receiving it. `poll` completes it.
+            sendsInFlight.append(
+                try communicator.sendNonBlocking([Double(tile)] + payload, to: destination, tag: Tag.result.rawValue))
         case .stopRequested:
             try communicator.send([Int64](), to: destination, tag: Tag.stopRequested.rawValue)
         case .stop:
@@ -41,6 +49,7 @@ public final class MPITransport: ScanTransport {
     }
 
     public func poll() throws -> (source: Int, message: ScanMessage)? {
+        try sendsInFlight.removeAll { request in try request.test() }
         guard let envelope = try communicator.iprobe() else { return nil }
         guard let tag = Tag(rawValue: envelope.tag) else {
             throw MPITransportError(description: "unexpected MPI message with tag \(envelope.tag) from rank \(envelope.source)")

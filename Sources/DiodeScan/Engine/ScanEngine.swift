@@ -34,9 +34,10 @@ public final class ScanEngine<Output: TilePayload> {
     /// `onTestAbort` (the CLI aborts the MPI job there). See `docs/jobs.md`.
     public var testAbortAfterTiles: Int?
     public var onTestAbort: () -> Void = {}
-    /// Called on rank 0 about every `heartbeatInterval` seconds and after
-    /// each delivered tile (progress display).
-    public var heartbeat: () -> Void = {}
+    /// Called on rank 0 at least every 0.2 s and after each delivered tile
+    /// (progress display, writing buffered tiles when due). An error ends
+    /// the scan like one from `deliver`.
+    public var heartbeat: () throws -> Void = {}
 
     private let pool: TileWorkerPool<Output>
     private var locallyComputed = 0
@@ -99,7 +100,7 @@ public final class ScanEngine<Output: TilePayload> {
                 case .result(let tile, let payload):
                     try deliver(tile, try Output(decoding: payload, pointsPerTile: pointsPerTile))
                     deliveredCount += 1
-                    heartbeat()
+                    try heartbeat()
                 case .stopRequested:
                     stop.set()
                 case .done:
@@ -112,11 +113,11 @@ public final class ScanEngine<Output: TilePayload> {
             for (tile, output) in pool.takeFinished(waitingUpTo: pollInterval) {
                 try deliver(tile, output)
                 deliveredCount += 1
-                heartbeat()
+                try heartbeat()
                 countLocalTile()
             }
             if Date().timeIntervalSince(lastHeartbeat) > 0.2 {
-                heartbeat()
+                try heartbeat()
                 lastHeartbeat = Date()
             }
             if activeRanks.isEmpty && pool.outstanding == 0 && (pending.isEmpty || stopping) {

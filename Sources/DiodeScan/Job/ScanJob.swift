@@ -50,6 +50,9 @@ public struct ScanJob: Sendable {
     /// `[output] file`, relative to the current directory; nil when absent
     /// (then `--output` must name the file).
     public var outputPath: String?
+    /// `[output] compression`: how the finished file stores the results
+    /// (`"none"`, the default, or `"deflate"`).
+    public var compression: ResultCompression = .none
     /// The job file's text, verbatim (stored in the output file).
     public var text: String
 
@@ -82,6 +85,14 @@ public struct ScanJob: Sendable {
         if let outputTable {
             var output = TableReader(outputTable, path: "output")
             outputPath = try output.string("file")
+            if let name = try output.string("compression") {
+                guard let value = ResultCompression(rawValue: name) else {
+                    let allowed = ResultCompression.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: " or ")
+                    throw output.error(
+                        "compression", "output.compression = \"\(name)\" is not allowed; allowed: \(allowed)")
+                }
+                compression = value
+            }
             try output.finish()
             if outputPath == nil { throw output.missing("file", "the HDF5 file to write, e.g. file = \"out/scan.h5\"") }
         } else {

@@ -59,7 +59,15 @@ public enum ScanRunner {
     }
 
     /// Runs the scan and returns the process exit status (see `ScanExitStatus`).
-    public static func run(_ options: ScanOptions) -> Int32 {
+    /// `statistics`, if given, receives what the run measured about itself
+    /// (after MPI is finalised; `diodescan bench` reports it).
+    public static func run(_ options: ScanOptions, statistics: ((ScanRunStatistics) -> Void)? = nil) -> Int32 {
+        let cpuStart = ScanRunStatistics.currentThreadCPUSeconds()
+        var measured = ScanRunStatistics()
+        defer {
+            measured.mainThreadCPUSeconds = ScanRunStatistics.currentThreadCPUSeconds() - cpuStart
+            statistics?(measured)
+        }
         let start = Date()
         // The source revision may run `git`: fork before MPI is initialised
         // (forking an MPI process upsets some interconnects), on rank 0 only.
@@ -75,7 +83,7 @@ public enum ScanRunner {
         }
         let world = Communicator.world
         do {
-            let status = try runInitialised(options, world: world, start: start)
+            let status = try runInitialised(options, world: world, start: start, statistics: &measured)
             try MPIEnvironment.finalize()
             return status
         } catch let error as RankAgreementError {
@@ -89,7 +97,9 @@ public enum ScanRunner {
         }
     }
 
-    private static func runInitialised(_ options: ScanOptions, world: Communicator, start: Date) throws -> Int32 {
+    private static func runInitialised(
+        _ options: ScanOptions, world: Communicator, start: Date, statistics: inout ScanRunStatistics
+    ) throws -> Int32 {
         let rank = try world.rank
         let size = try world.size
 
@@ -162,15 +172,23 @@ public enum ScanRunner {
                            + "\(size) rank\(size == 1 ? "" : "s") × \(threads) thread\(threads == 1 ? "" : "s")"
                            + (done > 0 ? "; resuming, \(done) of \(grid.tileCount) tiles already done" : ""))
             }
-            engine.heartbeat = { progress.refresh() }
+            let writer = BatchedTileWriter(file: file)
+            engine.heartbeat = {
+                progress.refresh()
+                try writer.writeIfDue()
+            }
             outcome = try engine.coordinate(pending: pending) { tile, values in
-                try file.write(values, for: grid.tileIndex(tile))
+                try writer.add(values, for: grid.tileIndex(tile))
                 progress.record(points: grid.pointsPerTile, nonConverged: values.nonConvergedPoints)
             }
+            try writer.writeBuffered()
             let wallTime = Date().timeIntervalSince(start)
+            let finishStart = ContinuousClock.now
+            defer { statistics.finishSeconds = Double(finishStart.duration(to: .now) / .milliseconds(1)) / 1000 }
             try file.finish(run: RunSummary(wallTimeSeconds: wallTime, ranks: size, threadsPerRank: threads,
                                             command: options.commandLine,
-                                            endTime: ISO8601DateFormatter().string(from: Date())))
+                                            endTime: ISO8601DateFormatter().string(from: Date())),
+                            compression: resolved.job.compression)
             switch outcome {
             case .completed:
                 progress.finish("finished in \(ProgressReporter.formatDuration(wallTime))")
@@ -181,7 +199,8 @@ public enum ScanRunner {
         } else {
             outcome = try engine.serve()
         }
-        try world.barrier()
+        // Ranks other than 0 wait here while rank 0 writes the file: asleep.
+        try world.barrier(testingEvery: .milliseconds(2))
         switch outcome {
         case .completed: return ScanExitStatus.success
         case .stopped: return signals.exitStatus ?? ScanExitStatus.stoppedElsewhere
@@ -217,6 +236,9 @@ public enum ScanRunner {
 
     /// Broadcasts rank 0's go/no-go so that all ranks continue or stop together.
     private static func agree(_ world: Communicator, rank: Int, failure: String?, status: Int32) throws {
+        // The others wait for rank 0 (reading the job, creating the file)
+        // asleep rather than spinning in the broadcast.
+        try world.barrier(testingEvery: .milliseconds(2))
         let decision = try world.broadcast(rank == 0 ? (failure.map { "error:" + $0 } ?? "ok") : "", root: 0)
         if decision != "ok" {
             throw RankAgreementError(message: String(decision.dropFirst("error:".count)), status: status)
@@ -225,6 +247,28 @@ public enum ScanRunner {
 
     static func printError(_ message: String) {
         FileHandle.standardError.write(Data(("diodescan: " + message + "\n").utf8))
+    }
+}
+
+/// What one rank's `ScanRunner.run` measured about itself.
+public struct ScanRunStatistics: Sendable, Equatable {
+    /// CPU time of the rank's main thread over the whole run, s: MPI set-up,
+    /// scheduling and messages, and on rank 0 writing and finishing the
+    /// result file. The workers' time is not included.
+    public var mainThreadCPUSeconds: Double = 0
+    /// Rank 0: wall time of `ResultFile.finish`, s (0 on other ranks).
+    public var finishSeconds: Double = 0
+
+    public init(mainThreadCPUSeconds: Double = 0, finishSeconds: Double = 0) {
+        self.mainThreadCPUSeconds = mainThreadCPUSeconds
+        self.finishSeconds = finishSeconds
+    }
+
+    /// CPU time of the calling thread so far (`CLOCK_THREAD_CPUTIME_ID`), s.
+    public static func currentThreadCPUSeconds() -> Double {
+        var time = timespec()
+        guard clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time) == 0 else { return .nan }
+        return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
     }
 }
 
