@@ -1,9 +1,11 @@
 extension DiodeSolver {
     /// What a point of a line hands on to the next one (continuation along
-    /// a scan tile): per configuration the converged state, which seeds
-    /// Newton, and with screening the final quadrature partitions of the
-    /// solve, which seed the next point's quadratures (warm quadrature, see
-    /// ``AdaptiveQuadrature``). Opaque to callers: create an empty one for
+    /// a scan tile): per configuration the last converged states, which seed
+    /// Newton (the last one, and a prediction extrapolated from the last
+    /// three), and, with screening or on the general probe path, the final
+    /// quadrature partitions of the solve, which seed the next point's
+    /// quadratures (warm quadrature, see ``AdaptiveQuadrature``). Opaque to
+    /// callers: create an empty one for
     /// the first point of a line (a cold start) and pass the same value on
     /// through ``DiodeSolver/solvePoint(deltaT:continuation:)``.
     ///
@@ -36,7 +38,8 @@ extension DiodeSolver {
         /// The last solutions, newest first (at most ``predictorOrder``):
         /// where each was solved (nil for a guess set by hand) and its state.
         var history: [(origin: LinePoint?, state: InternalState)] = []
-        /// The final partition of the last screening Newton pass.
+        /// The final partition of the last Newton pass (screening or the
+        /// general probe path).
         var newtonPartition: QuadraturePartition?
         /// The final partition of the terminal-currents quadrature.
         var currentsPartition: QuadraturePartition?
