@@ -1,9 +1,11 @@
 extension DiodeSolver {
     /// What a point of a line hands on to the next one (continuation along
-    /// a scan tile): per configuration the converged state, which seeds
-    /// Newton, and with screening the final quadrature partitions of the
-    /// solve, which seed the next point's quadratures (warm quadrature, see
-    /// ``AdaptiveQuadrature``). Opaque to callers: create an empty one for
+    /// a scan tile): per configuration the last converged states, which seed
+    /// Newton (the last one, and a prediction extrapolated from the last
+    /// three), and, with screening or on the general probe path, the final
+    /// quadrature partitions of the solve, which seed the next point's
+    /// quadratures (warm quadrature, see ``AdaptiveQuadrature``). Opaque to
+    /// callers: create an empty one for
     /// the first point of a line (a cold start) and pass the same value on
     /// through ``DiodeSolver/solvePoint(deltaT:continuation:)``.
     ///
@@ -36,7 +38,8 @@ extension DiodeSolver {
         /// The last solutions, newest first (at most ``predictorOrder``):
         /// where each was solved (nil for a guess set by hand) and its state.
         var history: [(origin: LinePoint?, state: InternalState)] = []
-        /// The final partition of the last screening Newton pass.
+        /// The final partition of the last Newton pass (screening or the
+        /// general probe path).
         var newtonPartition: QuadraturePartition?
         /// The final partition of the terminal-currents quadrature.
         var currentsPartition: QuadraturePartition?
@@ -146,9 +149,11 @@ extension DiodeSolver {
     /// Forward and backward configurations and R_I, R_J, continued from the
     /// previous points of a line; `continuation` is updated for the next one
     /// (a configuration that did not converge hands on a cold start). With
-    /// screening Newton starts from the secant prediction of the last two
-    /// points when there is one, then from the last point's solution, then
-    /// cold; without, from the last point's solution, then cold.
+    /// screening, and on the general probe path, Newton starts from the
+    /// prediction of the last points when there is one, then from the last
+    /// point's solution, then cold, and the quadratures from the last
+    /// point's partitions; the closed forms (λ = 1 without screening) and the
+    /// coherent path (nothing to solve) use the last point's state only.
     public func solvePoint(deltaT: Double, continuation: inout Continuation) -> PointResult {
         let point: PointResult
         if parameters.screening, (try? DeviceParameters.validate(deltaT: deltaT)) != nil {
@@ -161,11 +166,9 @@ extension DiodeSolver {
                                         continuation: &continuation.backward, equilibriumStates: reference))
         } else {
             point = PointResult(
-                forward: solve(deltaT: deltaT, configuration: .forward, guess: continuation.forward.guess),
-                backward: solve(deltaT: deltaT, configuration: .backward, guess: continuation.backward.guess))
-            let origin = LinePoint(parameters: parameters, deltaT: deltaT)
-            continuation.forward.record(point.forward.state, at: origin)
-            continuation.backward.record(point.backward.state, at: origin)
+                forward: solveUnscreened(deltaT: deltaT, configuration: .forward, continuation: &continuation.forward),
+                backward: solveUnscreened(deltaT: deltaT, configuration: .backward,
+                                          continuation: &continuation.backward))
         }
         continuation.forward.discardUnlessConverged(point.forward)
         continuation.backward.discardUnlessConverged(point.backward)

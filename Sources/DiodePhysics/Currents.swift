@@ -163,6 +163,10 @@ public struct ProbeSystem: NewtonSystem {
     public let tolerance: SIMD16<Double>
     public var breakpoints: EnergyBreakpoints
     public var quadrature: AdaptiveQuadrature<SIMD16<Double>>
+    /// The final quadrature partition of the last pass that met its
+    /// tolerance; the next pass starts from it (warm quadrature, as in
+    /// ``ScreeningSystem/passPartition``).
+    public var passPartition: QuadraturePartition?
     public var dimension: Int { 2 }
     public var maximumStep: SIMD8<Double> {
         // μ_p moves at most a few lead temperatures, T_p at most a factor e^{±1/2}.
@@ -200,7 +204,9 @@ public struct ProbeSystem: NewtonSystem {
         breakpoints.update(window: window.lower, window.upper, moving: probe)
         let integrand = ProbeIntegrand(model: model, potentials: potentials,
                                        reservoirs: Reservoirs(left: left, right: right, probe: probe))
-        let result = quadrature.integrate(integrand, breakpoints: breakpoints.points, relativeTolerance: tolerance)
+        let result = quadrature.integrate(integrand, breakpoints: breakpoints.points, relativeTolerance: tolerance,
+                                          startingFrom: passPartition)
+        passPartition = result.converged ? quadrature.partition : nil
         let v = result.value
         var jacobian = SmallMatrix()
         jacobian[0, 0] = v[4]; jacobian[0, 1] = v[5]

@@ -282,16 +282,36 @@ public struct DiodeSolver: Sendable {
             return solveClosedForm(deltaT: deltaT, configuration: configuration, guess: guess)
         }
 
+        var continuation = ConfigurationContinuation(guess: guess)
+        return solveProbe(deltaT: deltaT, configuration: configuration, continuation: &continuation)
+    }
+
+    /// The general probe path (λ > 0 without screening, closed forms off or
+    /// not applicable): Newton on ``ProbeSystem`` from the continuation's
+    /// prediction (if any), its last state, then the cold start; the
+    /// quadrature starts from the continuation's partition, and on return
+    /// the continuation holds this solve's state and final partition.
+    func solveProbe(deltaT: Double, configuration: Configuration,
+                    continuation: inout ConfigurationContinuation) -> ConfigurationResult {
+        let (tl, tr) = configuration.temperatures(deltaT: deltaT)
+        let left = FermiDistribution(mu: parameters.mu, temperature: tl)
+        let right = FermiDistribution(mu: parameters.mu, temperature: tr)
         var system = ProbeSystem(model: model, potentials: .zero, left: left, right: right, settings: settings)
-        let warm = guess.flatMap { $0.muP.isFinite && $0.tP.isFinite && $0.tP > 0 ? Self.unknowns($0) : nil }
-        let result = NewtonSolver.solve(&system, from: warm.map { [$0] } ?? [], orElse: Self.unknowns(coldStart(deltaT: deltaT)),
+        system.passPartition = continuation.newtonPartition
+        let guesses = [continuation.predictedGuess(parameters: parameters, deltaT: deltaT), continuation.guess]
+            .compactMap { $0 }
+            .filter { $0.muP.isFinite && $0.tP.isFinite && $0.tP > 0 }
+            .map { Self.unknowns($0) }
+        let result = NewtonSolver.solve(&system, from: guesses, orElse: Self.unknowns(coldStart(deltaT: deltaT)),
                                         settings: settings.newton)
+        continuation.newtonPartition = system.passPartition
         switch result.status {
         case .converged:
+            let state = InternalState(muP: result.solution[0], tP: Double.exp(result.solution[1]))
+            continuation.record(state, at: LinePoint(parameters: parameters, deltaT: deltaT))
             return ConfigurationResult(
                 particleCurrent: result.observables[0], heatCurrent: result.observables[1],
-                state: InternalState(muP: result.solution[0], tP: Double.exp(result.solution[1])),
-                status: .converged, iterations: result.iterations, residual: result.residual,
+                state: state, status: .converged, iterations: result.iterations, residual: result.residual,
                 integrandEvaluations: result.integrandEvaluations)
         case .notConverged:
             return .failed(.notConverged, iterations: result.iterations, residual: result.residual,
@@ -300,6 +320,22 @@ public struct DiodeSolver: Sendable {
             return .failed(.nonFinite, iterations: result.iterations, residual: result.residual,
                            evaluations: result.integrandEvaluations)
         }
+    }
+
+    /// One configuration without screening, continued along a line: the
+    /// general probe path takes the continuation's prediction and
+    /// partition; the closed forms and the coherent path only its state.
+    func solveUnscreened(deltaT: Double, configuration: Configuration,
+                         continuation: inout ConfigurationContinuation) -> ConfigurationResult {
+        let result: ConfigurationResult
+        if hasProbe && !(settings.closedForms && closedFormApplies),
+           (try? DeviceParameters.validate(deltaT: deltaT)) != nil {
+            result = solveProbe(deltaT: deltaT, configuration: configuration, continuation: &continuation)
+        } else {
+            result = solve(deltaT: deltaT, configuration: configuration, guess: continuation.guess)
+            continuation.record(result.state, at: LinePoint(parameters: parameters, deltaT: deltaT))
+        }
+        return result
     }
 
     /// Forward and backward configurations and R_I, R_J, each from its

@@ -315,13 +315,15 @@ struct InitialPanel: Sendable, Hashable {
 /// singular), to seed the integration of a similar integrand whose
 /// breakpoints have moved (``AdaptiveQuadrature``, warm start): each leaf
 /// keeps its fractions of its interval, so it moves and stretches with the
-/// interval's ends (the integrand's features). It seeds only an integration
-/// with as many initial panels; when a feature appeared, vanished or left
-/// the range, the integration starts from the breakpoints alone. (Keeping
-/// the old cut points where they were and cutting the new intervals at them
-/// was tried: misplaced cuts plus the refinement the moved features need
-/// made the partitions grow, ~2.5× the evaluations of a fresh start along
-/// a Fig. 3 line.)
+/// interval's ends (the integrand's features). When a feature appeared,
+/// vanished or left the range (another number of initial panels), the old
+/// and new breakpoints are aligned (``BreakpointAlignment``, plain panels
+/// only): intervals that continue an old one inherit its leaves, the others
+/// start as one panel; with substituted panels the integration starts from
+/// the breakpoints alone. (Keeping the old cut points where they were and
+/// cutting the new intervals at them was tried: misplaced cuts plus the
+/// refinement the moved features need made the partitions grow, ~2.5× the
+/// evaluations of a fresh start along a Fig. 3 line.)
 public struct QuadraturePartition: Sendable, Hashable {
     @usableFromInline let initialPanels: [InitialPanel]
     /// The leaves, ordered by initial panel, then by position.
@@ -334,6 +336,65 @@ public struct QuadraturePartition: Sendable, Hashable {
     init(initialPanels: [InitialPanel], leaves: [QuadratureLeaf]) {
         self.initialPanels = initialPanels
         self.leaves = leaves
+    }
+}
+
+/// Which breakpoints of an earlier integration correspond to which of a new
+/// one, when a feature appeared or vanished in between: a monotone
+/// alignment of the two sorted lists minimising Σ|old − new| over matched
+/// pairs plus a penalty per unmatched point (half the new list's mean
+/// spacing, so points match only when they moved less than about that).
+/// An interval whose two ends match consecutive old breakpoints is the
+/// continuation of that old interval and inherits its leaves; the few
+/// intervals next to an unmatched point start from scratch.
+@usableFromInline
+struct BreakpointAlignment: Sendable {
+    /// Per new breakpoint, the index of its old breakpoint, or −1.
+    @usableFromInline var oldIndex: [Int] = []
+    var old: [Double] = [], new: [Double] = []
+    var cost: [Double] = []
+
+    @usableFromInline init() {}
+
+    /// Aligns the breakpoints of contiguous plain panels.
+    @usableFromInline
+    mutating func align(old oldPanels: [InitialPanel], new newPanels: [InitialPanel]) {
+        func breakpoints(_ panels: [InitialPanel], into list: inout [Double]) {
+            list.removeAll(keepingCapacity: true)
+            for panel in panels { list.append(panel.lower) }
+            if let last = panels.last { list.append(last.upper) }
+        }
+        breakpoints(oldPanels, into: &old)
+        breakpoints(newPanels, into: &new)
+        let (n, m) = (old.count, new.count)
+        oldIndex.removeAll(keepingCapacity: true)
+        oldIndex.append(contentsOf: repeatElement(-1, count: m))
+        guard n >= 2, m >= 2 else { return }
+        let gap = 0.5 * (new[m - 1] - new[0]) / Double(m - 1)
+        // cost[i·(m+1) + j]: the best alignment of old[..<i] with new[..<j].
+        let width = m + 1
+        cost.removeAll(keepingCapacity: true)
+        cost.append(contentsOf: repeatElement(0, count: (n + 1) * width))
+        for i in 0...n {
+            for j in 0...m {
+                if i == 0 || j == 0 { cost[i * width + j] = Double(i + j) * gap; continue }
+                let match = cost[(i - 1) * width + j - 1] + abs(old[i - 1] - new[j - 1])
+                let skipOld = cost[(i - 1) * width + j] + gap, skipNew = cost[i * width + j - 1] + gap
+                cost[i * width + j] = Swift.min(match, skipOld, skipNew)
+            }
+        }
+        var (i, j) = (n, m)
+        while i > 0 && j > 0 {
+            let here = cost[i * width + j]
+            if here == cost[(i - 1) * width + j - 1] + abs(old[i - 1] - new[j - 1]) {
+                oldIndex[j - 1] = i - 1
+                i -= 1; j -= 1
+            } else if here == cost[(i - 1) * width + j] + gap {
+                i -= 1
+            } else {
+                j -= 1
+            }
+        }
     }
 }
 
@@ -372,6 +433,8 @@ public struct AdaptiveQuadrature<Vector: SIMD>: Sendable where Vector: Sendable,
     /// when it did not converge): each panel's error share is
     /// max_c error_c/allowance_c.
     @usableFromInline var inverseAllowance: Vector
+    /// Scratch of ``seed(from:)``'s breakpoint alignment.
+    @usableFromInline var alignment = BreakpointAlignment()
 
     public init(maximumEvaluations: Int = 200_000, initialCapacity: Int = 256) {
         self.maximumEvaluations = maximumEvaluations
@@ -473,7 +536,7 @@ public struct AdaptiveQuadrature<Vector: SIMD>: Sendable where Vector: Sendable,
                 lower = upper
             }
         }
-        if let warm, warm.initialPanels.count == initialPanels.count { leaves.append(contentsOf: warm.leaves) }
+        if let warm { seed(from: warm) }
         if leaves.isEmpty || 21 * leaves.count > maximumEvaluations {
             leaves.removeAll(keepingCapacity: true)
             for index in initialPanels.indices { leaves.append(QuadratureLeaf(panel: index, lower: 0, upper: 1)) }
@@ -553,6 +616,35 @@ public struct AdaptiveQuadrature<Vector: SIMD>: Sendable where Vector: Sendable,
                 return QuadratureResult(value: value, error: error, magnitude: magnitude,
                                         evaluations: evaluations, segments: panels.count,
                                         converged: false)
+            }
+        }
+    }
+
+    /// Sets `leaves` to a warm start's leaves mapped onto the current initial
+    /// panels (see ``QuadraturePartition``); leaves it empty when nothing
+    /// can be mapped.
+    @inlinable
+    mutating func seed(from warm: QuadraturePartition) {
+        if warm.initialPanels.count == initialPanels.count {
+            leaves.append(contentsOf: warm.leaves)
+            return
+        }
+        guard warm.initialPanels.allSatisfy({ $0.stretch == 0 }),
+              initialPanels.allSatisfy({ $0.stretch == 0 }) else { return }
+        alignment.align(old: warm.initialPanels, new: initialPanels)
+        var next = 0   // the first of warm.leaves not yet passed
+        for index in initialPanels.indices {
+            let lower = alignment.oldIndex[index], upper = alignment.oldIndex[index + 1]
+            guard lower >= 0, upper == lower + 1 else {
+                leaves.append(QuadratureLeaf(panel: index, lower: 0, upper: 1))
+                continue
+            }
+            while next < warm.leaves.count && warm.leaves[next].panel < lower { next += 1 }
+            while next < warm.leaves.count && warm.leaves[next].panel == lower {
+                var leaf = warm.leaves[next]
+                leaf.panel = index
+                leaves.append(leaf)
+                next += 1
             }
         }
     }

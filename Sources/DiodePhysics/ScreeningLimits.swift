@@ -19,7 +19,8 @@ import RealModule
 
 /// The single-variable factors of the device matrix at one (E, U) and their
 /// derivatives: t_α, r_α = 1 + t_α with ∂/∂U_α and ∂²/∂U_α² (the same for
-/// r_α and t_α), and w = e^{iφ/2} with ∂w/∂U₂.
+/// r_α and t_α), and w = e^{iφ/2} with ∂w/∂U₂ (λ = 1; at λ = 0 only
+/// z = w² enters, see ``ScatteringModel/fullPhase(energy:u2:)``).
 @frozen
 @usableFromInline
 struct BarrierFactors {
@@ -27,9 +28,11 @@ struct BarrierFactors {
     @usableFromInline var t3, r3, dt3, ddt3: Complex<Double>
     @usableFromInline var w, dw: Complex<Double>
 
-    /// First derivatives only (`ddt1`, `ddt3` are left zero).
+    /// Without `curvatures`, `ddt1` and `ddt3` are left zero; without
+    /// `halfPhase`, `w` and `dw`.
     @inlinable @inline(__always)
-    init(_ model: ScatteringModel, energy e: Double, potentials u: SIMD3<Double>, curvatures: Bool) {
+    init(_ model: ScatteringModel, energy e: Double, potentials u: SIMD3<Double>, curvatures: Bool,
+         halfPhase: Bool) {
         let x1 = e - model.eps1 - u[0]
         let x3 = e - model.eps3 - u[2]
         (t1, r1) = ScatteringModel.barrier(x: x1, gamma: model.gamma1)
@@ -43,8 +46,13 @@ struct BarrierFactors {
             ddt1 = .zero
             ddt3 = .zero
         }
-        w = model.halfPhase(energy: e, u2: u[1])
-        dw = model.halfPhaseDerivative(energy: e, u2: u[1], halfPhase: w)
+        if halfPhase {
+            w = model.halfPhase(energy: e, u2: u[1])
+            dw = model.halfPhaseDerivative(energy: e, u2: u[1], halfPhase: w)
+        } else {
+            w = .zero
+            dw = .zero
+        }
     }
 }
 
@@ -97,6 +105,26 @@ extension ScatteringModel {
 
     // MARK: λ = 0
 
+    /// z = w² = e^{iφ} for the whole of region 2 and ∂z/∂U₂ = i z ∂φ/∂U₂:
+    /// −i d z/(2k) for E > U₂ (k = √(E − U₂)), −d z/(2κ) below the band
+    /// bottom (z = e^{−dκ}, κ = √(U₂ − E)). Singular like 1/√|E − U₂| at
+    /// the band bottom, as ``halfPhaseDerivative(energy:u2:halfPhase:)``.
+    @inlinable @inline(__always)
+    public func fullPhase(energy e: Double, u2: Double) -> (z: Complex<Double>, dz: Complex<Double>) {
+        let kinetic = e - u2
+        if kinetic >= 0 {
+            let k = kinetic.squareRoot()
+            let phi = d * k
+            let (c, s) = (Double.cos(phi), Double.sin(phi))
+            let factor = d / (2 * k)
+            return (Complex(c, s), Complex(s * factor, -c * factor))
+        } else {
+            let kappa = (-kinetic).squareRoot()
+            let z = Double.exp(-d * kappa)
+            return (Complex(z, 0), Complex(-d * z / (2 * kappa), 0))
+        }
+    }
+
     /// The injectivities at λ = 0 (valid only when `b == 0`).
     ///
     /// With z = w², q = z², M = r₃q, K = r₁q, g = 1/Δ, Δ = 1 − r₁r₃q, the
@@ -116,9 +144,9 @@ extension ScatteringModel {
     /// constant and every other element vanishes.
     @inlinable
     public func coherentInjectivities(energy e: Double, potentials u: SIMD3<Double> = .zero) -> Injectivities {
-        let f = BarrierFactors(self, energy: e, potentials: u, curvatures: false)
+        let f = BarrierFactors(self, energy: e, potentials: u, curvatures: false, halfPhase: false)
         let (t1, r1, dt1, t3, r3, dt3) = (f.t1, f.r1, f.dt1, f.t3, f.r3, f.dt3)
-        let z = f.w * f.w, dz = (f.w * f.dw).scaled(by: 2)
+        let (z, dz) = fullPhase(energy: e, u2: u[1])
         let q = z * z, dq = (z * dz).scaled(by: 2)
         let m = r3 * q, k = r1 * q
         let g = Self.reciprocal(Complex(1) - r1 * m)
@@ -155,10 +183,10 @@ extension ScatteringModel {
     /// ∂²S/∂U_α∂U_β by the chain rule (r_α'' enters ∂²/∂U_α²).
     @inlinable
     public func coherentScreeningSpectrum(energy e: Double, potentials u: SIMD3<Double>) -> ScreeningSpectrum {
-        let f = BarrierFactors(self, energy: e, potentials: u, curvatures: true)
+        let f = BarrierFactors(self, energy: e, potentials: u, curvatures: true, halfPhase: false)
         let (t1, r1, dt1, ddt1, t3, r3, dt3, ddt3) = (f.t1, f.r1, f.dt1, f.ddt1, f.t3, f.r3, f.dt3, f.ddt3)
         let one = Complex<Double>(1)
-        let z = f.w * f.w, dz = (f.w * f.dw).scaled(by: 2)
+        let (z, dz) = fullPhase(energy: e, u2: u[1])
         let q = z * z, dq = (z * dz).scaled(by: 2)
         // The loop factor seen from barrier 1 (M = r₃q) and from barrier 3 (K = r₁q).
         let m = r3 * q, m2 = r3 * dq, m3 = dt3 * q
@@ -259,7 +287,7 @@ extension ScatteringModel {
     /// one function of U₂; the other elements vanish.
     @inlinable
     public func thermalisedInjectivities(energy e: Double, potentials u: SIMD3<Double> = .zero) -> Injectivities {
-        let f = BarrierFactors(self, energy: e, potentials: u, curvatures: false)
+        let f = BarrierFactors(self, energy: e, potentials: u, curvatures: false, halfPhase: true)
         let z = f.w * f.w, dz = (f.w * f.dw).scaled(by: 2)
         let ll = SIMD3(imaginaryOfConjugateProduct(f.r1, f.dt1), 0, 0)
         let rr = SIMD3(0, 0, imaginaryOfConjugateProduct(f.r3, f.dt3))
@@ -277,7 +305,7 @@ extension ScatteringModel {
     /// element S = A(U_α) B(U₂) only ∂_α, ∂₂, ∂²_α and ∂_α∂₂ are non-zero.
     @inlinable
     public func thermalisedScreeningSpectrum(energy e: Double, potentials u: SIMD3<Double>) -> ScreeningSpectrum {
-        let f = BarrierFactors(self, energy: e, potentials: u, curvatures: true)
+        let f = BarrierFactors(self, energy: e, potentials: u, curvatures: true, halfPhase: true)
         let z = f.w * f.w, dz = (f.w * f.dw).scaled(by: 2)
         let ll = SeparableSensitivity(f.r1, f.dt1, f.ddt1)
         let lp1 = SeparableSensitivity(f.t1, f.dt1, f.ddt1, times: f.w, f.dw)

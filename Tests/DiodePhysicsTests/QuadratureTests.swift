@@ -132,25 +132,53 @@ final class QuadratureTests: XCTestCase {
         assertClose(again.value[0], lorentzian, relative: 1e-12)
     }
 
-    /// A partition of a different breakpoint structure (here: 3 initial
-    /// panels, now 2) is not used: the integration is exactly a fresh one.
-    func testMismatchedPartitionFallsBackToAFreshStart() {
-        let tolerance = SIMD4<Double>(repeating: 1e-11)
-        let f = Features(centre: 2.5, width: 0.01)
+    /// A partition of a different breakpoint structure (a feature appeared
+    /// or vanished) is aligned with the new breakpoints: the intervals that
+    /// continue old ones inherit their leaves, the others start as one
+    /// panel. The tolerance is met as by a fresh integration, with fewer
+    /// evaluations.
+    func testPartitionOfAnotherBreakpointStructureIsAligned() {
+        let tolerance = SIMD4<Double>(repeating: 1e-12)
         var quadrature = AdaptiveQuadrature<SIMD4<Double>>()
-        _ = quadrature.integrate(f, breakpoints: [-40, 0, 2.5, 40], relativeTolerance: tolerance)
-        let mismatched = quadrature.partition
-        XCTAssertEqual(mismatched.initialPanelCount, 3)
-        let fresh = quadrature.integrate(f, breakpoints: [-40, 2.5, 40], relativeTolerance: tolerance)
-        let seeded = quadrature.integrate(f, breakpoints: [-40, 2.5, 40], relativeTolerance: tolerance,
-                                          startingFrom: mismatched)
+        _ = quadrature.integrate(Features(centre: 9.9, width: 1e-3), breakpoints: [-40, 3, 9.9, 40],
+                                 relativeTolerance: tolerance)
+        let old = quadrature.partition
+        // The resonance moved, and a new feature appeared at 20.
+        let moved = Features(centre: 9.902, width: 1e-3), breakpoints = [-40.0, 3, 9.902, 20, 40]
+        let fresh = quadrature.integrate(moved, breakpoints: breakpoints, relativeTolerance: tolerance)
+        let aligned = quadrature.integrate(moved, breakpoints: breakpoints, relativeTolerance: tolerance,
+                                           startingFrom: old)
+        XCTAssertTrue(fresh.converged && aligned.converged)
+        XCTAssertLessThan(aligned.evaluations, fresh.evaluations)
+        for c in 0..<4 { assertClose(aligned.value[c], fresh.value[c], relative: 2e-12) }
+        // The other way round: the feature at 20 vanished again.
+        let back = quadrature.integrate(moved, breakpoints: [-40, 3, 9.902, 40], relativeTolerance: tolerance,
+                                        startingFrom: quadrature.partition)
+        XCTAssertTrue(back.converged)
+        XCTAssertLessThan(back.evaluations, fresh.evaluations)
+        assertClose(back.value[0], fresh.value[0], relative: 2e-12)
+    }
+
+    /// A partition with substituted panels and another breakpoint structure,
+    /// or one beyond the evaluation cap, is not used: the integration is
+    /// exactly a fresh one.
+    func testUnmappablePartitionFallsBackToAFreshStart() {
+        let tolerance = SIMD2<Double>(repeating: 1e-12)
+        var quadrature = AdaptiveQuadrature<SIMD2<Double>>()
+        _ = quadrature.integrate(SingularWithPeak(singularity: 0.3), breakpoints: [-1, 0.3, 2],
+                                 singularities: [0.3], relativeTolerance: tolerance)
+        let singular = quadrature.partition
+        let f = SingularWithPeak(singularity: 0.3)
+        let fresh = quadrature.integrate(f, breakpoints: [-1, 0.3, 1, 2], singularities: [0.3],
+                                         relativeTolerance: tolerance)
+        let seeded = quadrature.integrate(f, breakpoints: [-1, 0.3, 1, 2], singularities: [0.3],
+                                          relativeTolerance: tolerance, startingFrom: singular)
         XCTAssertEqual(seeded.value, fresh.value)
         XCTAssertEqual(seeded.error, fresh.error)
         XCTAssertEqual(seeded.evaluations, fresh.evaluations)
-        // A partition that would exceed the evaluation cap is not used either.
-        var capped = AdaptiveQuadrature<SIMD4<Double>>(maximumEvaluations: 21 * 3)
-        let small = capped.integrate(f, breakpoints: [-40, 0, 2.5, 40], relativeTolerance: tolerance,
-                                     startingFrom: quadrature.partition)
+        var capped = AdaptiveQuadrature<SIMD2<Double>>(maximumEvaluations: 21 * 3)
+        let small = capped.integrate(f, breakpoints: [-1, 0.3, 1, 2], singularities: [0.3],
+                                     relativeTolerance: tolerance, startingFrom: quadrature.partition)
         XCTAssertEqual(small.evaluations, 63)
     }
 

@@ -289,6 +289,30 @@ final class SolverTests: XCTestCase {
         }
     }
 
+    /// The same line through ``DiodeSolver/Continuation`` (prediction from
+    /// the last points, quadrature partitions handed on): the cold-start
+    /// answer, with fewer integrand evaluations than from the state alone.
+    func testContinuationWithPredictionAndPartitionsMatchesColdStarts() {
+        var continuation = DiodeSolver.Continuation()
+        var previous: (forward: InternalState?, backward: InternalState?) = (nil, nil)
+        var evaluations = 0, stateOnlyEvaluations = 0
+        for e1 in stride(from: 30.0, through: 50, by: 0.5) {
+            let s = Self.solver(eps1: e1, eps3: 44.8, gamma1: 3, gamma3: 3, lambda: 0.7)
+            let continued = s.solvePoint(deltaT: 1, continuation: &continuation)
+            let stateOnly = s.solvePoint(deltaT: 1, guess: previous)
+            let cold = s.solvePoint(deltaT: 1)
+            for (a, b) in [(continued.forward, cold.forward), (continued.backward, cold.backward)] {
+                XCTAssertEqual(a.status, .converged)
+                assertClose(a.particleCurrent, b.particleCurrent, relative: 1e-9, absolute: 1e-14)
+                assertClose(a.heatCurrent, b.heatCurrent, relative: 1e-9, absolute: 1e-14)
+            }
+            previous = (stateOnly.forward.state, stateOnly.backward.state)
+            evaluations += continued.forward.integrandEvaluations + continued.backward.integrandEvaluations
+            stateOnlyEvaluations += stateOnly.forward.integrandEvaluations + stateOnly.backward.integrandEvaluations
+        }
+        XCTAssertLessThan(evaluations, stateOnlyEvaluations)
+    }
+
     func testNonConvergenceIsReportedWithNaN() {
         // The Newton cap of the general path (the λ = 1 closed forms have their own Newton).
         let starved = SolverSettings(newton: NewtonSettings(stepTolerance: 1e-6, maximumIterations: 1), closedForms: false)
