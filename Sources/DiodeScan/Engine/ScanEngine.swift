@@ -28,8 +28,16 @@ public final class ScanEngine<Output: TilePayload> {
     /// Tiles a rank keeps queued beyond one per thread, so that no thread
     /// idles while a request travels to rank 0 and back (a few ms). Kept
     /// small: tiles queued on one rank at the end of a scan are work the
-    /// others cannot take.
+    /// others cannot take. Ranks other than 0 queue more when tiles are
+    /// short (`prefetchLatency`).
     public var prefetch: Int
+    /// The request round trip a rank other than 0 covers with queued tiles:
+    /// it keeps about this much work queued beyond one tile per thread
+    /// (from its measured time per tile; at least `prefetch` tiles, at most
+    /// 64). Both main threads poll every 2 ms, so a round trip can take
+    /// several ms, longer than a whole tile at Fig. 2 cost (~2.5 ms for 200
+    /// points): with one spare tile the workers would wait for work.
+    public var prefetchLatency: TimeInterval = 0.025
     /// Test-only fault injection: after this many locally computed tiles, call
     /// `onTestAbort` (the CLI aborts the MPI job there). See `docs/jobs.md`.
     public var testAbortAfterTiles: Int?
@@ -135,6 +143,9 @@ public final class ScanEngine<Output: TilePayload> {
         var noMoreWork = false
         var stopping = false
         var stopAnnounced = false
+        var spare = prefetch
+        var finishedTiles = 0
+        var firstSubmission: Date?
 
         while true {
             if stop.isSet && !stopping {
@@ -142,7 +153,7 @@ public final class ScanEngine<Output: TilePayload> {
                 pool.dropQueued()
                 if !stopAnnounced { try transport.send(.stopRequested, to: 0) }
             }
-            let room = threads + prefetch - pool.outstanding
+            let room = threads + spare - pool.outstanding
             if !stopping && !noMoreWork && !requestInFlight && room > 0 {
                 try transport.send(.request(count: room), to: 0)
                 requestInFlight = true
@@ -155,6 +166,7 @@ public final class ScanEngine<Output: TilePayload> {
                         noMoreWork = true
                     } else if !stopping {
                         pool.submit(tiles)
+                        if firstSubmission == nil { firstSubmission = Date() }
                     }
                 case .stop:
                     stopAnnounced = true   // rank 0 already knows
@@ -166,6 +178,12 @@ public final class ScanEngine<Output: TilePayload> {
             for (tile, output) in pool.takeFinished(waitingUpTo: pollInterval) {
                 try transport.send(.result(tile: tile, payload: output.encoded()), to: 0)
                 countLocalTile()
+                finishedTiles += 1
+            }
+            if let firstSubmission, finishedTiles > 0 {
+                // Seconds per tile per thread, with every thread busy.
+                let perTile = Date().timeIntervalSince(firstSubmission) * Double(threads) / Double(finishedTiles)
+                spare = min(64, max(prefetch, Int((prefetchLatency * Double(threads) / perTile).rounded(.up))))
             }
             if (noMoreWork || stopping) && !requestInFlight && pool.outstanding == 0 {
                 break
