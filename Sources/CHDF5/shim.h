@@ -6,6 +6,9 @@
 #define DIODESCAN_CHDF5_SHIM_H
 #include <hdf5.h>
 #include <hdf5_hl.h>
+// zlib: HDF5's deflate filter format, for chunks compressed before
+// H5Dwrite_chunk (compress2 and compressBound import as functions).
+#include <zlib.h>
 
 // Default property lists, selections and error stack.
 static inline hid_t chdf5_p_default(void) { return H5P_DEFAULT; }

@@ -6,6 +6,13 @@ public enum HDF5Layout: Sendable, Equatable {
     /// filled with the fill value when the dataset is created
     /// (`H5D_ALLOC_TIME_EARLY`), so later writes never change file metadata.
     case contiguous(preallocated: Bool)
+    /// One contiguous block allocated when the dataset is created
+    /// (`H5D_ALLOC_TIME_EARLY`) but never filled (`H5D_FILL_TIME_NEVER`):
+    /// creating it writes no data (on most file systems the block is a hole),
+    /// later writes never change file metadata, and elements not yet written
+    /// read as zeros, not as the fill value. For data whose writer records
+    /// which parts it has written.
+    case contiguousAllocatedUnfilled
     /// Chunks of `chunkShape` (one entry per dimension), optionally
     /// compressed with deflate at `deflateLevel` 1...9 after the byte
     /// shuffle filter (which makes floating-point data compress better).
@@ -110,7 +117,7 @@ public final class HDF5Dataset: HDF5Object {
 
     /// The storage layout recorded in the file (chunk shape and deflate level
     /// for chunked datasets; contiguous ones report `preallocated: false`
-    /// since the allocation time is not a layout property of the file).
+    /// since allocation and fill time are not layout properties of the file).
     public var layout: HDF5Layout {
         get throws(HDF5Error) {
             try withCreationList { dcpl throws(HDF5Error) in
@@ -225,6 +232,9 @@ extension HDF5Container {
                     if preallocated {
                         try checkStatus(H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY), "H5Pset_alloc_time", object: name)
                     }
+                case .contiguousAllocatedUnfilled:
+                    try checkStatus(H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY), "H5Pset_alloc_time", object: name)
+                    try checkStatus(H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER), "H5Pset_fill_time", object: name)
                 case .chunked(let chunkShape, let deflateLevel):
                     guard chunkShape.count == shape.count,
                         zip(chunkShape, shape).allSatisfy({ $0 >= 1 && $0 <= max($1, 1) })

@@ -152,12 +152,17 @@ public final class ResultFile {
     ///
     /// A process killed during step 2 leaves flags of 2 beside partial
     /// values: `completedTiles()` does not count them (a resume recomputes
-    /// them) and `finish` resets them to fill values and flag 0. A flag of 0
-    /// therefore always means untouched fill values, and a flag of 1 complete
-    /// values. Tiles that are neighbours in the file (the same ΔT, consecutive
-    /// ε3) are written with one HDF5 call per dataset, so a batch costs a few
-    /// calls per run of neighbouring tiles instead of 21 per tile.
+    /// them) and `finish` gives them fill values and flag 0. A flag of 1
+    /// therefore always means complete values. Tiles that are neighbours in
+    /// the file (the same ΔT, consecutive ε3) are written with one HDF5 call
+    /// per dataset, so a batch costs a few calls per run of neighbouring
+    /// tiles instead of 21 per tile.
     public func write(_ batch: [(tile: TileIndex, values: TileValues)]) throws {
+        try write(batch, completing: ResultFileLayout.TileFlag.done)
+    }
+
+    /// `write(_:)` with `flag` as the flag of step 3.
+    private func write(_ batch: [(tile: TileIndex, values: TileValues)], completing flag: UInt8) throws {
         guard !isReadOnly else { throw ResultFileError.closed(path: path) }
         guard !batch.isEmpty else { return }
         let n = axes.eps1.count
@@ -198,7 +203,7 @@ public final class ResultFile {
             }
         }
         try file.flush()
-        try setFlags(ResultFileLayout.TileFlag.done)
+        try setFlags(flag)
     }
 
     /// A run of tiles that are neighbours in the file: the same ΔT index,
@@ -234,11 +239,14 @@ public final class ResultFile {
         return values
     }
 
-    /// Reads the values stored for `tile` (fill values if not computed).
+    /// Reads the values stored for `tile`: fill values unless its flag is 1
+    /// (in a scanning file other tiles may hold zeros or partial values).
     public func values(for tile: TileIndex) throws -> TileValues {
         try check(tile)
         let n = axes.eps1.count
         var values = TileValues(pointCount: n)
+        let flag = try dataset(ResultFileLayout.tileDone).read(UInt8.self, start: [tile.dT, tile.eps3], count: [1, 1])
+        guard flag == [ResultFileLayout.TileFlag.done] else { return values }
         for variable in ResultFileLayout.doubleVariables {
             let (start, count) = Self.selection(of: tile, pointCount: n, perRegion: variable.perRegion)
             values[keyPath: variable.values] = try dataset(variable.name).read(Double.self, start: start, count: count)
@@ -257,8 +265,9 @@ public final class ResultFile {
     /// `history` line; then closes the file. Call it also after an
     /// interrupted run; `openForResume` continues either way.
     ///
-    /// Tiles a killed batch write left half-written (flag 2) first get their
-    /// fill values back (flag 2 until they are on disk, then 0). Then, with
+    /// Tiles not done (flag 2: half-written by a killed batch write; flag 3:
+    /// never written) first get their fill values (flag 2 until they are on
+    /// disk, then 0). Then, with
     /// `compression` `.none`, the scanning file is copied (`copy_file_range`,
     /// in the kernel) to `<path>.finishing` and only the root attributes of
     /// the copy change; with `.deflate` the copy is a rewrite into chunked,
@@ -267,7 +276,7 @@ public final class ResultFile {
     /// a crash at any moment leaves a complete file of one stage or the other.
     public func finish(run: RunSummary, compression: ResultCompression = .none) throws {
         guard !isReadOnly else { throw ResultFileError.closed(path: path) }
-        try resetInterruptedTiles()
+        try fillUnfinishedTiles()
         let done = try dataset(ResultFileLayout.tileDone).read(UInt8.self)
         let completed = done.reduce(0) { $0 + ($1 == ResultFileLayout.TileFlag.done ? 1 : 0) }
         let nonConverged = try countNonConverged(done: done)
@@ -300,7 +309,7 @@ public final class ResultFile {
             try Self.build(at: temporary, for: path, axes: axes, metadata: metadata,
                            stage: ResultFileLayout.Stage.finished, compressed: true) { destination in
                 for (name, value) in runAttributes { try destination.setAttribute(name, value) }
-                try Self.copyResults(from: source, to: destination, axes: axes)
+                try Self.copyResults(from: source, to: destination, axes: axes, compressingOn: run.threadsPerRank)
             }
         }
         try source.close()
@@ -344,34 +353,31 @@ public final class ResultFile {
             : ([tile.dT, tile.eps3, 0], [1, tiles, pointCount])
     }
 
-    /// Gives tiles a killed batch write left with flag 2 their fill values
-    /// back: the fill values, a flush, then flag 0 and a flush (a kill in
-    /// between leaves flag 2, and the next run does this again).
-    private func resetInterruptedTiles() throws {
-        let tileDone = try dataset(ResultFileLayout.tileDone)
-        let flags = try tileDone.read(UInt8.self)
-        let interrupted = flags.indices.filter { flags[$0] == ResultFileLayout.TileFlag.writing }
-        guard !interrupted.isEmpty else { return }
+    /// Gives every tile that is not done and does not hold fill values yet
+    /// (flag 2: a killed batch write; flag 3: never written, its storage
+    /// still zeros) its fill values and flag 0, with the batch protocol of
+    /// `write(_:)` (a kill in between leaves flag 2, and the next finish does
+    /// this again), in batches of at most `fillBatchPoints` points. Costs
+    /// nothing after a complete scan.
+    private func fillUnfinishedTiles() throws {
+        let flags = try dataset(ResultFileLayout.tileDone).read(UInt8.self)
+        let unfinished = flags.indices.filter {
+            flags[$0] == ResultFileLayout.TileFlag.writing || flags[$0] == ResultFileLayout.TileFlag.unwritten
+        }
+        guard !unfinished.isEmpty else { return }
         let n = axes.eps1.count
         let fill = TileValues(pointCount: n)
-        let tiles = interrupted.map { TileIndex(dT: $0 / axes.eps3.count, eps3: $0 % axes.eps3.count) }
-        for tile in tiles {
-            for variable in ResultFileLayout.doubleVariables {
-                let (start, count) = Self.selection(of: tile, pointCount: n, perRegion: variable.perRegion)
-                try dataset(variable.name).write(fill[keyPath: variable.values], start: start, count: count)
+        let tilesPerBatch = max(1, Self.fillBatchPoints / n)
+        for first in stride(from: 0, to: unfinished.count, by: tilesPerBatch) {
+            let batch = unfinished[first..<min(first + tilesPerBatch, unfinished.count)].map {
+                (tile: TileIndex(dT: $0 / axes.eps3.count, eps3: $0 % axes.eps3.count), values: fill)
             }
-            for variable in ResultFileLayout.int32Variables {
-                let (start, count) = Self.selection(of: tile, pointCount: n, perRegion: false)
-                try dataset(variable.name).write(fill[keyPath: variable.values], start: start, count: count)
-            }
+            try write(batch, completing: ResultFileLayout.TileFlag.notDone)
         }
-        let file = try openFile()
-        try file.flush()
-        for tile in tiles {
-            try tileDone.write([ResultFileLayout.TileFlag.notDone], start: [tile.dT, tile.eps3], count: [1, 1])
-        }
-        try file.flush()
     }
+
+    /// Points per batch when `finish` fills unfinished tiles.
+    private static let fillBatchPoints = 1 << 17
 
     /// Points of done tiles whose forward, backward, or either configuration
     /// has status 1 or 2; read in blocks of ε3 lines (memory independent of
@@ -675,10 +681,14 @@ public final class ResultFile {
         let region = try coordinate(Layout.regionCoordinate, Layout.regionValues)
 
         let grid = [axes.dT.count, axes.eps3.count, axes.eps1.count]
+        // Uncompressed result datasets are allocated but not filled: writing
+        // NaN/−1 into every byte would cost as much as writing the results
+        // (144 bytes per point, before the first tile can be computed).
+        // `tile_done` = 3 says which tiles hold no values yet.
         func storage(_ shape: [Int]) -> HDF5Layout {
             compressed
                 ? .chunked(chunkShape: Layout.chunkShape(for: shape), deflateLevel: Layout.deflateLevel)
-                : .contiguous(preallocated: true)
+                : .contiguousAllocatedUnfilled
         }
         func describe(_ dataset: HDF5Dataset, units: String, longName: String, scales: [HDF5Dataset]) throws {
             try dataset.setAttribute("units", .string(units))
@@ -707,10 +717,16 @@ public final class ResultFile {
         }
         let tileShape = [axes.dT.count, axes.eps3.count]
         let tileDone = try file.createDataset(
-            Layout.tileDone, of: UInt8.self, shape: tileShape, layout: storage(tileShape), fillValue: 0)
+            Layout.tileDone, of: UInt8.self, shape: tileShape,
+            layout: compressed ? storage(tileShape) : .contiguous(preallocated: true), fillValue: 0)
+        if !compressed {
+            try tileDone.write([UInt8](repeating: Layout.TileFlag.unwritten, count: axes.tileCount))
+        }
         try describe(
             tileDone, units: "1", longName: "1 when the tile (the eps1 line at this dT, eps3) is complete",
             scales: [dT, eps3])
+        try tileDone.setAttribute("flag_values", .ints(Layout.TileFlag.all.map(Int64.init)))
+        try tileDone.setAttribute("flag_meanings", .string(Layout.TileFlag.meanings))
         try file.flush()
     }
 
@@ -719,7 +735,15 @@ public final class ResultFile {
     /// independent of the grid). Tiles whose `tile_done` flag is not 1 are
     /// written as fill values with flag 0, whatever partial values `source`
     /// holds.
-    private static func copyResults(from source: HDF5File, to destination: HDF5File, axes: ScanAxes) throws {
+    ///
+    /// With `compressingOn` threads (a compressed `destination`), the main
+    /// thread reads a group of chunks, the threads shuffle and deflate them
+    /// at once (zlib only: `HDF5ChunkFilter`, no HDF5 call), and the main
+    /// thread stores them with `H5Dwrite_chunk`: the files are the same as
+    /// through HDF5's own (serial) filter pipeline, in a fraction of the time.
+    private static func copyResults(
+        from source: HDF5File, to destination: HDF5File, axes: ScanAxes, compressingOn threads: Int? = nil
+    ) throws {
         typealias Layout = ResultFileLayout
         let (nDT, nE3, nE1) = (axes.dT.count, axes.eps3.count, axes.eps1.count)
         let done = try source.openDataset(Layout.tileDone).read(UInt8.self).map {
@@ -727,12 +751,22 @@ public final class ResultFile {
         }
         try destination.openDataset(Layout.tileDone).write(done)
         func copy<T: HDF5Scalar>(_ name: String, _ type: T.Type, perPoint: Int, fill: T) throws {
-            let block = Layout.chunkShape(for: perPoint == 1 ? [nDT, nE3, nE1] : [nDT, nE3, nE1, perPoint])
+            let shape = perPoint == 1 ? [nDT, nE3, nE1] : [nDT, nE3, nE1, perPoint]
+            let block = Layout.chunkShape(for: shape)
             let from = try source.openDataset(name)
             let to = try destination.openDataset(name)
             let tileLength = nE1 * perPoint
+            // Chunks are cut along dT and eps3 only (whole tiles) unless a
+            // tile alone exceeds the chunk target; then HDF5 compresses.
+            let rawChunks = threads.flatMap { block[2...] == shape[2...] ? max(1, $0) : nil }
+            var origins: [(dT: Int, eps3: Int)] = []
             for firstDT in stride(from: 0, to: nDT, by: block[0]) {
-                for firstE3 in stride(from: 0, to: nE3, by: block[1]) {
+                for firstE3 in stride(from: 0, to: nE3, by: block[1]) { origins.append((firstDT, firstE3)) }
+            }
+            let group = 4 * (rawChunks ?? 1)
+            for first in stride(from: 0, to: origins.count, by: group) {
+                var chunks: [[T]] = []
+                for (firstDT, firstE3) in origins[first..<min(first + group, origins.count)] {
                     let (dTs, lines) = (min(block[0], nDT - firstDT), min(block[1], nE3 - firstE3))
                     let start = perPoint == 1 ? [firstDT, firstE3, 0] : [firstDT, firstE3, 0, 0]
                     let count = perPoint == 1 ? [dTs, lines, nE1] : [dTs, lines, nE1, perPoint]
@@ -743,7 +777,24 @@ public final class ResultFile {
                             slab.replaceSubrange(offset..<(offset + tileLength), with: repeatElement(fill, count: tileLength))
                         }
                     }
-                    try to.write(slab, start: start, count: count)
+                    guard rawChunks != nil else {
+                        try to.write(slab, start: start, count: count)
+                        continue
+                    }
+                    // An edge chunk is stored whole: pad it with fill values.
+                    var chunk = [T](repeating: fill, count: block[0] * block[1] * tileLength)
+                    for d in 0..<dTs {
+                        chunk.replaceSubrange(
+                            (d * block[1] * tileLength)..<((d * block[1] + lines) * tileLength),
+                            with: slab[(d * lines * tileLength)..<((d + 1) * lines * tileLength)])
+                    }
+                    chunks.append(chunk)
+                }
+                guard let threads = rawChunks else { continue }
+                let compressed = try ParallelCompression.shuffleAndDeflate(chunks, level: Layout.deflateLevel, threads: threads)
+                for (index, bytes) in compressed.enumerated() {
+                    let origin = origins[first + index]
+                    try to.writeRawChunk(bytes, at: perPoint == 1 ? [origin.dT, origin.eps3, 0] : [origin.dT, origin.eps3, 0, 0])
                 }
             }
         }

@@ -73,6 +73,13 @@ enum ResultFileLayout {
         /// A batch write was under way (scanning files only; a process killed
         /// then leaves it): the values may be partial and count as not done.
         static let writing: UInt8 = 2
+        /// Never written (scanning files only): the storage was allocated
+        /// without fill values and reads as zeros.
+        static let unwritten: UInt8 = 3
+
+        /// CF `flag_values` and `flag_meanings` of `tile_done`.
+        static let all: [UInt8] = [notDone, done, writing, unwritten]
+        static let meanings = "not_computed complete being_written never_written"
     }
 
     /// Run attributes that only a finished file carries (removed again when
@@ -138,7 +145,8 @@ enum ResultFileLayout {
     /// `file_stage` values.
     enum Stage {
         /// Written while scanning: contiguous preallocated datasets that are
-        /// only ever overwritten in place (crash-safe).
+        /// only ever overwritten in place (crash-safe); only tiles flagged 1
+        /// hold meaningful values.
         static let scanning = "scanning"
         /// Written by `finish`: the run attributes added, and the datasets
         /// either as they were (contiguous) or chunked and compressed.

@@ -65,6 +65,47 @@ final class HDF5WrapperTests: XCTestCase {
             try file.createDataset("y", of: Double.self, shape: [3], layout: .chunked(chunkShape: [3], deflateLevel: 12)))
     }
 
+    /// Allocated but unfilled: no fill values written at creation (elements
+    /// not yet written read as zeros), the fill value still recorded.
+    func testContiguousAllocatedUnfilledReadsZerosUntilWritten() throws {
+        let file = try HDF5File.create(directory.file("unfilled.h5"), mode: .exclusive)
+        let dataset = try file.createDataset(
+            "u", of: Double.self, shape: [3, 4], layout: .contiguousAllocatedUnfilled, fillValue: .nan)
+        XCTAssertEqual(try dataset.read(Double.self), [Double](repeating: 0, count: 12))
+        try dataset.write([1, 2, 3, 4], start: [1, 0], count: [1, 4])
+        XCTAssertEqual(try dataset.read(Double.self), [0, 0, 0, 0, 1, 2, 3, 4, 0, 0, 0, 0])
+        XCTAssertTrue(try dataset.fillValue(as: Double.self).isNaN)
+        XCTAssertEqual(try dataset.layout, .contiguous(preallocated: false))
+        try file.close()
+    }
+
+    /// Chunks shuffled and deflated in memory, stored with H5Dwrite_chunk,
+    /// read back through HDF5's own filter pipeline; edge chunks padded.
+    func testRawChunksCompressedInMemoryReadBackThroughHDF5Filters() throws {
+        let file = try HDF5File.create(directory.file("raw-chunks.h5"), mode: .exclusive)
+        let doubles = try file.createDataset(
+            "d", of: Double.self, shape: [5, 4], layout: .chunked(chunkShape: [2, 4], deflateLevel: 1), fillValue: .nan)
+        let values = (0..<20).map { Double($0) / 3 - 2 }
+        for first in stride(from: 0, to: 5, by: 2) {
+            var chunk = [Double](repeating: .nan, count: 8)
+            let rows = min(2, 5 - first)
+            chunk.replaceSubrange(0..<(rows * 4), with: values[(first * 4)..<((first + rows) * 4)])
+            try doubles.writeRawChunk(try HDF5ChunkFilter.shuffleAndDeflate(chunk, level: 1), at: [first, 0])
+        }
+        XCTAssertEqual(try doubles.read(Double.self), values)
+        let integers = try file.createDataset(
+            "i", of: Int32.self, shape: [6], layout: .chunked(chunkShape: [6], deflateLevel: 9), fillValue: -1)
+        try integers.writeRawChunk(try HDF5ChunkFilter.shuffleAndDeflate([Int32]([3, -1, 0, 1 << 30, -7, 2]), level: 9), at: [0])
+        XCTAssertEqual(try integers.read(Int32.self), [3, -1, 0, 1 << 30, -7, 2])
+        XCTAssertThrowsError(try HDF5ChunkFilter.shuffleAndDeflate([1.0], level: 0)) {
+            XCTAssertTrue("\($0)".contains("deflate level 0 is not in 1...9"), "\($0)")
+        }
+        XCTAssertThrowsError(try integers.writeRawChunk([1, 2, 3], at: [3])) {
+            XCTAssertTrue("\($0)".contains("H5Dwrite_chunk"), "\($0)")
+        }
+        try file.close()
+    }
+
     func testAttributesRoundTripAndReplace() throws {
         let path = directory.file("attributes.h5")
         let values: [String: HDF5AttributeValue] = [

@@ -91,7 +91,7 @@ final class ResultFileCrashTests: XCTestCase {
             kill(run.process.processIdentifier, SIGKILL)
             run.process.waitUntilExit()
         }
-        XCTAssertEqual(run.waitForLines(1).count, 1)
+        XCTAssertGreaterThanOrEqual(run.waitForLines(1).count, 1, "a first batch (of 1 to 8 tiles) is on disk")
         kill(run.process.processIdentifier, SIGSTOP)  // frozen with the file open
         let second = try Self.launch(helper, ["open-for-resume", path], environment: environment)
         second.process.waitUntilExit()

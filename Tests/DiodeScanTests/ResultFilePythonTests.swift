@@ -43,8 +43,15 @@ final class ResultFilePythonTests: XCTestCase {
         # Values by label: tile (dT=1.0, eps3=46) was written, (0.5, 38) not.
         assert float(ds["I_F"].sel(dT=1.0, eps3=46, eps1=30)) == 100 + 20 + 0.1
         assert int(ds["status_B"].sel(dT=1.0, eps3=46, eps1=40)) == 2
-        assert int(ds["status_F"].sel(dT=0.5, eps3=38, eps1=30)) == -1
-        assert math.isnan(float(ds["J_B"].sel(dT=0.5, eps3=38, eps1=30)))
+        if stage == "finished":
+            # Fill values wherever a tile was not computed.
+            assert int(ds["status_F"].sel(dT=0.5, eps3=38, eps1=30)) == -1
+            assert math.isnan(float(ds["J_B"].sel(dT=0.5, eps3=38, eps1=30)))
+            assert int(ds["tile_done"].sel(dT=0.5, eps3=38)) == 0
+        else:
+            # While scanning, a tile never written is flagged 3 (its storage unfilled).
+            assert int(ds["tile_done"].sel(dT=0.5, eps3=38)) == 3
+        assert int(ds["tile_done"].sel(dT=1.0, eps3=46)) == 1
         assert float(ds["U_F"].sel(dT=1.0, eps3=46, eps1=30, region=2)) == 120 + 2 + 1 / 16
         with h5py.File(path, "r") as f:
             assert isinstance(f.attrs["job_fingerprint"], str)

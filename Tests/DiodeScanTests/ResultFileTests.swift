@@ -149,6 +149,33 @@ final class ResultFileTests: XCTestCase {
         }
     }
 
+    /// A grid large enough for several chunks per dataset, with edge chunks
+    /// and undone tiles: the parallel compression (H5Dwrite_chunk of chunks
+    /// deflated on several threads) stores what HDF5 reads back exactly.
+    func testCompressedFinishOfAGridOfManyChunks() throws {
+        let path = directory.file("chunks.h5")
+        let large = ScanAxes(eps1: (0..<400).map { 30 + Double($0) / 16 }, eps3: (0..<200).map { 30 + Double($0) / 8 },
+                             dT: [1])
+        let file = try ResultFile.create(path: path, axes: large, metadata: ResultFileFixture.metadata(), overwrite: false)
+        let undone: Set<TileIndex> = [TileIndex(dT: 0, eps3: 0), TileIndex(dT: 0, eps3: 170), TileIndex(dT: 0, eps3: 199)]
+        let tiles = large.allTiles.filter { !undone.contains($0) }
+        try file.write(tiles.map { ($0, ResultFileFixture.values(for: $0, pointCount: 400)) })
+        try file.finish(run: ResultFileFixture.summary(), compression: .deflate)
+        do {
+            let raw = RawHDF5Reader(path)
+            XCTAssertEqual(raw.storage("I_F").chunk, [1, 163, 400], "two chunks along eps3, the second an edge chunk")
+            XCTAssertEqual(raw.storage("U_B").chunk, [1, 54, 400, 3])
+            XCTAssertTrue(raw.storage("status_B").deflate)
+        }
+        let finished = try ResultFile.openForReading(path: path)
+        XCTAssertEqual(try finished.completedTiles(), Set(tiles))
+        for tile in large.allTiles {
+            let expected = undone.contains(tile) ? TileValues(pointCount: 400) : ResultFileFixture.values(for: tile, pointCount: 400)
+            XCTAssertEqual(try finished.values(for: tile), expected, "\(tile)")
+        }
+        try finished.close()
+    }
+
     func testResumeOfFinishedPartialFileContinuesAndKeepsHistory() throws {
         for (first, second) in [(ResultCompression.none, ResultCompression.deflate), (.deflate, .none), (.none, .none)] {
             let path = directory.file("resume-\(first)-\(second).h5")
@@ -310,6 +337,7 @@ final class ResultFileTests: XCTestCase {
             XCTAssertTrue(raw.fillDouble(name).isNaN)
         }
         XCTAssertEqual(raw.dims("tile_done"), [2, 3])
+        XCTAssertEqual(raw.stringAttribute("flag_meanings", of: "tile_done"), "not_computed complete being_written never_written")
         XCTAssertTrue(raw.isScaleAttached("dT", to: "tile_done", dimension: 0))
         XCTAssertTrue(raw.isScaleAttached("eps3", to: "tile_done", dimension: 1))
         for (name, values) in [("dT", axes.dT), ("eps3", axes.eps3), ("eps1", axes.eps1)] {

@@ -133,6 +133,7 @@ def load(
 
     dataset = xr.Dataset(variables, coords=coordinates, attrs=root_attrs)
     dataset.attrs.setdefault("source_file", os.fspath(path))
+    dataset = _fill_unfinished_tiles(dataset)
     dataset = _add_status_masks(dataset, mask=mask)
 
     parameters = model_parameters(dataset)
@@ -205,9 +206,9 @@ def _open(path: str | os.PathLike[str]) -> h5py.File:
     then refuses ordinary readers. The scanning-stage file never changes its
     metadata (values are overwritten in place, each batch of tiles flushed
     before its ``tile_done`` flags become 1), so reading it without the lock
-    is safe: tiles flagged 1 read complete, tiles flagged 0 as fill values
-    (a flag of 2 marks a batch being written). A writer in SWMR mode is read
-    with ``swmr=True`` instead.
+    is safe: tiles flagged 1 read complete; ``load`` gives every other tile
+    fill values (flag 3: never written, the storage still zeros; 2: a batch
+    being written). A writer in SWMR mode is read with ``swmr=True`` instead.
     """
     try:
         return h5py.File(path, "r")
@@ -289,6 +290,28 @@ def _python_value(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+def _fill_unfinished_tiles(dataset: xr.Dataset) -> xr.Dataset:
+    """Fill values (NaN, status and iterations -1) wherever ``tile_done`` is not 1.
+
+    A finished file already holds them there. A file still being scanned
+    (or killed) may hold zeros in tiles never written (flag 3) and partial
+    values in a batch being written (flag 2).
+    """
+    if "tile_done" not in dataset:
+        return dataset
+    done = dataset["tile_done"] == 1
+    if bool(done.all()):
+        return dataset
+    for name in list(dataset.data_vars):
+        variable = dataset[name]
+        if name == "tile_done" or variable.dims[:3] != _POINT_DIMS:
+            continue
+        fill = np.nan if variable.dtype.kind == "f" else -1
+        dataset[name] = variable.where(done, fill).astype(variable.dtype)
+        dataset[name].attrs = variable.attrs
+    return dataset
 
 
 def _add_status_masks(dataset: xr.Dataset, *, mask: bool) -> xr.Dataset:

@@ -187,7 +187,8 @@ def _tiles(path):
 
     try:
         with h5py.File(path, "r", locking=False) as f:
-            return int(f["tile_done"][()].sum()), int(f["tile_done"].size)
+            flags = f["tile_done"][()]
+            return int((flags == 1).sum()), int(flags.size)
     except (OSError, KeyError):
         return 0, 0
 

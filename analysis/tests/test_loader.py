@@ -186,6 +186,32 @@ def test_a_missing_tile_is_nan_with_status_not_computed(synthetic_file, syntheti
     assert int(ds["converged"].sum()) == ds["converged"].size - len(ds["eps1"]) - 2
 
 
+def test_tiles_of_a_scan_in_progress_not_yet_written_load_as_fill_values(tmp_path):
+    # While scanning, a tile never written is flagged 3 and its storage holds
+    # zeros; one being written is flagged 2 and may hold partial values.
+    path = tmp_path / "scanning.h5"
+    write_synthetic(path)
+    with h5py.File(path, "r+") as f:
+        f.attrs["file_stage"] = "scanning"
+        flags = f["tile_done"][()]
+        flags[0, 0], flags[0, 1] = 3, 2
+        f["tile_done"][...] = flags
+        for name in ("I_F", "J_B", "status_F", "iterations_B", "U_F"):
+            values = f[name][()]
+            values[0, 0] = 0
+            values[0, 1] = 7
+            f[name][...] = values
+    ds = da.load(path, mask=False)
+    for index in (0, 1):
+        tile = ds.isel(dT=0, eps3=index)
+        assert tile["I_F"].isnull().all() and tile["J_B"].isnull().all() and tile["U_F"].isnull().all()
+        assert (tile["status_F"] == -1).all() and (tile["iterations_B"] == -1).all()
+        assert tile["status_F"].dtype == np.int32
+        assert not bool(tile["converged_F"].any())
+    assert int(ds["tile_done"][0, 0]) == 3
+    assert np.isfinite(float(ds["I_F"].isel(dT=0, eps3=3, eps1=0)))
+
+
 def test_parameters_fall_back_to_the_job_text(tmp_path):
     path = tmp_path / "job-only.h5"
     write_synthetic(path, SyntheticSpec(mu=35.0, lam=0.0, screening=True))
