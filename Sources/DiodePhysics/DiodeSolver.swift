@@ -347,7 +347,10 @@ public struct DiodeSolver: Sendable {
     }
 
     /// All terminal currents at a given internal state (no solving): for
-    /// checks of conservation laws and of the probe conditions.
+    /// checks of conservation laws and of the probe conditions. With
+    /// screening the quadrature is square-root graded at the band bottom U₂
+    /// (as the screening solver's lead currents); without, it is the probe
+    /// solver's plain one.
     public func terminalCurrents(deltaT: Double, configuration: Configuration, state: InternalState) -> TerminalCurrents {
         var partition: QuadraturePartition? = nil
         return terminalCurrents(deltaT: deltaT, configuration: configuration, state: state, partition: &partition)
@@ -379,8 +382,22 @@ public struct DiodeSolver: Sendable {
             model: model, potentials: state.u,
             reservoirs: Reservoirs(left: left, right: right, probe: probe ?? left))
         let tolerance = SIMD8(repeating: settings.relativeTolerance)
-        let r = quadrature.integrate(integrand, breakpoints: breakpoints.points, relativeTolerance: tolerance,
+        let r: QuadratureResult<SIMD8<Double>>
+        if parameters.screening {
+            // The transmissions have √|E − U₂| kinks at the band bottom,
+            // where Gauss–Kronrod converges only algebraically and
+            // |K₂₁ − G₁₀| is no longer a safe estimate: graded there, as the
+            // charges are (docs/physics.md §9.3, §9.4).
+            var grading = SquareRootGrading(), scratch: [Double] = []
+            r = quadrature.integrateGraded(
+                integrand, lower: window.lower, upper: window.upper, roots: SIMD4(state.u[1], 0, 0, 0),
+                rootCount: 1, features: breakpoints.points, relativeTolerance: tolerance,
+                grading: &grading, scratch: &scratch, startingFrom: partition)
+        } else {
+            // As the probe solver's own passes (so checks compare like with like).
+            r = quadrature.integrate(integrand, breakpoints: breakpoints.points, relativeTolerance: tolerance,
                                      startingFrom: partition)
+        }
         partition = r.converged ? quadrature.partition : nil
         return TerminalCurrents(particle: SIMD3(r.value[0], r.value[2], r.value[4]),
                                 heat: SIMD3(r.value[1], r.value[3], r.value[5]),
