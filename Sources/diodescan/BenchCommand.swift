@@ -18,7 +18,9 @@ struct BenchCommand: ParsableCommand {
         with iterations and integrand evaluations per solve. Then it runs small real \
         scans (Fig. 2 settings, sized to about --scan-seconds on one thread) with 1 thread, \
         all threads, and 2 MPI ranks (when mpirun is installed), and reports points per \
-        second, parallel efficiency, peak memory per rank and rank 0's per-tile write cost.
+        second, parallel efficiency, peak memory per rank, each rank's main-thread CPU time \
+        (rank 0's share of the wall time), rank 0's write cost per tile (alone and batched) \
+        and the finish with and without compression.
 
         Under mpirun every rank runs the solver benchmark at once and rank 0 reports each \
         rank's medians; the scans are skipped there (they launch their own processes).
