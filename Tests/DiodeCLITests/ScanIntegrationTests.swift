@@ -185,6 +185,9 @@ final class ScanIntegrationTests: XCTestCase {
         XCTAssertEqual(run.wait(), 0, run.stderr)
         XCTAssertTrue(run.stdout.contains("= 48 points in 8 tiles of 6 points"), run.stdout)
         XCTAssertTrue(run.stdout.contains("core-hours"), run.stdout)
+        // Timed as tiles run: short lines of consecutive points, cold then continued.
+        XCTAssertTrue(run.stdout.contains("runs of 4 points:"), run.stdout)
+        XCTAssertTrue(run.stdout.contains("ms continued"), run.stdout)
         XCTAssertTrue(run.stdout.contains("nothing written"), run.stdout)
         let written = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { !$0.hasPrefix(".std") }
         XCTAssertEqual(written, [])

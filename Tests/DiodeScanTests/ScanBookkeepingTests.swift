@@ -20,6 +20,32 @@ final class ScanBookkeepingTests: XCTestCase {
 
     func resolved(_ text: String) throws -> ResolvedJob { try ResolvedJob(ScanJob(parsing: text)) }
 
+    /// The dry run times `evaluateLine`: it must be exactly the work of a
+    /// tile (cold first point, then continuation), or the estimate would
+    /// measure something a scan never does. Screening (λ = 0), where the
+    /// continuation carries states and quadrature partitions.
+    func testDryRunLineSolvesExactlyWhatATileSolves() throws {
+        let job = try resolved(Self.job
+            .replacingOccurrences(of: "gamma = 3.0\nlambda = 1.0", with: "gamma = 1.0\nlambda = 0.0\nscreening = true")
+            .replacingOccurrences(of: "from = 30.0, to = 50.0", with: "from = 44.0, to = 45.0"))
+        XCTAssertTrue(job.job.model.screening)
+        let evaluator = PhysicsTileEvaluator(job: job)
+        let tile = try XCTUnwrap(evaluator.evaluate(tile: 3, stop: StopFlag()))
+        let (dT, eps3) = job.grid.tile(3)
+        var line: [PointResult?] = []
+        evaluator.evaluateLine(eps1: job.grid.eps1[0..<4], eps3: job.grid.eps3[eps3], deltaT: job.grid.dT[dT]) {
+            line.append($0)
+        }
+        XCTAssertEqual(line.count, 4)
+        for (i, point) in line.enumerated() {
+            let point = try XCTUnwrap(point)
+            XCTAssertEqual(point.forward.status, .converged)
+            XCTAssertEqual(point.forward.particleCurrent.bitPattern, tile.iF[i].bitPattern, "I_F at \(i)")
+            XCTAssertEqual(point.backward.heatCurrent.bitPattern, tile.jB[i].bitPattern, "J_B at \(i)")
+            XCTAssertEqual(Int32(point.forward.iterations), tile.iterationsF[i], "iterations at \(i)")
+        }
+    }
+
     func testPendingTilesExcludeCompletedInStorageOrder() {
         let grid = ScanGrid(eps1: [1, 2], eps3: [1, 2, 3], dT: [1, 2])
         XCTAssertEqual(grid.pendingTiles(excluding: []), [0, 1, 2, 3, 4, 5])

@@ -46,12 +46,22 @@ public struct PhysicsTileEvaluator: Sendable {
         return values
     }
 
-    /// Evaluates one point from a cold start (dry-run cost estimates).
-    public func evaluateCold(eps1: Double, eps3: Double, deltaT: Double) -> PointResult? {
-        guard let solver = try? DiodeSolver(parameters: model.parameters(eps1: eps1, eps3: eps3), settings: settings) else {
-            return nil
+    /// Solves consecutive points of one ε1 line as a tile does (the first
+    /// cold, each next one continued from its neighbour) and hands every
+    /// result to `each` as soon as it is computed, nil where the device is
+    /// invalid: the dry run times these calls to estimate a scan's cost.
+    public func evaluateLine(eps1: ArraySlice<Double>, eps3: Double, deltaT: Double,
+                             each: (PointResult?) -> Void) {
+        var continuation = DiodeSolver.Continuation()
+        for value in eps1 {
+            guard let solver = try? DiodeSolver(parameters: model.parameters(eps1: value, eps3: eps3),
+                                                settings: settings) else {
+                continuation = DiodeSolver.Continuation()
+                each(nil)
+                continue
+            }
+            each(solver.solvePoint(deltaT: deltaT, continuation: &continuation))
         }
-        return solver.solvePoint(deltaT: deltaT, guess: (nil, nil))
     }
 
     /// Writes a point into the tile. A configuration that did not converge
