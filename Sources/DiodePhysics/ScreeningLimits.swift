@@ -196,36 +196,16 @@ extension ScatteringModel {
         let dt1Squared = dt1 * dt1, dt3Squared = dt3 * dt3
         let oneMinusM = one - m, oneMinusK = one - k
 
-        // S_LL = F(r₁, M).
-        let t1g = t1 * t1 * g
-        let llByR = oneMinusM * oneMinusM * g2
-        let llByM = t1g * g
-        let llByRR = (llByR * g * m).scaled(by: 2)
-        let llByRM = (oneMinusM * t1 * g3).scaled(by: 2)
-        let llByMM = (llByM * g * r1).scaled(by: 2)
-        let ll = CurvatureJet(
-            value: r1 + t1g * m,
-            d1: llByR * dt1, d2: llByM * m2, d3: llByM * m3,
-            d11: llByRR * dt1Squared + llByR * ddt1,
-            d12: llByRM * dt1 * m2, d13: llByRM * dt1 * m3,
-            d23: llByMM * m2 * m3 + llByM * (dt3 * dq),
-            d33: llByMM * m3 * m3 + llByM * (ddt3 * q))
-
-        // S_RR = F(r₃, K).
-        let t3g = t3 * t3 * g
-        let rrByR = oneMinusK * oneMinusK * g2
-        let rrByK = t3g * g
-        let rrByRR = (rrByR * g * k).scaled(by: 2)
-        let rrByRK = (oneMinusK * t3 * g3).scaled(by: 2)
-        let rrByKK = (rrByK * g * r3).scaled(by: 2)
-        let rr = CurvatureJet(
-            value: r3 + t3g * k,
-            d1: rrByK * k1, d2: rrByK * k2, d3: rrByR * dt3,
-            d11: rrByKK * k1 * k1 + rrByK * (ddt1 * q),
-            d12: rrByKK * k1 * k2 + rrByK * (dt1 * dq),
-            d13: rrByRK * dt3 * k1,
-            d23: rrByRK * dt3 * k2,
-            d33: rrByRR * dt3Squared + rrByR * ddt3)
+        // S_LL = F(r₁, M) and S_RR = F(r₃, K): the same function, with the
+        // roles of regions 1 and 3 exchanged.
+        let ll = Self.reflectionPartials(t: t1, r: r1, dt: dt1, ddt: ddt1, loop: m,
+                                         loopByPhase: m2, loopByOther: m3, loopByPhaseOther: dt3 * dq,
+                                         loopByOtherOther: ddt3 * q, g: g, g2: g2, g3: g3)
+            .jet(ownRegion: 1)
+        let rr = Self.reflectionPartials(t: t3, r: r3, dt: dt3, ddt: ddt3, loop: k,
+                                         loopByPhase: k2, loopByOther: k1, loopByPhaseOther: dt1 * dq,
+                                         loopByOtherOther: ddt1 * q, g: g, g2: g2, g3: g3)
+            .jet(ownRegion: 3)
 
         // S_LR = t₁ t₃ z g.
         let t1t3 = t1 * t3
@@ -337,6 +317,37 @@ extension ScatteringModel {
                 probe: factor * (byBarrier3(rp2) + byBarrier3(p2p2))))
     }
 
+    /// A reflection amplitude at λ = 0 as a function of its own barrier and
+    /// of the loop factor seen from it, S = F(r, L) = r + t² L g with
+    /// g = 1/(1 − r L) (S_LL: r₁ and L = M = r₃q; S_RR: r₃ and L = K = r₁q),
+    /// and its partial derivatives in the three roles: the own region
+    /// (r = r(U_own)), the phase (U₂, through q) and the other barrier
+    /// (U_other, through L). With F_r = (1 − L)² g², F_L = t² g²,
+    /// F_rr = 2(1 − L)² g³ L, F_rL = 2(1 − L) t g³, F_LL = 2 t² g³ r and the
+    /// chain rule (∂²S/∂U₂² is not formed, see ``CurvatureJet``).
+    @inlinable @inline(__always)
+    static func reflectionPartials(
+        t: Complex<Double>, r: Complex<Double>, dt: Complex<Double>, ddt: Complex<Double>,
+        loop: Complex<Double>, loopByPhase: Complex<Double>, loopByOther: Complex<Double>,
+        loopByPhaseOther: Complex<Double>, loopByOtherOther: Complex<Double>,
+        g: Complex<Double>, g2: Complex<Double>, g3: Complex<Double>
+    ) -> ReflectionPartials {
+        let oneMinusLoop = Complex<Double>(1) - loop
+        let tg = t * t * g
+        let byR = oneMinusLoop * oneMinusLoop * g2
+        let byLoop = tg * g
+        let byRR = (byR * g * loop).scaled(by: 2)
+        let byRLoop = (oneMinusLoop * t * g3).scaled(by: 2)
+        let byLoopLoop = (byLoop * g * r).scaled(by: 2)
+        return ReflectionPartials(
+            value: r + tg * loop,
+            own: byR * dt, phase: byLoop * loopByPhase, other: byLoop * loopByOther,
+            ownOwn: byRR * (dt * dt) + byR * ddt,
+            ownPhase: byRLoop * dt * loopByPhase, ownOther: byRLoop * dt * loopByOther,
+            phaseOther: byLoopLoop * loopByPhase * loopByOther + byLoop * loopByPhaseOther,
+            otherOther: byLoopLoop * loopByOther * loopByOther + byLoop * loopByOtherOther)
+    }
+
     /// 1/Δ as conj(Δ)/|Δ|² (|Δ| is bounded away from 0 and ∞ here, so the
     /// rescaling of the general complex division is not needed).
     @inlinable @inline(__always)
@@ -389,5 +400,37 @@ struct SeparableSensitivity {
         probability = v.lengthSquared
         probabilityByBarrier = 2 * realOfConjugateProduct(v, byBarrier)
         probabilityByU2 = 2 * realOfConjugateProduct(v, byU2)
+    }
+}
+
+/// ``ScatteringModel/reflectionPartials(t:r:dt:ddt:loop:loopByPhase:loopByOther:loopByPhaseOther:loopByOtherOther:g:g2:g3:)``:
+/// a reflection amplitude and its derivatives by role (own barrier, phase
+/// U₂, other barrier), placed into a ``CurvatureJet`` by ``jet(ownRegion:)``.
+@frozen
+@usableFromInline
+struct ReflectionPartials {
+    @usableFromInline var value: Complex<Double>
+    @usableFromInline var own: Complex<Double>, phase: Complex<Double>, other: Complex<Double>
+    @usableFromInline var ownOwn: Complex<Double>, ownPhase: Complex<Double>, ownOther: Complex<Double>
+    @usableFromInline var phaseOther: Complex<Double>, otherOther: Complex<Double>
+
+    @inlinable @inline(__always)
+    init(value: Complex<Double>, own: Complex<Double>, phase: Complex<Double>, other: Complex<Double>,
+         ownOwn: Complex<Double>, ownPhase: Complex<Double>, ownOther: Complex<Double>,
+         phaseOther: Complex<Double>, otherOther: Complex<Double>) {
+        self.value = value
+        self.own = own; self.phase = phase; self.other = other
+        self.ownOwn = ownOwn; self.ownPhase = ownPhase; self.ownOther = ownOther
+        self.phaseOther = phaseOther; self.otherOther = otherOther
+    }
+
+    /// The jet in (U₁, U₂, U₃) for the element of barrier `ownRegion` (1 or 3).
+    @inlinable @inline(__always)
+    func jet(ownRegion: Int) -> CurvatureJet {
+        ownRegion == 1
+            ? CurvatureJet(value: value, d1: own, d2: phase, d3: other, d11: ownOwn, d12: ownPhase,
+                           d13: ownOther, d23: phaseOther, d33: otherOther)
+            : CurvatureJet(value: value, d1: other, d2: phase, d3: own, d11: otherOther, d12: phaseOther,
+                           d13: ownOther, d23: ownPhase, d33: ownOwn)
     }
 }
