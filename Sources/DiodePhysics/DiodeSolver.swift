@@ -305,21 +305,16 @@ public struct DiodeSolver: Sendable {
         let result = NewtonSolver.solve(&system, from: guesses, orElse: Self.unknowns(coldStart(deltaT: deltaT)),
                                         settings: settings.newton)
         continuation.newtonPartition = system.passPartition
-        switch result.status {
-        case .converged:
-            let state = InternalState(muP: result.solution[0], tP: Double.exp(result.solution[1]))
-            continuation.record(state, at: LinePoint(parameters: parameters, deltaT: deltaT))
-            return ConfigurationResult(
-                particleCurrent: result.observables[0], heatCurrent: result.observables[1],
-                state: state, status: .converged, iterations: result.iterations, residual: result.residual,
-                integrandEvaluations: result.integrandEvaluations)
-        case .notConverged:
-            return .failed(.notConverged, iterations: result.iterations, residual: result.residual,
-                           evaluations: result.integrandEvaluations)
-        case .nonFinite:
-            return .failed(.nonFinite, iterations: result.iterations, residual: result.residual,
+        guard result.status == .converged else {
+            return .failed(result.status, iterations: result.iterations, residual: result.residual,
                            evaluations: result.integrandEvaluations)
         }
+        let state = InternalState(muP: result.solution[0], tP: Double.exp(result.solution[1]))
+        continuation.record(state, at: LinePoint(parameters: parameters, deltaT: deltaT))
+        return ConfigurationResult(
+            particleCurrent: result.observables[0], heatCurrent: result.observables[1],
+            state: state, status: .converged, iterations: result.iterations, residual: result.residual,
+            integrandEvaluations: result.integrandEvaluations)
     }
 
     /// One configuration without screening, continued along a line: the

@@ -42,18 +42,12 @@ extension DiodeSolver {
             solution = cold
         }
         let result = solution!
-        switch result.status {
-        case .converged:
-            return ConfigurationResult(
-                particleCurrent: result.particleCurrent, heatCurrent: result.heatCurrent,
-                state: InternalState(muP: result.muP, tP: result.tP), status: .converged,
-                iterations: iterations, residual: result.residual, integrandEvaluations: evaluations)
-        case .notConverged:
-            return .failed(.notConverged, iterations: iterations, residual: result.residual,
-                           evaluations: evaluations)
-        case .nonFinite:
-            return .failed(.nonFinite, iterations: iterations, residual: result.residual,
-                           evaluations: evaluations)
+        guard result.status == .converged else {
+            return .failed(result.status, iterations: iterations, residual: result.residual, evaluations: evaluations)
         }
+        return ConfigurationResult(
+            particleCurrent: result.particleCurrent, heatCurrent: result.heatCurrent,
+            state: InternalState(muP: result.muP, tP: result.tP), status: .converged,
+            iterations: iterations, residual: result.residual, integrandEvaluations: evaluations)
     }
 }

@@ -141,9 +141,8 @@ public struct LorentzianProbeSolver: Sendable {
 public struct LorentzianProbeSolution: Sendable, Hashable {
     /// Converged: residual within tolerance. Not converged: iteration cap,
     /// singular Jacobian or no descent. Non-finite: NaN/∞ met.
-    public enum Status: Int32, Sendable, Hashable {
-        case converged = 0, notConverged = 1, nonFinite = 2
-    }
+    /// The solver's own outcome is the point's status (``SolveStatus``).
+    public typealias Status = SolveStatus
 
     /// μ_p, the last iterate (the solution when converged).
     public var muP: Double

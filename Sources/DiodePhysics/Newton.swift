@@ -150,7 +150,8 @@ public struct NewtonSettings: Sendable, Hashable, Codable {
 /// The outcome of a Newton solve.
 @frozen
 public struct NewtonOutcome: Sendable {
-    public enum Status: Sendable, Hashable { case converged, notConverged, nonFinite }
+    /// The solver's own outcome is the point's status (``SolveStatus``).
+    public typealias Status = SolveStatus
     public var status: Status
     /// The solution x* = x + Δx (meaningful only when converged).
     public var solution: SIMD8<Double>

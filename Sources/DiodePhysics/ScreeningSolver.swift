@@ -54,30 +54,24 @@ extension DiodeSolver {
                                         settings: settings.newton)
         continuation.newtonPartition = system.passPartition
         let (iterations, evaluations) = (result.iterations, result.integrandEvaluations)
-        switch result.status {
-        case .converged:
-            // The lead currents at the solution, from the transmissions alone.
-            let state = system.state(result.solution)
-            continuation.record(state, at: LinePoint(parameters: parameters, deltaT: deltaT))
-            let currents = terminalCurrents(deltaT: deltaT, configuration: configuration, state: state,
-                                            partition: &continuation.currentsPartition)
-            guard currents.converged else {
-                return .failed(.notConverged, iterations: iterations, residual: result.residual, evaluations: evaluations)
-            }
-            guard currents.particle[0].isFinite, currents.heat[0].isFinite else {
-                return .failed(.nonFinite, iterations: iterations, residual: result.residual, evaluations: evaluations)
-            }
-            return ConfigurationResult(particleCurrent: currents.particle[0], heatCurrent: currents.heat[0],
-                                       state: state, status: .converged,
-                                       iterations: iterations, residual: result.residual,
-                                       integrandEvaluations: evaluations)
-        case .notConverged:
-            return .failed(.notConverged, iterations: iterations, residual: result.residual,
-                           evaluations: evaluations)
-        case .nonFinite:
-            return .failed(.nonFinite, iterations: iterations, residual: result.residual,
-                           evaluations: evaluations)
+        guard result.status == .converged else {
+            return .failed(result.status, iterations: iterations, residual: result.residual, evaluations: evaluations)
         }
+        // The lead currents at the solution, from the transmissions alone.
+        let state = system.state(result.solution)
+        continuation.record(state, at: LinePoint(parameters: parameters, deltaT: deltaT))
+        let currents = terminalCurrents(deltaT: deltaT, configuration: configuration, state: state,
+                                        partition: &continuation.currentsPartition)
+        guard currents.converged else {
+            return .failed(.notConverged, iterations: iterations, residual: result.residual, evaluations: evaluations)
+        }
+        guard currents.particle[0].isFinite, currents.heat[0].isFinite else {
+            return .failed(.nonFinite, iterations: iterations, residual: result.residual, evaluations: evaluations)
+        }
+        return ConfigurationResult(particleCurrent: currents.particle[0], heatCurrent: currents.heat[0],
+                                   state: state, status: .converged,
+                                   iterations: iterations, residual: result.residual,
+                                   integrandEvaluations: evaluations)
     }
 
     static func isUsableScreeningGuess(_ guess: InternalState, hasProbe: Bool) -> Bool {

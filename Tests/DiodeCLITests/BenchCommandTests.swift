@@ -7,29 +7,21 @@ final class BenchCommandTests: XCTestCase {
     /// Runs `diodescan bench` with an environment free of an enclosing MPI
     /// singleton's variables (they would make the bench believe it runs under mpirun).
     func bench(_ arguments: [String], mpiRanks: Int? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        if let ranks = mpiRanks {
-            guard let mpirun = DiodescanBinary.mpirun else { throw XCTSkip("mpirun is not installed") }
-            process.executableURL = mpirun
-            process.arguments = ["-np", String(ranks), "--oversubscribe", DiodescanProcess.executable.path, "bench"] + arguments
-        } else {
-            process.executableURL = DiodescanProcess.executable
-            process.arguments = ["bench"] + arguments
-        }
         var environment = ProcessInfo.processInfo.environment.filter { key, _ in
             !["OMPI_", "PMIX_", "OPAL_", "ORTE_", "PRTE_"].contains { key.hasPrefix($0) }
         }
         environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
         environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
-        process.environment = environment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+        let output: DiodescanProcess.Output
+        if let ranks = mpiRanks {
+            guard let mpirun = DiodescanBinary.mpirun else { throw XCTSkip("mpirun is not installed") }
+            output = try DiodescanProcess.run(
+                ["-np", String(ranks), "--oversubscribe", DiodescanProcess.executable.path, "bench"] + arguments,
+                program: mpirun, environment: environment)
+        } else {
+            output = try DiodescanProcess.run(["bench"] + arguments, environment: environment)
+        }
+        return (output.status, output.stdout, output.stderr)
     }
 
     func testQuickJSONHasEveryFigure() throws {

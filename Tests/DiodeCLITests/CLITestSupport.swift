@@ -18,10 +18,14 @@ struct DiodescanProcess {
         return Bundle.main.bundleURL.appendingPathComponent("diodescan")
     }
 
-    static func run(_ arguments: [String]) throws -> Output {
+    /// Runs `diodescan arguments` (or another `program`, e.g. mpirun, with
+    /// its own arguments) to completion; `environment` nil inherits ours.
+    static func run(_ arguments: [String], program: URL? = nil,
+                    environment: [String: String]? = nil) throws -> Output {
         let process = Process()
-        process.executableURL = executable
+        process.executableURL = program ?? executable
         process.arguments = arguments
+        if let environment { process.environment = environment }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
