@@ -41,6 +41,23 @@ public final class HDF5Dataset: HDF5Object {
         }
     }
 
+    /// The bytes of the file that hold the elements of a contiguous dataset
+    /// whose storage is allocated (`H5Dget_offset` ..< + `H5Dget_storage_size`),
+    /// as offsets from HDF5's base address (the start of the file unless the
+    /// file has a user block); nil when HDF5 reports no address (a chunked or
+    /// compact dataset, or storage not allocated yet). HDF5 writes these bytes
+    /// only when the dataset's elements are written.
+    public var contiguousStorage: Range<Int>? {
+        get throws(HDF5Error) {
+            let offset = H5Dget_offset(id)
+            // HADDR_UNDEF is (haddr_t)-1, a macro Swift does not import.
+            guard offset != haddr_t.max else { return nil }
+            let size = UInt64(H5Dget_storage_size(id))
+            guard size > 0, UInt64(offset) <= UInt64(Int.max) - size else { return nil }
+            return Int(offset)..<Int(UInt64(offset) + size)
+        }
+    }
+
     /// Writes the whole dataset from `values` (row-major, `shape`'s product
     /// elements).
     public func write<T: HDF5Scalar>(_ values: [T]) throws(HDF5Error) {

@@ -16,13 +16,23 @@ import Foundation
 /// flushes again, so a set flag always means complete values; a tile killed
 /// half-way is simply recomputed on resume.
 ///
-/// `finish(run:compression:)` turns the file into the *finished* stage: a
-/// copy of the scanning file gets the run's attributes (or, with
-/// compression, a chunked and deflate-compressed rewrite) as
-/// `<path>.finishing`, which is synced and renamed over the scanning file
-/// (atomic: a crash leaves the complete scanning file, never a mixture).
+/// `finish(run:compression:)` turns the file into the *finished* stage.
+/// Uncompressed, only root attributes change, in place, guarded by an undo
+/// journal (`ResultFileJournal`): the bytes outside the result datasets'
+/// blocks (which an attribute change never writes) are saved in
+/// `<path>.journal` and synced first, the file is changed and synced, then
+/// the journal is removed (the commit point). A crash before that leaves a
+/// complete journal, and the next open of the file (every open path runs
+/// `ResultFileJournal.recover`, the read-only one too: a reader cannot use a
+/// half-changed file, and the restore gives exactly the scanning file it had
+/// been) writes the saved bytes back, so the file is the complete scanning
+/// file again. Where the blocks cannot be located, the file is copied instead
+/// and the copy changed. With compression, the finished file is a chunked,
+/// deflate-compressed rewrite built as `<path>.finishing`, synced and renamed
+/// over the scanning file (atomic). Either way a crash at any moment leaves
+/// a complete file of one stage or the other, never a mixture.
 /// `openForResume` accepts either stage; a finished file goes back to the
-/// scanning stage first, the same way.
+/// scanning stage first, the same way (a compressed one by a rewrite).
 ///
 /// All calls must come from one thread (HDF5 is used single-threaded).
 public final class ResultFile {
@@ -38,6 +48,13 @@ public final class ResultFile {
 
     private var file: HDF5File?
     private var datasets: [String: HDF5Dataset]
+
+    /// Whether `finish` changes an uncompressed file in place (false: it
+    /// copies the file, the path taken where the blocks cannot be located;
+    /// tests compare the two).
+    var amendsInPlace = true
+    /// Called at each step of an in-place change (tests).
+    var amendHook: AmendHook?
 
     /// Root attribute names that parameters may not use.
     public static var reservedAttributeNames: Set<String> { ResultFileLayout.Root.all }
@@ -64,6 +81,9 @@ public final class ResultFile {
     ///   `ResultFileError.system` if the file cannot be written.
     public static func create(path: String, axes: ScanAxes, metadata: ScanMetadata, overwrite: Bool) throws -> ResultFile {
         try validate(axes: axes, metadata: metadata)
+        // A journal left by a killed finish belongs to the file now at
+        // `path`: settle it before that file is kept or replaced.
+        try ResultFileJournal.recover(path: path)
         if !overwrite && FileManager.default.fileExists(atPath: path) {
             throw ResultFileError.fileExists(path: path)
         }
@@ -86,22 +106,33 @@ public final class ResultFile {
     }
 
     /// Opens an existing result file to continue its scan. A finished file
-    /// is first brought back to the scanning stage (as `<path>.resuming`,
-    /// renamed into place): an uncompressed one by a copy without the run
-    /// attributes, a compressed one by rewriting it contiguous.
+    /// is first brought back to the scanning stage: an uncompressed one by
+    /// removing the run attributes in place (guarded by an undo journal, as
+    /// in `finish`), a compressed one by rewriting it contiguous (as
+    /// `<path>.resuming`, renamed into place).
     public static func openForResume(path: String) throws -> ResultFile {
+        try openForResume(path: path, amendHook: nil)
+    }
+
+    /// `openForResume(path:)`, with `amendHook` called at each step of an
+    /// in-place change (tests).
+    static func openForResume(path: String, amendHook: AmendHook?, inPlace: Bool = true) throws -> ResultFile {
         let (stage, axes, metadata) = try inspect(path: path)
         if stage == ResultFileLayout.Stage.finished {
             let temporary = path + ".resuming"
+            let backToScanning = { (file: HDF5File) throws in
+                try file.setAttribute(ResultFileLayout.Root.fileStage, .string(ResultFileLayout.Stage.scanning))
+                for name in ResultFileLayout.runAttributes where try file.hasAttribute(name) {
+                    try file.removeAttribute(name)
+                }
+            }
+            if try inPlace && amendInPlace(path, hook: amendHook, change: backToScanning) {
+                return try open(path: path, readOnly: false)
+            }
             let source = try openHDF5(path, mode: .readOnly)
             if case .contiguous = try source.openDataset(ResultFileLayout.doubleVariables[0].name).layout {
                 try copyFile(path, to: temporary)
-                try amend(temporary, for: path) { file in
-                    try file.setAttribute(ResultFileLayout.Root.fileStage, .string(ResultFileLayout.Stage.scanning))
-                    for name in ResultFileLayout.runAttributes where try file.hasAttribute(name) {
-                        try file.removeAttribute(name)
-                    }
-                }
+                try amend(temporary, for: path, change: backToScanning)
             } else {
                 try build(at: temporary, for: path, axes: axes, metadata: metadata,
                           stage: ResultFileLayout.Stage.scanning, compressed: false) { destination in
@@ -268,12 +299,13 @@ public final class ResultFile {
     /// Tiles not done (flag 2: half-written by a killed batch write; flag 3:
     /// never written) first get their fill values (flag 2 until they are on
     /// disk, then 0). Then, with
-    /// `compression` `.none`, the scanning file is copied (`copy_file_range`,
-    /// in the kernel) to `<path>.finishing` and only the root attributes of
-    /// the copy change; with `.deflate` the copy is a rewrite into chunked,
-    /// shuffled, deflate-compressed datasets. Either copy is synced and
-    /// renamed over the scanning file, which is never modified in place, so
-    /// a crash at any moment leaves a complete file of one stage or the other.
+    /// `compression` `.none`, only the root attributes change, in place,
+    /// guarded by an undo journal (see "Crash safety" above; the cost is a
+    /// few hundred KB of metadata, whatever the grid size); with `.deflate`
+    /// the file is rewritten into chunked, shuffled, deflate-compressed
+    /// datasets as `<path>.finishing`, synced and renamed over the scanning
+    /// file. A crash at any moment leaves a complete file of one stage or the
+    /// other.
     public func finish(run: RunSummary, compression: ResultCompression = .none) throws {
         guard !isReadOnly else { throw ResultFileError.closed(path: path) }
         try fillUnfinishedTiles()
@@ -294,17 +326,22 @@ public final class ResultFile {
             (Root.nonConvergedB, .int(nonConverged.backward)),
         ]
         let temporary = path + ".finishing"
+        let toFinished = { (destination: HDF5File) throws in
+            try destination.setAttribute(Root.fileStage, .string(ResultFileLayout.Stage.finished))
+            try destination.setAttribute(Root.history, .string(metadata.history))
+            for (name, value) in runAttributes { try destination.setAttribute(name, value) }
+        }
+        if compression == .none, try amendsInPlace && Self.amendInPlace(path, hook: amendHook, change: toFinished) {
+            storedMetadata = metadata
+            return
+        }
         // Held open (read-only, so shared-locked) until the rename: no other
         // process can open the scanning file for writing meanwhile.
         let source = try Self.openHDF5(path, mode: .readOnly)
         switch compression {
         case .none:
             try Self.copyFile(path, to: temporary)
-            try Self.amend(temporary, for: path) { destination in
-                try destination.setAttribute(Root.fileStage, .string(ResultFileLayout.Stage.finished))
-                try destination.setAttribute(Root.history, .string(metadata.history))
-                for (name, value) in runAttributes { try destination.setAttribute(name, value) }
-            }
+            try Self.amend(temporary, for: path, change: toFinished)
         case .deflate:
             try Self.build(at: temporary, for: path, axes: axes, metadata: metadata,
                            stage: ResultFileLayout.Stage.finished, compressed: true) { destination in
@@ -451,7 +488,9 @@ public final class ResultFile {
     }
 
     /// Reads the stage, axes and metadata of the file at `path`.
+    /// First undoes an interrupted in-place change (`ResultFileJournal`).
     private static func inspect(path: String) throws -> (stage: String, axes: ScanAxes, metadata: ScanMetadata) {
+        try ResultFileJournal.recover(path: path)
         guard FileManager.default.fileExists(atPath: path) else {
             throw ResultFileError.system(call: "open", path: path, message: "no such file")
         }
@@ -519,6 +558,63 @@ public final class ResultFile {
             throw error
         }
         try seal(file, at: temporary)
+    }
+
+    /// The steps of `amendInPlace`, where tests can act through an `AmendHook`
+    /// (`.changed` with the open file, the others with nil).
+    enum AmendStep: CaseIterable {
+        /// The journal is durable; the file is untouched.
+        case journalWritten
+        /// `change` ran; the file is still open (not yet closed and synced).
+        case changed
+        /// The file is closed and synced; the journal is not yet removed.
+        case synchronized
+    }
+
+    typealias AmendHook = (AmendStep, HDF5File?) throws -> Void
+
+    /// Lets `change` edit the root attributes of the uncompressed file at
+    /// `path` in place, guarded by an undo journal (`ResultFileJournal`):
+    /// journal written and synced, file changed, closed and synced, journal
+    /// removed. On an error the file is restored from the journal. Returns
+    /// false, having changed nothing, if a result dataset's block cannot be
+    /// located (not contiguous, or not allocated): the caller copies instead.
+    ///
+    /// Safe because nothing but `change` writes the file meanwhile, and
+    /// `change` only sets or removes attributes, which HDF5 stores outside the
+    /// datasets' blocks: every byte it can write is in the journal, or lies
+    /// past the saved end of the file (undone by truncation).
+    private static func amendInPlace(_ path: String, hook: AmendHook?, change: (HDF5File) throws -> Void) throws -> Bool {
+        var blocks: [Range<Int>] = []
+        do {
+            let file = try openHDF5(path, mode: .readOnly)
+            defer { try? file.close() }
+            for name in ResultFileLayout.doubleVariables.map(\.name) + ResultFileLayout.int32Variables.map(\.name) {
+                guard let block = try file.openDataset(name).contiguousStorage else { return false }
+                blocks.append(block)
+            }
+        }
+        guard let journal = try ResultFileJournal.begin(for: path, keeping: blocks) else { return false }
+        do {
+            try hook?(.journalWritten, nil)
+            let file = try openHDF5(path, mode: .readWrite)
+            do {
+                try change(file)
+                try hook?(.changed, file)
+                try file.close()
+            } catch {
+                try? file.close()
+                throw error
+            }
+            try synchronize(path)
+            try hook?(.synchronized, nil)
+        } catch {
+            // If the restore fails too, the journal stays for the next open.
+            try? journal.rollBack()
+            throw error
+        }
+        try journal.commit()
+        return true
     }
 
     /// Opens the copy `temporary` for writing, lets `change` edit it (root

@@ -183,6 +183,7 @@ public enum ResultFileError: Error, CustomStringConvertible, Equatable {
     case invalidParameterName(String, reason: String)
     case cannotCreate(path: String, reason: String)
     case inUse(path: String)
+    case interruptedFinish(path: String, reason: String)
     case closed(path: String)
     case system(call: String, path: String, message: String)
 
@@ -210,6 +211,10 @@ public enum ResultFileError: Error, CustomStringConvertible, Equatable {
             return "cannot create output file '\(path)': \(reason)"
         case .inUse(let path):
             return "'\(path)' is open in another process (is another diodescan still writing it?)"
+        case .interruptedFinish(let path, let reason):
+            return "'\(path)' was left half-finished by a process that stopped while changing it in place, "
+                + "and its undo journal '\(path).journal' cannot be applied: \(reason); open it once with write "
+                + "access to the file and its directory (any diodescan command that reads it restores it)"
         case .closed(let path):
             return "result file '\(path)' is already finished or closed"
         case .system(let call, let path, let message):
