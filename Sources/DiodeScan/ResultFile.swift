@@ -127,6 +127,7 @@ public final class ResultFile {
                 }
             }
             if try inPlace && amendInPlace(path, hook: amendHook, change: backToScanning) {
+                unlink(temporary)  // a rewrite's leftover from a killed process, as the copy would replace it
                 return try open(path: path, readOnly: false)
             }
             let source = try openHDF5(path, mode: .readOnly)
@@ -332,6 +333,7 @@ public final class ResultFile {
             for (name, value) in runAttributes { try destination.setAttribute(name, value) }
         }
         if compression == .none, try amendsInPlace && Self.amendInPlace(path, hook: amendHook, change: toFinished) {
+            unlink(temporary)  // a rewrite's leftover from a killed process, as the copy would replace it
             storedMetadata = metadata
             return
         }
