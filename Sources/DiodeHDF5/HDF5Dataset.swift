@@ -86,7 +86,7 @@ public final class HDF5Dataset: HDF5Object {
     /// Reads the hyperslab `start ..< start + count` (row-major).
     public func read<T: HDF5Scalar>(_ type: T.Type, start: [Int], count: [Int]) throws(HDF5Error) -> [T] {
         let elementCount = count.reduce(1, *)
-        var values = [T](repeating: T.hdf5Zero, count: elementCount)
+        var values = T.zeroes(count: elementCount)
         try withHyperslab(start: start, count: count, elementCount: elementCount, call: "H5Dread") {
             memorySpace, fileSpace throws(HDF5Error) in
             let status = values.withUnsafeMutableBufferPointer { buffer in

@@ -11,10 +11,24 @@ public struct HDF5Datatype: Sendable {
 /// Each has a native memory type and a fixed little-endian file type, so files
 /// are the same on every machine. `Double`, `Int64`, `Int32` and `UInt8`
 /// conform.
-public protocol HDF5Scalar: Sendable {
+public protocol HDF5Scalar: Sendable, BitwiseCopyable {
     static var hdf5MemoryType: HDF5Datatype { get }
     static var hdf5FileType: HDF5Datatype { get }
     static var hdf5Zero: Self { get }
+}
+
+extension HDF5Scalar {
+    /// `count` zeros, filled as bytes. Every conforming type is a plain
+    /// number whose all-zero bytes are its zero, and in code that is not
+    /// specialised (these generic reads are called from other modules)
+    /// `[T](repeating:count:)` copies each element through `T`'s value
+    /// witness, which made reading a dataset cost more than HDF5's I/O.
+    static func zeroes(count: Int) -> [Self] {
+        [Self](unsafeUninitializedCapacity: count) { buffer, initialized in
+            UnsafeMutableRawBufferPointer(buffer).initializeMemory(as: UInt8.self, repeating: 0)
+            initialized = count
+        }
+    }
 }
 
 extension Double: HDF5Scalar {

@@ -116,7 +116,7 @@ public struct Communicator {
         _ type: T.Type = T.self, matching envelope: MessageStatus
     ) throws(MPIError) -> ReceivedMessage<T> {
         let count = try envelope.count(of: T.self)
-        var values = [T](repeating: T.mpiZero, count: count)
+        var values = T.zeroes(count: count)
         var status = MPI_Status()
         let code = values.withUnsafeMutableBufferPointer { buffer in
             MPI_Recv(

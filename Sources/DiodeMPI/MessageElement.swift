@@ -9,31 +9,39 @@ public struct MPIDatatype {
 ///
 /// `Double`, `Int64`, `Int32` and `UInt8` conform; the element type of a send
 /// must match the receive (MPI does not convert).
-public protocol MPIMessageElement {
+public protocol MPIMessageElement: BitwiseCopyable {
     /// The MPI datatype describing one element.
     static var mpiDatatype: MPIDatatype { get }
-    /// The zero value, used to size receive buffers.
-    static var mpiZero: Self { get }
+}
+
+extension MPIMessageElement {
+    /// `count` zeros, filled as bytes. Every conforming type is a plain
+    /// number whose all-zero bytes are its zero, and in code that is not
+    /// specialised (`receive` is called from other modules)
+    /// `[T](repeating:count:)` copies each element through `T`'s value
+    /// witness: it was most of rank 0's cost of receiving a tile.
+    static func zeroes(count: Int) -> [Self] {
+        [Self](unsafeUninitializedCapacity: count) { buffer, initialized in
+            UnsafeMutableRawBufferPointer(buffer).initializeMemory(as: UInt8.self, repeating: 0)
+            initialized = count
+        }
+    }
 }
 
 extension Double: MPIMessageElement {
     public static var mpiDatatype: MPIDatatype { MPIDatatype(handle: cmpi_double()) }
-    public static var mpiZero: Double { 0 }
 }
 
 extension Int64: MPIMessageElement {
     public static var mpiDatatype: MPIDatatype { MPIDatatype(handle: cmpi_int64()) }
-    public static var mpiZero: Int64 { 0 }
 }
 
 extension Int32: MPIMessageElement {
     public static var mpiDatatype: MPIDatatype { MPIDatatype(handle: cmpi_int32()) }
-    public static var mpiZero: Int32 { 0 }
 }
 
 extension UInt8: MPIMessageElement {
     public static var mpiDatatype: MPIDatatype { MPIDatatype(handle: cmpi_uint8()) }
-    public static var mpiZero: UInt8 { 0 }
 }
 
 /// Which sender a receive or probe matches.

@@ -48,6 +48,10 @@ public final class ResultFile {
 
     private var file: HDF5File?
     private var datasets: [String: HDF5Dataset]
+    /// One variable of a run of neighbouring tiles, gathered for one write;
+    /// kept between writes so that a scan allocates them once.
+    private var doubleRun: [Double] = []
+    private var integerRun: [Int32] = []
 
     /// Whether `finish` changes an uncompressed file in place (false: it
     /// copies the file, the path taken where the blocks cannot be located;
@@ -201,15 +205,15 @@ public final class ResultFile {
         for (tile, values) in batch {
             try check(tile)
             for variable in ResultFileLayout.doubleVariables {
-                let expected = variable.perRegion ? 3 * n : n
-                let count = values[keyPath: variable.values].count
+                let expected = variable.field.valuesPerPoint * n
+                let count = values[variable.field].count
                 guard count == expected else {
                     throw ResultFileError.wrongValueCount(field: variable.name, expected: expected, actual: count)
                 }
             }
-            for variable in ResultFileLayout.int32Variables where values[keyPath: variable.values].count != n {
+            for variable in ResultFileLayout.int32Variables where values[variable.field].count != n {
                 throw ResultFileError.wrongValueCount(
-                    field: variable.name, expected: n, actual: values[keyPath: variable.values].count)
+                    field: variable.name, expected: n, actual: values[variable.field].count)
             }
         }
         let runs = Self.runs(of: batch)
@@ -224,14 +228,17 @@ public final class ResultFile {
         }
         try setFlags(ResultFileLayout.TileFlag.writing)
         for run in runs {
-            let tiles = run.indices.map { batch[$0].values }
             for variable in ResultFileLayout.doubleVariables {
                 let (start, count) = Self.selection(of: run.first, tiles: run.count, pointCount: n, perRegion: variable.perRegion)
-                try dataset(variable.name).write(Self.concatenated(tiles, variable.values), start: start, count: count)
+                doubleRun.removeAll(keepingCapacity: true)
+                for index in run.indices { doubleRun.append(contentsOf: batch[index].values[variable.field]) }
+                try dataset(variable.name).write(doubleRun, start: start, count: count)
             }
             for variable in ResultFileLayout.int32Variables {
                 let (start, count) = Self.selection(of: run.first, tiles: run.count, pointCount: n, perRegion: false)
-                try dataset(variable.name).write(Self.concatenated(tiles, variable.values), start: start, count: count)
+                integerRun.removeAll(keepingCapacity: true)
+                for index in run.indices { integerRun.append(contentsOf: batch[index].values[variable.field]) }
+                try dataset(variable.name).write(integerRun, start: start, count: count)
             }
         }
         try file.flush()
@@ -263,14 +270,6 @@ public final class ResultFile {
         return runs
     }
 
-    private static func concatenated<T>(_ tiles: [TileValues], _ field: WritableKeyPath<TileValues, [T]>) -> [T] {
-        if tiles.count == 1 { return tiles[0][keyPath: field] }
-        var values: [T] = []
-        values.reserveCapacity(tiles.count * tiles[0][keyPath: field].count)
-        for tile in tiles { values += tile[keyPath: field] }
-        return values
-    }
-
     /// Reads the values stored for `tile`: fill values unless its flag is 1
     /// (in a scanning file other tiles may hold zeros or partial values).
     public func values(for tile: TileIndex) throws -> TileValues {
@@ -281,11 +280,11 @@ public final class ResultFile {
         guard flag == [ResultFileLayout.TileFlag.done] else { return values }
         for variable in ResultFileLayout.doubleVariables {
             let (start, count) = Self.selection(of: tile, pointCount: n, perRegion: variable.perRegion)
-            values[keyPath: variable.values] = try dataset(variable.name).read(Double.self, start: start, count: count)
+            values[variable.field] = try dataset(variable.name).read(Double.self, start: start, count: count)
         }
         for variable in ResultFileLayout.int32Variables {
             let (start, count) = Self.selection(of: tile, pointCount: n, perRegion: false)
-            values[keyPath: variable.values] = try dataset(variable.name).read(Int32.self, start: start, count: count)
+            values[variable.field] = try dataset(variable.name).read(Int32.self, start: start, count: count)
         }
         return values
     }

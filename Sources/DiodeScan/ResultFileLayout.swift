@@ -7,16 +7,17 @@ enum ResultFileLayout {
     /// `(dT, eps3, eps1, region)` when `perRegion`.
     struct DoubleVariable {
         let name: String
-        let values: WritableKeyPath<TileValues, [Double]>
+        let field: TileValues.DoubleField
         let units: String
         let longName: String
-        var perRegion = false
+        /// Three values per point (one per region).
+        var perRegion: Bool { field.valuesPerPoint == 3 }
     }
 
     /// A result dataset of 32-bit integers with dimensions `(dT, eps3, eps1)`.
     struct Int32Variable {
         let name: String
-        let values: WritableKeyPath<TileValues, [Int32]>
+        let field: TileValues.IntegerField
         let longName: String
         let isStatus: Bool
     }
@@ -24,43 +25,39 @@ enum ResultFileLayout {
     static let forward = "forward configuration (T_L = 1 + dT, T_R = 1)"
     static let backward = "backward configuration (T_L = 1, T_R = 1 + dT)"
 
-    static var doubleVariables: [DoubleVariable] {
-        [
-            DoubleVariable(name: "I_F", values: \.iF, units: "k_B T / h", longName: "particle current I_L, \(forward)"),
-            DoubleVariable(name: "I_B", values: \.iB, units: "k_B T / h", longName: "particle current I_L, \(backward)"),
-            DoubleVariable(name: "J_F", values: \.jF, units: "(k_B T)^2 / h", longName: "heat current J_L, \(forward)"),
-            DoubleVariable(name: "J_B", values: \.jB, units: "(k_B T)^2 / h", longName: "heat current J_L, \(backward)"),
-            DoubleVariable(
-                name: "R_I", values: \.rI, units: "1",
-                longName: "particle current rectification (I_F + I_B) / (|I_F| + |I_B|)"),
-            DoubleVariable(
-                name: "R_J", values: \.rJ, units: "1",
-                longName: "heat current rectification (J_F + J_B) / (|J_F| + |J_B|)"),
-            DoubleVariable(name: "mu_p_F", values: \.muPF, units: "k_B T", longName: "probe electrochemical potential, \(forward)"),
-            DoubleVariable(name: "mu_p_B", values: \.muPB, units: "k_B T", longName: "probe electrochemical potential, \(backward)"),
-            DoubleVariable(name: "T_p_F", values: \.tPF, units: "T", longName: "probe temperature, \(forward)"),
-            DoubleVariable(name: "T_p_B", values: \.tPB, units: "T", longName: "probe temperature, \(backward)"),
-            DoubleVariable(
-                name: "U_F", values: \.uF, units: "k_B T",
-                longName: "non-equilibrium potentials U_1, U_2, U_3 of the regions, \(forward)", perRegion: true),
-            DoubleVariable(
-                name: "U_B", values: \.uB, units: "k_B T",
-                longName: "non-equilibrium potentials U_1, U_2, U_3 of the regions, \(backward)", perRegion: true),
-        ]
-    }
+    static let doubleVariables: [DoubleVariable] = [
+        DoubleVariable(name: "I_F", field: .iF, units: "k_B T / h", longName: "particle current I_L, \(forward)"),
+        DoubleVariable(name: "I_B", field: .iB, units: "k_B T / h", longName: "particle current I_L, \(backward)"),
+        DoubleVariable(name: "J_F", field: .jF, units: "(k_B T)^2 / h", longName: "heat current J_L, \(forward)"),
+        DoubleVariable(name: "J_B", field: .jB, units: "(k_B T)^2 / h", longName: "heat current J_L, \(backward)"),
+        DoubleVariable(
+            name: "R_I", field: .rI, units: "1",
+            longName: "particle current rectification (I_F + I_B) / (|I_F| + |I_B|)"),
+        DoubleVariable(
+            name: "R_J", field: .rJ, units: "1",
+            longName: "heat current rectification (J_F + J_B) / (|J_F| + |J_B|)"),
+        DoubleVariable(name: "mu_p_F", field: .muPF, units: "k_B T", longName: "probe electrochemical potential, \(forward)"),
+        DoubleVariable(name: "mu_p_B", field: .muPB, units: "k_B T", longName: "probe electrochemical potential, \(backward)"),
+        DoubleVariable(name: "T_p_F", field: .tPF, units: "T", longName: "probe temperature, \(forward)"),
+        DoubleVariable(name: "T_p_B", field: .tPB, units: "T", longName: "probe temperature, \(backward)"),
+        DoubleVariable(
+            name: "U_F", field: .uF, units: "k_B T",
+            longName: "non-equilibrium potentials U_1, U_2, U_3 of the regions, \(forward)"),
+        DoubleVariable(
+            name: "U_B", field: .uB, units: "k_B T",
+            longName: "non-equilibrium potentials U_1, U_2, U_3 of the regions, \(backward)"),
+    ]
 
-    static var int32Variables: [Int32Variable] {
-        [
-            Int32Variable(name: "status_F", values: \.statusF, longName: "solver status, \(forward)", isStatus: true),
-            Int32Variable(name: "status_B", values: \.statusB, longName: "solver status, \(backward)", isStatus: true),
-            Int32Variable(
-                name: "iterations_F", values: \.iterationsF,
-                longName: "solver iterations, \(forward) (-1: not computed)", isStatus: false),
-            Int32Variable(
-                name: "iterations_B", values: \.iterationsB,
-                longName: "solver iterations, \(backward) (-1: not computed)", isStatus: false),
-        ]
-    }
+    static let int32Variables: [Int32Variable] = [
+        Int32Variable(name: "status_F", field: .statusF, longName: "solver status, \(forward)", isStatus: true),
+        Int32Variable(name: "status_B", field: .statusB, longName: "solver status, \(backward)", isStatus: true),
+        Int32Variable(
+            name: "iterations_F", field: .iterationsF,
+            longName: "solver iterations, \(forward) (-1: not computed)", isStatus: false),
+        Int32Variable(
+            name: "iterations_B", field: .iterationsB,
+            longName: "solver iterations, \(backward) (-1: not computed)", isStatus: false),
+    ]
 
     static let tileDone = "tile_done"
 

@@ -78,17 +78,89 @@ public struct TileValues: Sendable, Equatable {
     /// Bitwise equality (NaN equals NaN with the same payload), what a
     /// resumed scan must reproduce.
     public func isBitwiseEqual(to other: TileValues) -> Bool {
-        for variable in ResultFileLayout.doubleVariables
-        where !self[keyPath: variable.values].elementsEqual(other[keyPath: variable.values], by: { $0.bitPattern == $1.bitPattern }) {
-            return false
-        }
-        for variable in ResultFileLayout.int32Variables where self[keyPath: variable.values] != other[keyPath: variable.values] {
-            return false
-        }
-        return true
+        DoubleField.allCases.allSatisfy { field in
+            self[field].elementsEqual(other[field], by: { $0.bitPattern == $1.bitPattern })
+        } && IntegerField.allCases.allSatisfy { self[$0] == other[$0] }
     }
 
     public static func == (lhs: TileValues, rhs: TileValues) -> Bool { lhs.isBitwiseEqual(to: rhs) }
+}
+
+extension TileValues {
+    /// The fields of doubles, in the order of the file's datasets and of a
+    /// tile's MPI payload.
+    public enum DoubleField: CaseIterable, Sendable {
+        case iF, iB, jF, jB, rI, rJ, muPF, muPB, tPF, tPB, uF, uB
+
+        /// Values per point: three (`U_1`, `U_2`, `U_3`) for the potentials, else one.
+        public var valuesPerPoint: Int { self == .uF || self == .uB ? 3 : 1 }
+    }
+
+    /// The fields of 32-bit integers, in file and payload order.
+    public enum IntegerField: CaseIterable, Sendable {
+        case statusF, statusB, iterationsF, iterationsB
+    }
+
+    // Fields are named by these enums rather than by key paths: a key path
+    // applied in generic code copies the whole struct (16 arrays retained and
+    // released) on every access, which was a fifth of rank 0's work in a
+    // cheap scan.
+
+    /// The values of `field`.
+    public subscript(field: DoubleField) -> [Double] {
+        get {
+            switch field {
+            case .iF: iF
+            case .iB: iB
+            case .jF: jF
+            case .jB: jB
+            case .rI: rI
+            case .rJ: rJ
+            case .muPF: muPF
+            case .muPB: muPB
+            case .tPF: tPF
+            case .tPB: tPB
+            case .uF: uF
+            case .uB: uB
+            }
+        }
+        set {
+            switch field {
+            case .iF: iF = newValue
+            case .iB: iB = newValue
+            case .jF: jF = newValue
+            case .jB: jB = newValue
+            case .rI: rI = newValue
+            case .rJ: rJ = newValue
+            case .muPF: muPF = newValue
+            case .muPB: muPB = newValue
+            case .tPF: tPF = newValue
+            case .tPB: tPB = newValue
+            case .uF: uF = newValue
+            case .uB: uB = newValue
+            }
+        }
+    }
+
+    /// The values of `field`.
+    public subscript(field: IntegerField) -> [Int32] {
+        get {
+            switch field {
+            case .statusF: statusF
+            case .statusB: statusB
+            case .iterationsF: iterationsF
+            case .iterationsB: iterationsB
+            }
+        }
+        set {
+            switch field {
+            case .statusF: statusF = newValue
+            case .statusB: statusB = newValue
+            case .iterationsF: iterationsF = newValue
+            case .iterationsB: iterationsB = newValue
+            }
+        }
+    }
 }
 
 /// Provenance stored in the result file's root attributes.

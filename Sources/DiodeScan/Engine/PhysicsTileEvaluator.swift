@@ -68,20 +68,20 @@ public struct PhysicsTileEvaluator: Sendable {
     /// gets NaN in all its values (never a plausible number), and so do the
     /// rectifications, which need both.
     private func store(_ point: PointResult, at i: Int, in values: inout TileValues) {
-        var f = point.forward, b = point.backward
-        var rI = point.rectificationI, rJ = point.rectificationJ
-        for c in [\PointResult.forward, \PointResult.backward] where point[keyPath: c].status != .converged {
-            let nan = Double.nan
-            var result = point[keyPath: c]
-            result.particleCurrent = nan
-            result.heatCurrent = nan
-            result.state.muP = nan
-            result.state.tP = nan
-            result.state.u = SIMD3(repeating: nan)
-            if c == \PointResult.forward { f = result } else { b = result }
-            rI = nan
-            rJ = nan
+        func recorded(_ result: ConfigurationResult) -> ConfigurationResult {
+            guard result.status != .converged else { return result }
+            var failed = result
+            failed.particleCurrent = .nan
+            failed.heatCurrent = .nan
+            failed.state.muP = .nan
+            failed.state.tP = .nan
+            failed.state.u = SIMD3(repeating: .nan)
+            return failed
         }
+        let f = recorded(point.forward), b = recorded(point.backward)
+        let bothConverged = f.status == .converged && b.status == .converged
+        let rI = bothConverged ? point.rectificationI : .nan
+        let rJ = bothConverged ? point.rectificationJ : .nan
         values.iF[i] = f.particleCurrent
         values.iB[i] = b.particleCurrent
         values.jF[i] = f.heatCurrent

@@ -31,12 +31,14 @@ public final class ScanEngine<Output: TilePayload> {
     /// others cannot take. Ranks other than 0 queue more when tiles are
     /// short (`prefetchLatency`).
     public var prefetch: Int
-    /// The request round trip a rank other than 0 covers with queued tiles:
-    /// it keeps about this much work queued beyond one tile per thread
-    /// (from its measured time per tile; at least `prefetch` tiles, at most
-    /// 64). Both main threads poll every 2 ms, so a round trip can take
-    /// several ms, longer than a whole tile at Fig. 2 cost (~2.5 ms for 200
-    /// points): with one spare tile the workers would wait for work.
+    /// The work every rank keeps queued beyond one tile per thread (from its
+    /// measured time per tile; at least `prefetch` tiles, at most 64). On
+    /// ranks other than 0 it covers the request round trip: rank 0 polls
+    /// every 5 ms and the others every 2 ms, so a round trip can take several
+    /// ms, longer than a whole tile at Fig. 2 cost (~1.5 ms for 200 points).
+    /// On every rank it lets the main thread sleep until half of it is
+    /// done instead of waking for each finished tile (at Fig. 2 cost that
+    /// was a thousand wake-ups a second on rank 0).
     public var prefetchLatency: TimeInterval = 0.025
     /// Test-only fault injection: after this many locally computed tiles, call
     /// `onTestAbort` (the CLI aborts the MPI job there). See `docs/jobs.md`.
@@ -62,8 +64,16 @@ public final class ScanEngine<Output: TilePayload> {
 
     deinit { pool.shutdown() }
 
-    /// How long a main thread waits for its workers before polling messages again.
-    private var pollInterval: TimeInterval { transport.size > 1 ? 0.002 : 0.05 }
+    /// How long a main thread waits for its workers before polling messages
+    /// again: rank 0 answers requests (covered by the others' queues), the
+    /// others return results and ask for work.
+    private var pollInterval: TimeInterval {
+        transport.size == 1 ? 0.05 : transport.rank == 0 ? 0.005 : 0.002
+    }
+
+    private func prefetchDepth() -> PrefetchDepth {
+        PrefetchDepth(minimum: prefetch, latency: prefetchLatency, threads: threads)
+    }
 
     private func countLocalTile() {
         locallyComputed += 1
@@ -85,6 +95,7 @@ public final class ScanEngine<Output: TilePayload> {
         var stopping = false
         var lastHeartbeat = Date.distantPast
         var deliveredCount = 0
+        var depth = prefetchDepth()
 
         while true {
             if stop.isSet && !stopping {
@@ -93,10 +104,11 @@ public final class ScanEngine<Output: TilePayload> {
                 for rank in activeRanks.sorted() { try transport.send(.stop, to: rank) }
             }
             if !stopping {
-                let room = threads + prefetch - pool.outstanding
-                if room > 0 {
+                let room = threads + depth.spare - pool.outstanding
+                if room > 0 && !pending.isEmpty {
                     pool.submit(pending.prefix(room))
                     pending = pending.dropFirst(room)
+                    depth.submitted()
                 }
             }
             while let (source, message) = try transport.poll() {
@@ -118,12 +130,14 @@ public final class ScanEngine<Output: TilePayload> {
                     throw ScanProtocolError(message: message, rank: 0, source: source)
                 }
             }
-            for (tile, output) in pool.takeFinished(waitingUpTo: pollInterval) {
+            let finished = pool.takeFinished(waitingUpTo: pollInterval, atLeast: depth.spare / 2)
+            for (tile, output) in finished {
                 try deliver(tile, output)
                 deliveredCount += 1
                 try heartbeat()
                 countLocalTile()
             }
+            depth.finished(finished.count)
             if Date().timeIntervalSince(lastHeartbeat) > 0.2 {
                 try heartbeat()
                 lastHeartbeat = Date()
@@ -143,9 +157,7 @@ public final class ScanEngine<Output: TilePayload> {
         var noMoreWork = false
         var stopping = false
         var stopAnnounced = false
-        var spare = prefetch
-        var finishedTiles = 0
-        var firstSubmission: Date?
+        var depth = prefetchDepth()
 
         while true {
             if stop.isSet && !stopping {
@@ -153,7 +165,7 @@ public final class ScanEngine<Output: TilePayload> {
                 pool.dropQueued()
                 if !stopAnnounced { try transport.send(.stopRequested, to: 0) }
             }
-            let room = threads + spare - pool.outstanding
+            let room = threads + depth.spare - pool.outstanding
             if !stopping && !noMoreWork && !requestInFlight && room > 0 {
                 try transport.send(.request(count: room), to: 0)
                 requestInFlight = true
@@ -166,7 +178,7 @@ public final class ScanEngine<Output: TilePayload> {
                         noMoreWork = true
                     } else if !stopping {
                         pool.submit(tiles)
-                        if firstSubmission == nil { firstSubmission = Date() }
+                        depth.submitted()
                     }
                 case .stop:
                     stopAnnounced = true   // rank 0 already knows
@@ -175,16 +187,12 @@ public final class ScanEngine<Output: TilePayload> {
                     throw ScanProtocolError(message: message, rank: transport.rank, source: source)
                 }
             }
-            for (tile, output) in pool.takeFinished(waitingUpTo: pollInterval) {
+            let finished = pool.takeFinished(waitingUpTo: pollInterval, atLeast: depth.spare / 2)
+            for (tile, output) in finished {
                 try transport.send(.result(tile: tile, payload: output.encoded()), to: 0)
                 countLocalTile()
-                finishedTiles += 1
             }
-            if let firstSubmission, finishedTiles > 0 {
-                // Seconds per tile per thread, with every thread busy.
-                let perTile = Date().timeIntervalSince(firstSubmission) * Double(threads) / Double(finishedTiles)
-                spare = min(64, max(prefetch, Int((prefetchLatency * Double(threads) / perTile).rounded(.up))))
-            }
+            depth.finished(finished.count)
             if (noMoreWork || stopping) && !requestInFlight && pool.outstanding == 0 {
                 break
             }
@@ -213,4 +221,37 @@ public struct ScanProtocolError: Error, CustomStringConvertible {
     public var rank: Int
     public var source: Int
     public var description: String { "scan protocol error: rank \(rank) received \(message) from rank \(source)" }
+}
+
+/// How many tiles a rank keeps queued beyond one per thread: about
+/// `latency` of work at the measured time per tile, at least `minimum` and
+/// at most 64.
+struct PrefetchDepth {
+    let minimum: Int
+    let latency: TimeInterval
+    let threads: Int
+    private(set) var spare: Int
+    private var firstSubmission: Date?
+    private var finishedTiles = 0
+
+    init(minimum: Int, latency: TimeInterval, threads: Int) {
+        self.minimum = minimum
+        self.latency = latency
+        self.threads = threads
+        spare = minimum
+    }
+
+    /// Tiles were handed to the workers (the clock starts at the first).
+    mutating func submitted() {
+        if firstSubmission == nil { firstSubmission = Date() }
+    }
+
+    /// `count` more tiles finished.
+    mutating func finished(_ count: Int) {
+        finishedTiles += count
+        guard let firstSubmission, finishedTiles > 0, count > 0 else { return }
+        // Seconds per tile per thread, with every thread busy.
+        let perTile = Date().timeIntervalSince(firstSubmission) * Double(threads) / Double(finishedTiles)
+        spare = min(64, max(minimum, Int((latency * Double(threads) / perTile).rounded(.up))))
+    }
 }

@@ -2,21 +2,14 @@
 /// double fields in a fixed order, then the four Int32 fields (exact in a
 /// Double). Bit patterns, NaN payloads included, survive unchanged.
 extension TileValues: TilePayload {
-    private static var doubleFields: [WritableKeyPath<TileValues, [Double]>] {
-        [\.iF, \.iB, \.jF, \.jB, \.rI, \.rJ, \.muPF, \.muPB, \.tPF, \.tPB, \.uF, \.uB]
-    }
-    private static var int32Fields: [WritableKeyPath<TileValues, [Int32]>] {
-        [\.statusF, \.statusB, \.iterationsF, \.iterationsB]
-    }
-
     /// Values per point: ten per-point doubles, two `U` triples, four integers.
     static let doublesPerPoint = 10 + 2 * 3 + 4
 
     public func encoded() -> [Double] {
         var values: [Double] = []
         values.reserveCapacity(statusF.count * Self.doublesPerPoint)
-        for field in Self.doubleFields { values += self[keyPath: field] }
-        for field in Self.int32Fields { values += self[keyPath: field].map(Double.init) }
+        for field in DoubleField.allCases { values += self[field] }
+        for field in IntegerField.allCases { values += self[field].lazy.map(Double.init) }
         return values
     }
 
@@ -24,15 +17,15 @@ extension TileValues: TilePayload {
         guard values.count == n * Self.doublesPerPoint else {
             throw TilePayloadError.wrongLength(expected: n * Self.doublesPerPoint, actual: values.count)
         }
-        self.init(pointCount: n)
+        self.init(pointCount: 0)  // every field is replaced below
         var offset = 0
-        for field in Self.doubleFields {
-            let count = self[keyPath: field].count
-            self[keyPath: field] = Array(values[offset..<(offset + count)])
+        for field in DoubleField.allCases {
+            let count = field.valuesPerPoint * n
+            self[field] = Array(values[offset..<(offset + count)])
             offset += count
         }
-        for field in Self.int32Fields {
-            self[keyPath: field] = try values[offset..<(offset + n)].map { x in
+        for field in IntegerField.allCases {
+            self[field] = try values[offset..<(offset + n)].map { x in
                 guard let i = Int32(exactly: x) else { throw TilePayloadError.notAnInteger(x) }
                 return i
             }

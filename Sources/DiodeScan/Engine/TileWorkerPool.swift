@@ -15,6 +15,10 @@ public final class TileWorkerPool<Output: Sendable>: @unchecked Sendable {
     private var queueHead = 0
     private var finished: [(tile: Int, output: Output)] = []
     private var running = 0
+    /// While the owner waits in `takeFinished`: the finished tiles it waits
+    /// for. Workers wake it only when that many are ready (or no more will
+    /// come), not after every tile.
+    private var ownerWaitsFor: Int?
     private var shuttingDown = false
     private var liveThreads = 0
 
@@ -64,20 +68,31 @@ public final class TileWorkerPool<Output: Sendable>: @unchecked Sendable {
         return dropped
     }
 
-    /// Finished tiles, in completion order. Waits up to `timeout` seconds for
-    /// the first one when none is ready (returns an empty array on timeout),
-    /// so an owner with nothing else to do sleeps here instead of spinning.
-    public func takeFinished(waitingUpTo timeout: TimeInterval) -> [(tile: Int, output: Output)] {
+    /// Finished tiles, in completion order. Waits up to `timeout` seconds
+    /// until at least `minimum` are ready, or fewer if nothing else is queued
+    /// or running (returns what is ready on timeout, maybe nothing), so an
+    /// owner with nothing else to do sleeps here instead of spinning, and
+    /// wakes once per `minimum` tiles rather than once per tile.
+    public func takeFinished(waitingUpTo timeout: TimeInterval, atLeast minimum: Int = 1) -> [(tile: Int, output: Output)] {
         condition.lock(); defer { condition.unlock() }
-        if finished.isEmpty && timeout > 0 {
+        let minimum = max(1, minimum)
+        if timeout > 0 && !ownerMayProceed(wanting: minimum) {
+            ownerWaitsFor = minimum
             let deadline = Date(timeIntervalSinceNow: timeout)
-            while finished.isEmpty {
+            while !ownerMayProceed(wanting: minimum) {
                 if !condition.wait(until: deadline) { break }
             }
+            ownerWaitsFor = nil
         }
         let taken = finished
-        finished.removeAll()
+        finished.removeAll(keepingCapacity: true)
         return taken
+    }
+
+    /// Whether an owner that wants `minimum` finished tiles should stop
+    /// waiting: they are ready, or every submitted tile has finished.
+    private func ownerMayProceed(wanting minimum: Int) -> Bool {
+        finished.count >= minimum || (!finished.isEmpty && running == 0 && queueHead == queue.count)
     }
 
     /// Lets running tiles finish, discards queued ones, and waits for every thread to exit.
@@ -108,7 +123,7 @@ public final class TileWorkerPool<Output: Sendable>: @unchecked Sendable {
             condition.lock()
             running -= 1
             if let output { finished.append((tile, output)) }
-            condition.broadcast()
+            if let minimum = ownerWaitsFor, ownerMayProceed(wanting: minimum) { condition.broadcast() }
         }
         liveThreads -= 1
         condition.broadcast()
