@@ -102,11 +102,14 @@ final class ScanBookkeepingTests: XCTestCase {
         values.iterationsB = [7, Int32.max, -1]
         let message = values.encoded()
         XCTAssertEqual(message.count, 3 * TileValues.doublesPerPoint)
-        let decoded = try TileValues(decoding: message, pointsPerTile: 3)
+        let decoded = try TileValues(decoding: message[...], pointsPerTile: 3)
         XCTAssertTrue(decoded.isBitwiseEqual(to: values))
         XCTAssertEqual(decoded.iF[2].bitPattern, 0x7FF8_0000_0000_1234)
         XCTAssertEqual(decoded.nonConvergedPoints, 3, "status -1 (backward, never computed) counts too")
-        XCTAssertThrowsError(try TileValues(decoding: Array(message.dropLast()), pointsPerTile: 3))
+        XCTAssertThrowsError(try TileValues(decoding: message.dropLast(), pointsPerTile: 3))
+        // As rank 0 receives it: behind the tile number, a slice not starting at 0.
+        let received = [Double(17)] + message
+        XCTAssertTrue(try TileValues(decoding: received.dropFirst(), pointsPerTile: 3).isBitwiseEqual(to: values))
     }
 
     func testNonConvergedCountsPointsWithEitherConfigurationFailing() {

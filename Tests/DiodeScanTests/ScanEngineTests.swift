@@ -15,9 +15,9 @@ struct FakeTile: TilePayload, Equatable {
         self.nonConvergedPoints = nonConvergedPoints
     }
 
-    init(decoding values: [Double], pointsPerTile: Int) throws {
+    init(decoding values: ArraySlice<Double>, pointsPerTile: Int) throws {
         guard values.count == pointsPerTile + 1 else { throw CocoaError(.coderInvalidValue) }
-        nonConvergedPoints = Int(values[0])
+        nonConvergedPoints = Int(values[values.startIndex])
         self.values = Array(values.dropFirst())
     }
 }

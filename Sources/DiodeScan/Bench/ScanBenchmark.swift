@@ -181,7 +181,7 @@ public struct ScanBenchmark {
         guard let values = evaluator.evaluate(tile: middle, stop: StopFlag()) else {
             throw ScanBenchmarkError.scanFailed(mode: "rank 0 cost", status: 1, stderr: "tile evaluation stopped")
         }
-        let payload = values.encoded()
+        let payload = values.encoded()[...]
         let count = min(grid.tileCount, maximumTiles)
 
         let (single, singlePath) = try create("rank0-single.h5")

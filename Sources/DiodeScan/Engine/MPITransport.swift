@@ -59,7 +59,7 @@ public final class MPITransport: ScanTransport {
             guard let first = values.first, let tile = Int(exactly: first) else {
                 throw MPITransportError(description: "malformed tile result from rank \(envelope.source)")
             }
-            return (envelope.source, .result(tile: tile, payload: Array(values.dropFirst())))
+            return (envelope.source, .result(tile: tile, payload: values.dropFirst()))
         }
         let values = try communicator.receive(Int64.self, matching: envelope).values
         let message: ScanMessage

@@ -189,7 +189,7 @@ public final class ScanEngine<Output: TilePayload> {
             }
             let finished = pool.takeFinished(waitingUpTo: pollInterval, atLeast: depth.spare / 2)
             for (tile, output) in finished {
-                try transport.send(.result(tile: tile, payload: output.encoded()), to: 0)
+                try transport.send(.result(tile: tile, payload: output.encoded()[...]), to: 0)
                 countLocalTile()
             }
             depth.finished(finished.count)

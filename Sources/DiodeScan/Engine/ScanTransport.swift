@@ -4,8 +4,9 @@
 public protocol TilePayload: Sendable {
     /// The whole tile as doubles. Integers must be exactly representable.
     func encoded() -> [Double]
-    /// Inverse of `encoded()` for a tile of `pointsPerTile` points.
-    init(decoding values: [Double], pointsPerTile: Int) throws
+    /// Inverse of `encoded()` for a tile of `pointsPerTile` points (a slice:
+    /// rank 0 decodes straight from the received message).
+    init(decoding values: ArraySlice<Double>, pointsPerTile: Int) throws
     /// Points of the tile where either configuration did not converge.
     var nonConvergedPoints: Int { get }
 }
@@ -21,7 +22,7 @@ public protocol TilePayload: Sendable {
 public enum ScanMessage: Sendable, Equatable {
     case request(count: Int)
     case assign(tiles: [Int])
-    case result(tile: Int, payload: [Double])
+    case result(tile: Int, payload: ArraySlice<Double>)
     case stopRequested
     case stop
     case done

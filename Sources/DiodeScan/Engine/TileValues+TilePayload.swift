@@ -13,12 +13,12 @@ extension TileValues: TilePayload {
         return values
     }
 
-    public init(decoding values: [Double], pointsPerTile n: Int) throws {
+    public init(decoding values: ArraySlice<Double>, pointsPerTile n: Int) throws {
         guard values.count == n * Self.doublesPerPoint else {
             throw TilePayloadError.wrongLength(expected: n * Self.doublesPerPoint, actual: values.count)
         }
         self.init(pointCount: 0)  // every field is replaced below
-        var offset = 0
+        var offset = values.startIndex
         for field in DoubleField.allCases {
             let count = field.valuesPerPoint * n
             self[field] = Array(values[offset..<(offset + count)])
