@@ -581,6 +581,12 @@ public final class ResultFile {
     /// false, having changed nothing, if a result dataset's block cannot be
     /// located (not contiguous, or not allocated): the caller copies instead.
     ///
+    /// A reader that holds the file open (with HDF5's file locking) makes
+    /// the read-write open fail: then the journal is dropped and false
+    /// returned, and the copy goes ahead beside the reader as before. Readers
+    /// that skip locking (h5py's `locking=False`) and hold the file across
+    /// the finish may see it change under them; they should reopen it.
+    ///
     /// Safe because nothing but `change` writes the file meanwhile, and
     /// `change` only sets or removes attributes, which HDF5 stores outside the
     /// datasets' blocks: every byte it can write is in the journal, or lies
@@ -598,7 +604,15 @@ public final class ResultFile {
         guard let journal = try ResultFileJournal.begin(for: path, keeping: blocks) else { return false }
         do {
             try hook?(.journalWritten, nil)
-            let file = try openHDF5(path, mode: .readWrite)
+            let file: HDF5File
+            do {
+                file = try openHDF5(path, mode: .readWrite)
+            } catch ResultFileError.inUse {
+                // A reader holds the file (shared lock): the copy, which
+                // only reads it, can still go ahead.
+                try journal.rollBack()
+                return false
+            }
             do {
                 try change(file)
                 try hook?(.changed, file)

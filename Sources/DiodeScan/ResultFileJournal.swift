@@ -36,7 +36,9 @@ import Foundation
 /// `"DSJRNL01"`, file size (UInt64), range count n (UInt64), n × (offset,
 /// length) (UInt64 each), the ranges' bytes in order, FNV-1a 64 of
 /// everything before it (UInt64).
-struct ResultFileJournal {
+///
+/// A class so that the journal's descriptor is closed exactly once.
+final class ResultFileJournal {
     /// The saved state of the file.
     struct Contents: Equatable {
         var fileSize: Int
@@ -52,7 +54,8 @@ struct ResultFileJournal {
 
     let filePath: String
     let contents: Contents
-    private let descriptor: Int32
+    /// The journal, open and locked until `commit` or `rollBack` (-1 after).
+    private var descriptor: Int32
 
     private static let magic = Array("DSJRNL01".utf8)
     /// The first bytes of an HDF5 file whose base address is 0 (no user
@@ -88,7 +91,6 @@ struct ResultFileJournal {
             if errno == EEXIST { throw ResultFileError.inUse(path: path) }
             throw systemError("open", journalPath)
         }
-        let journal = ResultFileJournal(filePath: path, contents: contents, descriptor: descriptor)
         do {
             // A recoverer may have deleted the empty journal between our
             // open and our lock: then it is not ours any more.
@@ -103,13 +105,14 @@ struct ResultFileJournal {
             Foundation.close(descriptor)
             throw error
         }
-        return journal
+        return ResultFileJournal(filePath: path, contents: contents, descriptor: descriptor)
     }
 
     /// Removes the journal (the change it guarded is on disk: the commit
     /// point) and releases it.
     func commit() throws {
-        defer { Foundation.close(descriptor) }
+        guard descriptor >= 0 else { return }
+        defer { release() }
         guard unlink(Self.path(for: filePath)) == 0 else { throw Self.systemError("unlink", Self.path(for: filePath)) }
         Self.synchronizeDirectory(of: filePath)
     }
@@ -118,7 +121,8 @@ struct ResultFileJournal {
     /// removes the journal and releases it. If this fails, the journal
     /// stays, and the next open restores the file.
     func rollBack() throws {
-        defer { Foundation.close(descriptor) }
+        guard descriptor >= 0 else { return }  // already committed or rolled back
+        defer { release() }
         try Self.restore(filePath, from: contents)
         guard unlink(Self.path(for: filePath)) == 0 else { throw Self.systemError("unlink", Self.path(for: filePath)) }
         Self.synchronizeDirectory(of: filePath)
@@ -177,6 +181,14 @@ struct ResultFileJournal {
         self.filePath = filePath
         self.contents = contents
         self.descriptor = descriptor
+    }
+
+    deinit { release() }
+
+    /// Closes the journal (releasing its lock), once.
+    private func release() {
+        if descriptor >= 0 { Foundation.close(descriptor) }
+        descriptor = -1
     }
 
     /// Writes the saved bytes back, truncates to the saved size, syncs.

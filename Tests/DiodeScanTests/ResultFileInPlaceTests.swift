@@ -115,6 +115,39 @@ final class ResultFileInPlaceTests: XCTestCase {
         }
     }
 
+    func testResumeBesideAReaderThatLocksTheFileCopiesInstead() throws {
+        guard ResultFilePythonTests.python(["-c", "import h5py"]).status == 0 else { throw XCTSkip("no h5py") }
+        let file = try makeScanningFile("read.h5")
+        try file.finish(run: ResultFileFixture.summary())
+        let before = try inode(file.path)
+        // Another process holds the file open for reading, with HDF5's locking.
+        let reader = Process()
+        reader.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        reader.arguments = [
+            "python3", "-c", "import h5py, sys, time\nf = h5py.File(sys.argv[1], 'r')\nprint('open', flush=True)\ntime.sleep(60)",
+            file.path,
+        ]
+        var environment = ProcessInfo.processInfo.environment
+        environment["HDF5_USE_FILE_LOCKING"] = nil
+        reader.environment = environment
+        let output = Pipe()
+        reader.standardOutput = output
+        try reader.run()
+        defer {
+            reader.terminate()
+            reader.waitUntilExit()
+        }
+        XCTAssertTrue(String(decoding: output.fileHandleForReading.availableData, as: UTF8.self).hasPrefix("open"))
+        var steps: [ResultFile.AmendStep] = []
+        let resumed = try ResultFile.openForResume(path: file.path, amendHook: { step, _ in steps.append(step) })
+        XCTAssertEqual(steps, [.journalWritten], "the read-write open failed after the journal")
+        XCTAssertNotEqual(try inode(file.path), before, "a copy renamed over the file")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: ResultFileJournal.path(for: file.path)))
+        XCTAssertEqual(try resumed.completedTiles(), Set(writtenTiles))
+        try resumed.close()
+        try checkScanning(file.path, "after the reader")
+    }
+
     // MARK: Stopped at each step
 
     func testFinishStoppedAtAnyStepIsRestoredToTheScanningFile() throws {
