@@ -43,7 +43,7 @@ public final class BatchedTileWriter {
     public func add(_ values: TileValues, for tile: TileIndex) throws {
         if oldest == nil { oldest = clock.now }
         buffer.append((tile, values))
-        bufferedPoints += values.statusF.count
+        bufferedPoints += values.pointCount
         if bufferedPoints >= maximumBufferedPoints {
             try writeBuffered()
         } else {

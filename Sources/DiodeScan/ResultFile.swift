@@ -204,16 +204,8 @@ public final class ResultFile {
         let n = axes.eps1.count
         for (tile, values) in batch {
             try check(tile)
-            for variable in ResultFileLayout.doubleVariables {
-                let expected = variable.field.valuesPerPoint * n
-                let count = values[variable.field].count
-                guard count == expected else {
-                    throw ResultFileError.wrongValueCount(field: variable.name, expected: expected, actual: count)
-                }
-            }
-            for variable in ResultFileLayout.int32Variables where values[variable.field].count != n {
-                throw ResultFileError.wrongValueCount(
-                    field: variable.name, expected: n, actual: values[variable.field].count)
+            guard values.pointCount == n else {
+                throw ResultFileError.wrongPointCount(tile, expected: n, actual: values.pointCount)
             }
         }
         let runs = Self.runs(of: batch)
@@ -231,13 +223,19 @@ public final class ResultFile {
             for variable in ResultFileLayout.doubleVariables {
                 let (start, count) = Self.selection(of: run.first, tiles: run.count, pointCount: n, perRegion: variable.perRegion)
                 doubleRun.removeAll(keepingCapacity: true)
-                for index in run.indices { doubleRun.append(contentsOf: batch[index].values[variable.field]) }
+                for index in run.indices {
+                    let values = batch[index].values
+                    doubleRun.append(contentsOf: values.storage[values.range(of: variable.field)])
+                }
                 try dataset(variable.name).write(doubleRun, start: start, count: count)
             }
             for variable in ResultFileLayout.int32Variables {
                 let (start, count) = Self.selection(of: run.first, tiles: run.count, pointCount: n, perRegion: false)
                 integerRun.removeAll(keepingCapacity: true)
-                for index in run.indices { integerRun.append(contentsOf: batch[index].values[variable.field]) }
+                for index in run.indices {
+                    let values = batch[index].values
+                    Self.appendIntegers(values.storage[values.range(of: variable.field)], to: &integerRun)
+                }
                 try dataset(variable.name).write(integerRun, start: start, count: count)
             }
         }
@@ -268,6 +266,19 @@ public final class ResultFile {
             }
         }
         return runs
+    }
+
+    /// Appends `values` (integers stored as doubles) as Int32: one loop the
+    /// compiler vectorises (appending converted elements one by one cost as
+    /// much as all the rest of a batch write).
+    private static func appendIntegers(_ values: ArraySlice<Double>, to integers: inout [Int32]) {
+        let start = integers.count
+        integers.append(contentsOf: repeatElement(0, count: values.count))
+        integers.withUnsafeMutableBufferPointer { destination in
+            values.withUnsafeBufferPointer { source in
+                for k in source.indices { destination[start + k] = Int32(source[k]) }
+            }
+        }
     }
 
     /// Reads the values stored for `tile`: fill values unless its flag is 1

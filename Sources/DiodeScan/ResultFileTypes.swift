@@ -46,123 +46,6 @@ public struct TileIndex: Sendable, Hashable, Comparable, CustomStringConvertible
     public var description: String { "tile (dT #\(dT), eps3 #\(eps3))" }
 }
 
-/// The results of one tile, one entry per ε1 point (`U_*` three entries per
-/// point, region fastest: `[U1(ε1₀), U2(ε1₀), U3(ε1₀), U1(ε1₁), ...]`).
-///
-/// F is the forward configuration (T_L = 1 + ΔT), B the backward one
-/// (T_R = 1 + ΔT). Status codes: −1 not computed, 0 converged,
-/// 1 not converged, 2 non-finite.
-public struct TileValues: Sendable, Equatable {
-    public var iF: [Double], iB: [Double]
-    public var jF: [Double], jB: [Double]
-    public var rI: [Double], rJ: [Double]
-    public var muPF: [Double], muPB: [Double]
-    public var tPF: [Double], tPB: [Double]
-    public var uF: [Double], uB: [Double]
-    public var statusF: [Int32], statusB: [Int32]
-    public var iterationsF: [Int32], iterationsB: [Int32]
-
-    /// A tile of `pointCount` points holding the file's fill values: NaN
-    /// everywhere, status and iterations −1 ("not computed").
-    public init(pointCount: Int) {
-        let nan = [Double](repeating: .nan, count: pointCount)
-        let notComputed = [Int32](repeating: -1, count: pointCount)
-        iF = nan; iB = nan; jF = nan; jB = nan; rI = nan; rJ = nan
-        muPF = nan; muPB = nan; tPF = nan; tPB = nan
-        uF = [Double](repeating: .nan, count: 3 * pointCount)
-        uB = uF
-        statusF = notComputed; statusB = notComputed
-        iterationsF = notComputed; iterationsB = notComputed
-    }
-
-    /// Bitwise equality (NaN equals NaN with the same payload), what a
-    /// resumed scan must reproduce.
-    public func isBitwiseEqual(to other: TileValues) -> Bool {
-        DoubleField.allCases.allSatisfy { field in
-            self[field].elementsEqual(other[field], by: { $0.bitPattern == $1.bitPattern })
-        } && IntegerField.allCases.allSatisfy { self[$0] == other[$0] }
-    }
-
-    public static func == (lhs: TileValues, rhs: TileValues) -> Bool { lhs.isBitwiseEqual(to: rhs) }
-}
-
-extension TileValues {
-    /// The fields of doubles, in the order of the file's datasets and of a
-    /// tile's MPI payload.
-    public enum DoubleField: CaseIterable, Sendable {
-        case iF, iB, jF, jB, rI, rJ, muPF, muPB, tPF, tPB, uF, uB
-
-        /// Values per point: three (`U_1`, `U_2`, `U_3`) for the potentials, else one.
-        public var valuesPerPoint: Int { self == .uF || self == .uB ? 3 : 1 }
-    }
-
-    /// The fields of 32-bit integers, in file and payload order.
-    public enum IntegerField: CaseIterable, Sendable {
-        case statusF, statusB, iterationsF, iterationsB
-    }
-
-    // Fields are named by these enums rather than by key paths: a key path
-    // applied in generic code copies the whole struct (16 arrays retained and
-    // released) on every access, which was a fifth of rank 0's work in a
-    // cheap scan.
-
-    /// The values of `field`.
-    public subscript(field: DoubleField) -> [Double] {
-        get {
-            switch field {
-            case .iF: iF
-            case .iB: iB
-            case .jF: jF
-            case .jB: jB
-            case .rI: rI
-            case .rJ: rJ
-            case .muPF: muPF
-            case .muPB: muPB
-            case .tPF: tPF
-            case .tPB: tPB
-            case .uF: uF
-            case .uB: uB
-            }
-        }
-        set {
-            switch field {
-            case .iF: iF = newValue
-            case .iB: iB = newValue
-            case .jF: jF = newValue
-            case .jB: jB = newValue
-            case .rI: rI = newValue
-            case .rJ: rJ = newValue
-            case .muPF: muPF = newValue
-            case .muPB: muPB = newValue
-            case .tPF: tPF = newValue
-            case .tPB: tPB = newValue
-            case .uF: uF = newValue
-            case .uB: uB = newValue
-            }
-        }
-    }
-
-    /// The values of `field`.
-    public subscript(field: IntegerField) -> [Int32] {
-        get {
-            switch field {
-            case .statusF: statusF
-            case .statusB: statusB
-            case .iterationsF: iterationsF
-            case .iterationsB: iterationsB
-            }
-        }
-        set {
-            switch field {
-            case .statusF: statusF = newValue
-            case .statusB: statusB = newValue
-            case .iterationsF: iterationsF = newValue
-            case .iterationsB: iterationsB = newValue
-            }
-        }
-    }
-}
-
 /// Provenance stored in the result file's root attributes.
 public struct ScanMetadata: Sendable, Equatable {
     /// One model or solver parameter, stored as a root attribute `name`.
@@ -250,7 +133,7 @@ public enum ResultFileError: Error, CustomStringConvertible, Equatable {
     case differentJob(path: String)
     case invalidAxes(reason: String)
     case invalidTile(TileIndex, axes: (dT: Int, eps3: Int))
-    case wrongValueCount(field: String, expected: Int, actual: Int)
+    case wrongPointCount(TileIndex, expected: Int, actual: Int)
     case reservedParameterName(String)
     case invalidParameterName(String, reason: String)
     case cannotCreate(path: String, reason: String)
@@ -273,8 +156,8 @@ public enum ResultFileError: Error, CustomStringConvertible, Equatable {
             return "invalid scan axes: \(reason)"
         case .invalidTile(let tile, let axes):
             return "\(tile) lies outside the grid of \(axes.dT) dT × \(axes.eps3) eps3 tiles"
-        case .wrongValueCount(let field, let expected, let actual):
-            return "tile field \(field) has \(actual) values, expected \(expected)"
+        case .wrongPointCount(let tile, let expected, let actual):
+            return "\(tile) has \(actual) points, the grid has \(expected) eps1 values"
         case .reservedParameterName(let name):
             return "parameter name '\(name)' is reserved for the result file's own attributes"
         case .invalidParameterName(let name, let reason):

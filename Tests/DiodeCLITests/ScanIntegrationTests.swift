@@ -25,7 +25,7 @@ final class ScanIntegrationTests: XCTestCase {
         XCTAssertEqual(run.wait(), 0, run.stderr)
         let results = try ScanResults(path: path("reference.h5"))
         XCTAssertEqual(results.completed.count, results.axes.tileCount, "reference run complete")
-        XCTAssertTrue(results.tiles.values.allSatisfy { $0.statusF.allSatisfy { $0 == 0 } && $0.statusB.allSatisfy { $0 == 0 } },
+        XCTAssertTrue(results.tiles.values.allSatisfy { $0[.statusF].allSatisfy { $0 == 0 } && $0[.statusB].allSatisfy { $0 == 0 } },
                       "every reference point converged")
         Self.cachedReference = results
         return results

@@ -133,7 +133,7 @@ final class ResultFileTests: XCTestCase {
                 let iF = raw.readDoubles("I_F")
                 for tile in axes.allTiles {
                     let offset = (tile.dT * axes.eps3.count + tile.eps3) * axes.eps1.count
-                    let expected = ResultFileFixture.values(for: tile).iF
+                    let expected = ResultFileFixture.values(for: tile)[.iF]
                     XCTAssertTrue(zip(iF[offset..<(offset + 5)], expected).allSatisfy { $0.bitPattern == $1.bitPattern })
                 }
             }
@@ -299,10 +299,9 @@ final class ResultFileTests: XCTestCase {
         XCTAssertThrowsError(try file.write(TileValues(pointCount: 5), for: TileIndex(dT: 2, eps3: 0))) {
             XCTAssertTrue("\($0)".contains("outside the grid"), "\($0)")
         }
-        var short = TileValues(pointCount: 5)
-        short.uB = [1]
-        XCTAssertThrowsError(try file.write(short, for: TileIndex(dT: 0, eps3: 0))) {
-            XCTAssertEqual($0 as? ResultFileError, .wrongValueCount(field: "U_B", expected: 15, actual: 1))
+        XCTAssertThrowsError(try file.write(TileValues(pointCount: 4), for: TileIndex(dT: 0, eps3: 0))) {
+            XCTAssertEqual($0 as? ResultFileError, .wrongPointCount(TileIndex(dT: 0, eps3: 0), expected: 5, actual: 4))
+            XCTAssertEqual("\($0)", "tile (dT #0, eps3 #0) has 4 points, the grid has 5 eps1 values")
         }
         XCTAssertEqual(try file.completedTiles(), [])
 

@@ -40,9 +40,9 @@ final class ScanBookkeepingTests: XCTestCase {
         for (i, point) in line.enumerated() {
             let point = try XCTUnwrap(point)
             XCTAssertEqual(point.forward.status, .converged)
-            XCTAssertEqual(point.forward.particleCurrent.bitPattern, tile.iF[i].bitPattern, "I_F at \(i)")
-            XCTAssertEqual(point.backward.heatCurrent.bitPattern, tile.jB[i].bitPattern, "J_B at \(i)")
-            XCTAssertEqual(Int32(point.forward.iterations), tile.iterationsF[i], "iterations at \(i)")
+            XCTAssertEqual(point.forward.particleCurrent.bitPattern, tile[.iF, i].bitPattern, "I_F at \(i)")
+            XCTAssertEqual(point.backward.heatCurrent.bitPattern, tile[.jB, i].bitPattern, "J_B at \(i)")
+            XCTAssertEqual(Int32(point.forward.iterations), tile[.iterationsF, i], "iterations at \(i)")
         }
     }
 
@@ -96,15 +96,15 @@ final class ScanBookkeepingTests: XCTestCase {
 
     func testTileMessageRoundTripsBitForBit() throws {
         var values = TileValues(pointCount: 3)
-        values.iF = [1.5, -0.0, Double(bitPattern: 0x7FF8_0000_0000_1234)]   // a NaN with a payload
-        values.uB = (0..<9).map { Double($0) * 0.1 }
-        values.statusF = [0, 1, 2]
-        values.iterationsB = [7, Int32.max, -1]
+        values[.iF] = [1.5, -0.0, Double(bitPattern: 0x7FF8_0000_0000_1234)]   // a NaN with a payload
+        values[.uB] = (0..<9).map { Double($0) * 0.1 }
+        values[.statusF] = [0, 1, 2]
+        values[.iterationsB] = [7, Int32.max, -1]
         let message = values.encoded()
-        XCTAssertEqual(message.count, 3 * TileValues.doublesPerPoint)
+        XCTAssertEqual(message.count, 3 * TileValues.valuesPerPoint)
         let decoded = try TileValues(decoding: message[...], pointsPerTile: 3)
         XCTAssertTrue(decoded.isBitwiseEqual(to: values))
-        XCTAssertEqual(decoded.iF[2].bitPattern, 0x7FF8_0000_0000_1234)
+        XCTAssertEqual(decoded[.iF, 2].bitPattern, 0x7FF8_0000_0000_1234)
         XCTAssertEqual(decoded.nonConvergedPoints, 3, "status -1 (backward, never computed) counts too")
         XCTAssertThrowsError(try TileValues(decoding: message.dropLast(), pointsPerTile: 3))
         // As rank 0 receives it: behind the tile number, a slice not starting at 0.
@@ -114,8 +114,8 @@ final class ScanBookkeepingTests: XCTestCase {
 
     func testNonConvergedCountsPointsWithEitherConfigurationFailing() {
         var values = TileValues(pointCount: 4)
-        values.statusF = [0, 1, 0, 2]
-        values.statusB = [0, 0, 1, 2]
+        values[.statusF] = [0, 1, 0, 2]
+        values[.statusB] = [0, 0, 1, 2]
         XCTAssertEqual(values.nonConvergedPoints, 3)
     }
 

@@ -35,8 +35,8 @@ public struct PhysicsTileEvaluator: Sendable {
             guard let solver = try? DiodeSolver(parameters: model.parameters(eps1: eps1, eps3: eps3), settings: settings) else {
                 // Unreachable for a validated job (only ε1, ε3 vary and they are finite);
                 // recorded as a non-finite point rather than trusted.
-                values.statusF[i] = SolveStatus.nonFinite.rawValue
-                values.statusB[i] = SolveStatus.nonFinite.rawValue
+                values[.statusF, i] = SolveStatus.nonFinite.rawValue
+                values[.statusB, i] = SolveStatus.nonFinite.rawValue
                 continuation = DiodeSolver.Continuation()
                 continue
             }
@@ -82,23 +82,23 @@ public struct PhysicsTileEvaluator: Sendable {
         let bothConverged = f.status == .converged && b.status == .converged
         let rI = bothConverged ? point.rectificationI : .nan
         let rJ = bothConverged ? point.rectificationJ : .nan
-        values.iF[i] = f.particleCurrent
-        values.iB[i] = b.particleCurrent
-        values.jF[i] = f.heatCurrent
-        values.jB[i] = b.heatCurrent
-        values.rI[i] = rI
-        values.rJ[i] = rJ
-        values.muPF[i] = f.state.muP
-        values.muPB[i] = b.state.muP
-        values.tPF[i] = f.state.tP
-        values.tPB[i] = b.state.tP
+        values[.iF, i] = f.particleCurrent
+        values[.iB, i] = b.particleCurrent
+        values[.jF, i] = f.heatCurrent
+        values[.jB, i] = b.heatCurrent
+        values[.rI, i] = rI
+        values[.rJ, i] = rJ
+        values[.muPF, i] = f.state.muP
+        values[.muPB, i] = b.state.muP
+        values[.tPF, i] = f.state.tP
+        values[.tPB, i] = b.state.tP
         for region in 0..<3 {
-            values.uF[3 * i + region] = f.state.u[region]
-            values.uB[3 * i + region] = b.state.u[region]
+            values[.uF, 3 * i + region] = f.state.u[region]
+            values[.uB, 3 * i + region] = b.state.u[region]
         }
-        values.statusF[i] = f.status.rawValue
-        values.statusB[i] = b.status.rawValue
-        values.iterationsF[i] = Int32(clamping: f.iterations)
-        values.iterationsB[i] = Int32(clamping: b.iterations)
+        values[.statusF, i] = f.status.rawValue
+        values[.statusB, i] = b.status.rawValue
+        values[.iterationsF, i] = Int32(clamping: f.iterations)
+        values[.iterationsB, i] = Int32(clamping: b.iterations)
     }
 }
