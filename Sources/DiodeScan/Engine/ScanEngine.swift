@@ -34,12 +34,13 @@ public final class ScanEngine<Output: TilePayload> {
     /// The work every rank keeps queued beyond one tile per thread (from its
     /// measured time per tile; at least `prefetch` tiles, at most 64). On
     /// ranks other than 0 it covers the request round trip: rank 0 polls
-    /// every 5 ms and the others every 2 ms, so a round trip can take several
-    /// ms, longer than a whole tile at Fig. 2 cost (~1.5 ms for 200 points).
+    /// every 10 ms and the others every 2 ms, so a round trip can take
+    /// longer than a whole tile at Fig. 2 cost (~1.5 ms for 200 points).
     /// On every rank it lets the main thread sleep until half of it is
     /// done instead of waking for each finished tile (at Fig. 2 cost that
-    /// was a thousand wake-ups a second on rank 0).
-    public var prefetchLatency: TimeInterval = 0.025
+    /// was a thousand wake-ups a second on rank 0). What it costs: at the
+    /// end of a scan a rank may hold this much work the others cannot take.
+    public var prefetchLatency: TimeInterval = 0.05
     /// Test-only fault injection: after this many locally computed tiles, call
     /// `onTestAbort` (the CLI aborts the MPI job there). See `docs/jobs.md`.
     public var testAbortAfterTiles: Int?
@@ -68,7 +69,7 @@ public final class ScanEngine<Output: TilePayload> {
     /// again: rank 0 answers requests (covered by the others' queues), the
     /// others return results and ask for work.
     private var pollInterval: TimeInterval {
-        transport.size == 1 ? 0.05 : transport.rank == 0 ? 0.005 : 0.002
+        transport.size == 1 ? 0.05 : transport.rank == 0 ? 0.01 : 0.002
     }
 
     private func prefetchDepth() -> PrefetchDepth {
