@@ -116,7 +116,10 @@ public struct Communicator {
         _ type: T.Type = T.self, matching envelope: MessageStatus
     ) throws(MPIError) -> ReceivedMessage<T> {
         let count = try envelope.count(of: T.self)
-        var values = T.zeroes(count: count)
+        // Not zeroed: MPI_Recv writes all `count` elements (the probed
+        // message's size) or fails, and then the array is discarded. Any bit
+        // pattern is a valid value of these plain number types.
+        var values = [T](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
         var status = MPI_Status()
         let code = values.withUnsafeMutableBufferPointer { buffer in
             MPI_Recv(

@@ -8,24 +8,11 @@ public struct MPIDatatype {
 /// A scalar type that can travel in an MPI message as an array.
 ///
 /// `Double`, `Int64`, `Int32` and `UInt8` conform; the element type of a send
-/// must match the receive (MPI does not convert).
+/// must match the receive (MPI does not convert). Elements are plain numbers
+/// (`BitwiseCopyable`): a receive buffer is filled by MPI, not initialised.
 public protocol MPIMessageElement: BitwiseCopyable {
     /// The MPI datatype describing one element.
     static var mpiDatatype: MPIDatatype { get }
-}
-
-extension MPIMessageElement {
-    /// `count` zeros, filled as bytes. Every conforming type is a plain
-    /// number whose all-zero bytes are its zero, and in code that is not
-    /// specialised (`receive` is called from other modules)
-    /// `[T](repeating:count:)` copies each element through `T`'s value
-    /// witness: it was most of rank 0's cost of receiving a tile.
-    static func zeroes(count: Int) -> [Self] {
-        [Self](unsafeUninitializedCapacity: count) { buffer, initialized in
-            UnsafeMutableRawBufferPointer(buffer).initializeMemory(as: UInt8.self, repeating: 0)
-            initialized = count
-        }
-    }
 }
 
 extension Double: MPIMessageElement {

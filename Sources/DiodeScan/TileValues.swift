@@ -5,12 +5,13 @@
 /// (T_R = 1 + ΔT). Status codes: −1 not computed, 0 converged,
 /// 1 not converged, 2 non-finite.
 ///
-/// All fields live in one array of doubles, `storage`: every `DoubleField`
+/// All fields live in one run of doubles, `storage`: every `DoubleField`
 /// in order, then every `IntegerField` (exact as doubles), each field
-/// contiguous. That is also the tile's MPI message, so a tile crosses ranks
+/// contiguous. That is also the tile's MPI payload, so a tile crosses ranks
 /// and reaches the file without being taken apart: one allocation per tile
-/// instead of one per field, and rank 0 copies each field straight from the
-/// received message into the file's write buffer.
+/// instead of one per field, and on rank 0 a received tile stays a slice of
+/// the message it came in, from which each field is copied straight into
+/// the file's write buffer.
 public struct TileValues: Sendable, Equatable {
     /// The fields of doubles, in the order of the file's datasets and of `storage`.
     public enum DoubleField: Int, CaseIterable, Sendable {
@@ -38,34 +39,36 @@ public struct TileValues: Sendable, Equatable {
 
     /// The number of points (ε1 values) of the tile.
     public let pointCount: Int
-    /// Every field, laid out as described above (`valuesPerPoint × pointCount` entries).
-    public private(set) var storage: [Double]
+    /// Every field, laid out as described above (`valuesPerPoint × pointCount`
+    /// entries; a slice, whose indices need not start at 0).
+    public private(set) var storage: ArraySlice<Double>
 
     /// A tile of `pointCount` points holding the file's fill values: NaN
     /// everywhere, status and iterations −1 ("not computed").
     public init(pointCount: Int) {
         self.pointCount = pointCount
         let integers = Self.integerOffsetInPoints * pointCount
-        storage = [Double](repeating: .nan, count: Self.valuesPerPoint * pointCount)
-        storage.withUnsafeMutableBufferPointer { $0[integers...].update(repeating: -1) }
+        var values = [Double](repeating: .nan, count: Self.valuesPerPoint * pointCount)
+        values.withUnsafeMutableBufferPointer { $0[integers...].update(repeating: -1) }
+        storage = values[...]
     }
 
     /// A tile from its `storage` (already checked: the right length,
     /// integers exact).
-    init(pointCount: Int, storage: [Double]) {
+    init(pointCount: Int, storage: ArraySlice<Double>) {
         self.pointCount = pointCount
         self.storage = storage
     }
 
     /// Where `field` lies in `storage`.
     public func range(of field: DoubleField) -> Range<Int> {
-        let start = field.offsetInPoints * pointCount
+        let start = storage.startIndex + field.offsetInPoints * pointCount
         return start..<(start + field.valuesPerPoint * pointCount)
     }
 
     /// Where `field` lies in `storage`.
     public func range(of field: IntegerField) -> Range<Int> {
-        let start = field.offsetInPoints * pointCount
+        let start = storage.startIndex + field.offsetInPoints * pointCount
         return start..<(start + pointCount)
     }
 

@@ -107,9 +107,28 @@ final class ScanBookkeepingTests: XCTestCase {
         XCTAssertEqual(decoded[.iF, 2].bitPattern, 0x7FF8_0000_0000_1234)
         XCTAssertEqual(decoded.nonConvergedPoints, 3, "status -1 (backward, never computed) counts too")
         XCTAssertThrowsError(try TileValues(decoding: message.dropLast(), pointsPerTile: 3))
-        // As rank 0 receives it: behind the tile number, a slice not starting at 0.
-        let received = [Double(17)] + message
-        XCTAssertTrue(try TileValues(decoding: received.dropFirst(), pointsPerTile: 3).isBitwiseEqual(to: values))
+        var notInteger = message
+        notInteger[TileValues.integerOffsetInPoints * 3 + 1] = 0.5
+        XCTAssertThrowsError(try TileValues(decoding: notInteger[...], pointsPerTile: 3))
+    }
+
+    func testResultsMessageCarriesSeveralTilesAsSlicesOfItself() throws {
+        var first = TileValues(pointCount: 3), second = TileValues(pointCount: 3)
+        first[.jB] = [1, 2, 3]
+        second[.iterationsF] = [4, 5, 6]
+        let sent = [FinishedTile(tile: 7, payload: first.encoded()[...]), FinishedTile(tile: 2, payload: second.encoded()[...])]
+        let transport = try XCTUnwrap(MPITransport.finishedTiles(in: MPITransport.message(for: sent)))
+        XCTAssertEqual(transport.map(\.tile), [7, 2])
+        XCTAssertEqual(transport.map { $0.payload.map(\.bitPattern) }, sent.map { $0.payload.map(\.bitPattern) })
+        // Decoded where they lie in the message: slices not starting at 0.
+        XCTAssertEqual(transport[1].payload.startIndex, 3 * TileValues.valuesPerPoint)
+        XCTAssertTrue(try TileValues(decoding: transport[1].payload, pointsPerTile: 3).isBitwiseEqual(to: second))
+        XCTAssertEqual(MPITransport.finishedTiles(in: MPITransport.message(for: []))?.count, 0)
+
+        let message = MPITransport.message(for: sent)
+        for malformed in [[], message.dropLast().map { $0 }, [0.5], message.dropFirst().map { $0 }, [3, 1, 1]] {
+            XCTAssertNil(MPITransport.finishedTiles(in: malformed), "\(malformed.suffix(5))")
+        }
     }
 
     func testNonConvergedCountsPointsWithEitherConfigurationFailing() {

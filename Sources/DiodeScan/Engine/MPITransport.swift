@@ -3,8 +3,10 @@ import DiodeMPI
 /// The scan protocol over MPI point-to-point messages on `MPI_COMM_WORLD`.
 ///
 /// Each `ScanMessage` case has its own tag; control messages carry `Int64`s,
-/// a tile result is one message of `Double`s (the tile number first, then
-/// `TilePayload.encoded()`), sent without blocking. Only the main thread may use it (it holds a
+/// finished tiles are one message of `Double`s, sent without blocking: the
+/// tiles' payloads one after another, then each tile's payload length and
+/// number, then the number of tiles. Rank 0 keeps each payload as a slice of
+/// the received message (no copy). Only the main thread may use it (it holds a
 /// `Communicator`, which is not `Sendable`).
 public final class MPITransport: ScanTransport {
     private let communicator: Communicator
@@ -16,7 +18,7 @@ public final class MPITransport: ScanTransport {
     private var sendsInFlight: [SendRequest] = []
 
     private enum Tag: Int, CaseIterable {
-        case request = 101, assign, result, stopRequested, stop, done, goodbye
+        case request = 101, assign, results, stopRequested, stop, done, goodbye
     }
 
     public init(communicator: Communicator = .world) throws {
@@ -31,12 +33,12 @@ public final class MPITransport: ScanTransport {
             try communicator.send([Int64(count)], to: destination, tag: Tag.request.rawValue)
         case .assign(let tiles):
             try communicator.send(tiles.map(Int64.init), to: destination, tag: Tag.assign.rawValue)
-        case .result(let tile, let payload):
-            // Non-blocking: a tile result is too large for Open MPI's eager
+        case .results(let finished):
+            // Non-blocking: tile results are too large for Open MPI's eager
             // protocol, so a blocking send would wait (spinning a core) until
             // rank 0 gets round to receiving it. `poll` completes it.
             sendsInFlight.append(
-                try communicator.sendNonBlocking([Double(tile)] + payload, to: destination, tag: Tag.result.rawValue))
+                try communicator.sendNonBlocking(Self.message(for: finished), to: destination, tag: Tag.results.rawValue))
         case .stopRequested:
             try communicator.send([Int64](), to: destination, tag: Tag.stopRequested.rawValue)
         case .stop:
@@ -54,12 +56,12 @@ public final class MPITransport: ScanTransport {
         guard let tag = Tag(rawValue: envelope.tag) else {
             throw MPITransportError(description: "unexpected MPI message with tag \(envelope.tag) from rank \(envelope.source)")
         }
-        if tag == .result {
+        if tag == .results {
             let values = try communicator.receive(Double.self, matching: envelope).values
-            guard let first = values.first, let tile = Int(exactly: first) else {
-                throw MPITransportError(description: "malformed tile result from rank \(envelope.source)")
+            guard let finished = Self.finishedTiles(in: values) else {
+                throw MPITransportError(description: "malformed tile results from rank \(envelope.source)")
             }
-            return (envelope.source, .result(tile: tile, payload: values.dropFirst()))
+            return (envelope.source, .results(finished))
         }
         let values = try communicator.receive(Int64.self, matching: envelope).values
         let message: ScanMessage
@@ -72,9 +74,37 @@ public final class MPITransport: ScanTransport {
         case .stop: message = .stop
         case .done: message = .done
         case .goodbye: message = .goodbye
-        case .result: preconditionFailure("handled above")
+        case .results: preconditionFailure("handled above")
         }
         return (envelope.source, message)
+    }
+
+    /// The `results` message of `finished` (layout in the type's description).
+    static func message(for finished: [FinishedTile]) -> [Double] {
+        var message: [Double] = []
+        message.reserveCapacity(finished.reduce(2 * finished.count + 1) { $0 + $1.payload.count })
+        for result in finished { message += result.payload }
+        for result in finished { message += [Double(result.payload.count), Double(result.tile)] }
+        message.append(Double(finished.count))
+        return message
+    }
+
+    /// The tiles of a `results` message (layout in the type's description),
+    /// or nil if it is not well formed.
+    static func finishedTiles(in values: [Double]) -> [FinishedTile]? {
+        guard let last = values.last, let count = Int(exactly: last), count >= 0,
+              2 * count + 1 <= values.count else { return nil }
+        let table = values.count - 1 - 2 * count
+        var finished: [FinishedTile] = []
+        finished.reserveCapacity(count)
+        var start = 0
+        for k in 0..<count {
+            guard let length = Int(exactly: values[table + 2 * k]), length >= 0, start + length <= table,
+                  let tile = Int(exactly: values[table + 2 * k + 1]) else { return nil }
+            finished.append(FinishedTile(tile: tile, payload: values[start..<(start + length)]))
+            start += length
+        }
+        return start == table ? finished : nil
     }
 }
 

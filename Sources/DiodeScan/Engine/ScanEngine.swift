@@ -118,10 +118,12 @@ public final class ScanEngine<Output: TilePayload> {
                     let granted = stopping ? [] : Array(pending.prefix(count))
                     pending = pending.dropFirst(granted.count)
                     try transport.send(.assign(tiles: granted), to: source)
-                case .result(let tile, let payload):
-                    try deliver(tile, try Output(decoding: payload, pointsPerTile: pointsPerTile))
-                    deliveredCount += 1
-                    try heartbeat()
+                case .results(let finished):
+                    for result in finished {
+                        try deliver(result.tile, try Output(decoding: result.payload, pointsPerTile: pointsPerTile))
+                        deliveredCount += 1
+                        try heartbeat()
+                    }
                 case .stopRequested:
                     stop.set()
                 case .done:
@@ -184,14 +186,14 @@ public final class ScanEngine<Output: TilePayload> {
                 case .stop:
                     stopAnnounced = true   // rank 0 already knows
                     stop.set()
-                case .request, .result, .stopRequested, .done, .goodbye:
+                case .request, .results, .stopRequested, .done, .goodbye:
                     throw ScanProtocolError(message: message, rank: transport.rank, source: source)
                 }
             }
             let finished = pool.takeFinished(waitingUpTo: pollInterval, atLeast: depth.spare / 2)
-            for (tile, output) in finished {
-                try transport.send(.result(tile: tile, payload: output.encoded()[...]), to: 0)
-                countLocalTile()
+            if !finished.isEmpty {
+                try transport.send(.results(finished.map { FinishedTile(tile: $0.tile, payload: $0.output.encoded()[...]) }), to: 0)
+                for _ in finished { countLocalTile() }
             }
             depth.finished(finished.count)
             if (noMoreWork || stopping) && !requestInFlight && pool.outstanding == 0 {

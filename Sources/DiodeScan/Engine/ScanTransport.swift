@@ -1,6 +1,6 @@
 /// What a tile's result must offer to travel between ranks: one flat array of
-/// doubles per tile (one MPI message), and the count of points whose solver
-/// did not converge (for progress reports).
+/// doubles per tile, and the count of points whose solver did not converge
+/// (for progress reports).
 public protocol TilePayload: Sendable {
     /// The whole tile as doubles. Integers must be exactly representable.
     func encoded() -> [Double]
@@ -15,18 +15,32 @@ public protocol TilePayload: Sendable {
 ///
 /// Rank 0 coordinates: other ranks ask for tiles (`request`), rank 0 answers
 /// every request with `assign` (an empty list means there is no more work),
-/// they return each finished tile (`result`) and, when they have no work left,
+/// they return finished tiles (`results`, all those finished since the last
+/// one, so rank 0 handles one message per batch, not per tile) and, when
+/// they have no work left,
 /// say `done`; rank 0 answers `done` with `goodbye`, after which the rank
 /// sends nothing more. `stop` (from rank 0) and `stopRequested` (to rank 0)
 /// carry a signal to every rank.
 public enum ScanMessage: Sendable, Equatable {
     case request(count: Int)
     case assign(tiles: [Int])
-    case result(tile: Int, payload: ArraySlice<Double>)
+    case results([FinishedTile])
     case stopRequested
     case stop
     case done
     case goodbye
+}
+
+/// One finished tile in a `results` message: its number and its encoded
+/// values (`TilePayload.encoded()`; on rank 0 a slice of the message).
+public struct FinishedTile: Sendable, Equatable {
+    public var tile: Int
+    public var payload: ArraySlice<Double>
+
+    public init(tile: Int, payload: ArraySlice<Double>) {
+        self.tile = tile
+        self.payload = payload
+    }
 }
 
 /// Point-to-point messaging between the ranks of a scan, used only from the

@@ -2,7 +2,7 @@
 /// double fields in a fixed order, then the four Int32 fields (exact in a
 /// Double). Bit patterns, NaN payloads included, survive unchanged.
 extension TileValues: TilePayload {
-    public func encoded() -> [Double] { storage }
+    public func encoded() -> [Double] { Array(storage) }
 
     public init(decoding values: ArraySlice<Double>, pointsPerTile n: Int) throws {
         guard values.count == n * Self.valuesPerPoint else {
@@ -12,7 +12,7 @@ extension TileValues: TilePayload {
         if let x = integers.first(where: { Int32(exactly: $0) == nil }) {
             throw TilePayloadError.notAnInteger(x)
         }
-        self.init(pointCount: n, storage: Array(values))
+        self.init(pointCount: n, storage: values)
     }
 
     /// Points where the forward or backward solve did not converge.
