@@ -268,15 +268,21 @@ public final class ResultFile {
         return runs
     }
 
-    /// Appends `values` (integers stored as doubles) as Int32: one loop the
-    /// compiler vectorises (appending converted elements one by one cost as
-    /// much as all the rest of a batch write).
+    /// Appends `values` (integers stored exactly as doubles, checked when a
+    /// tile is made or decoded) as Int32.
+    ///
+    /// Adding 1.5 · 2^52 puts an integer |x| < 2^51 into the low bits of the
+    /// double's significand, two's complement, so its low 32 bits are the
+    /// Int32: no checked conversion, and the loop vectorises (converted one
+    /// by one, the integers cost as much as all the doubles of a batch).
     private static func appendIntegers(_ values: ArraySlice<Double>, to integers: inout [Int32]) {
         let start = integers.count
         integers.append(contentsOf: repeatElement(0, count: values.count))
         integers.withUnsafeMutableBufferPointer { destination in
             values.withUnsafeBufferPointer { source in
-                for k in source.indices { destination[start + k] = Int32(source[k]) }
+                for k in source.indices {
+                    destination[start + k] = Int32(truncatingIfNeeded: (source[k] + 0x1.8p52).bitPattern)
+                }
             }
         }
     }

@@ -35,6 +35,20 @@ final class ResultFileTests: XCTestCase {
         XCTAssertThrowsError(try reopened.write(ResultFileFixture.values(for: tiles[0]), for: tiles[0]))
     }
 
+    func testIntegerFieldsKeepTheirWholeRangeInTheFile() throws {
+        let file = try ResultFile.create(
+            path: directory.file("integers.h5"), axes: axes, metadata: ResultFileFixture.metadata(), overwrite: false)
+        var values = ResultFileFixture.values(for: TileIndex(dT: 0, eps3: 0))
+        values[.iterationsF] = [Int32.min, -2, -1, 0, Int32.max]
+        values[.statusB] = [Int32.max - 1, 1 << 30, -(1 << 30), Int32.min + 1, 7]
+        try file.write(values, for: TileIndex(dT: 0, eps3: 0))
+        let read = try file.values(for: TileIndex(dT: 0, eps3: 0))
+        XCTAssertEqual(read[.iterationsF], [Int32.min, -2, -1, 0, Int32.max])
+        XCTAssertEqual(read[.statusB], [Int32.max - 1, 1 << 30, -(1 << 30), Int32.min + 1, 7])
+        XCTAssertEqual(read, values)
+        try file.close()
+    }
+
     func testScanningLayoutThroughTheCAPI() throws {
         let path = directory.file("layout.h5")
         try ResultFile.create(path: path, axes: axes, metadata: ResultFileFixture.metadata(), overwrite: false).close()
