@@ -938,14 +938,8 @@ public final class ResultFile {
     /// fails if `path` exists (hard link, which refuses to replace).
     private static func publish(_ temporary: String, as path: String, replacing: Bool) throws {
         try movePublishing(temporary, as: path, replacing: replacing)
-        // Make the new directory entry durable too (best effort: some file
-        // systems refuse fsync on directories).
-        let directory = (path as NSString).deletingLastPathComponent
-        let descriptor = Foundation.open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY)
-        if descriptor >= 0 {
-            _ = fsync(descriptor)
-            Foundation.close(descriptor)
-        }
+        // Make the new directory entry durable too.
+        ResultFileJournal.synchronizeDirectory(of: path)
     }
 
     private static func movePublishing(_ temporary: String, as path: String, replacing: Bool) throws {

@@ -142,6 +142,34 @@ final class ScanEngineTests: XCTestCase {
         assertMatchesSerial(delivered, tiles: Array(0..<tileCount))
     }
 
+    func testWorkerPoolOwnerWaitsForTheTilesItAsksForOrForTheLastOnes() {
+        let pool = TileWorkerPool<FakeTile>(threadCount: 2, stop: StopFlag()) { tile, stop in
+            fakeEvaluate(tile: tile, points: 3, stop: stop, pause: 0.002)
+        }
+        pool.submit(0..<9)
+        // Six wanted and nine on the way: it waits for six (the timeout is a safety net).
+        let first = pool.takeFinished(waitingUpTo: 30, atLeast: 6)
+        XCTAssertGreaterThanOrEqual(first.count, 6)
+        // Fewer left than wanted: it returns once every submitted tile is done.
+        var rest = pool.takeFinished(waitingUpTo: 30, atLeast: 100)
+        rest += pool.takeFinished(waitingUpTo: 0)
+        XCTAssertEqual(Set((first + rest).map(\.tile)), Set(0..<9))
+        XCTAssertEqual(pool.outstanding, 0)
+        pool.shutdown()
+    }
+
+    func testPrefetchDepthCoversTheLatencyAtTheMeasuredTilePace() throws {
+        var depth = PrefetchDepth(minimum: 1, latency: 0.05, threads: 2)
+        XCTAssertEqual(depth.spare, 1, "before any tile is timed")
+        depth.submitted()
+        Thread.sleep(forTimeInterval: 0.02)
+        depth.finished(4)   // ≥ 10 ms per tile per thread: 0.05 s × 2 threads covers ≤ 10 tiles
+        XCTAssertGreaterThanOrEqual(depth.spare, 1)
+        XCTAssertLessThanOrEqual(depth.spare, 10)
+        depth.finished(100_000)  // very short tiles: capped
+        XCTAssertEqual(depth.spare, 64)
+    }
+
     func testWorkerPoolDropsQueuedTiles() {
         let stop = StopFlag()
         let pool = TileWorkerPool<FakeTile>(threadCount: 1, stop: stop) { tile, stop in

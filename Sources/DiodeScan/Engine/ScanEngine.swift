@@ -25,11 +25,9 @@ public final class ScanEngine<Output: TilePayload> {
     public let threads: Int
     public let pointsPerTile: Int
     public let stop: StopFlag
-    /// Tiles a rank keeps queued beyond one per thread, so that no thread
-    /// idles while a request travels to rank 0 and back (a few ms). Kept
-    /// small: tiles queued on one rank at the end of a scan are work the
-    /// others cannot take. Ranks other than 0 queue more when tiles are
-    /// short (`prefetchLatency`).
+    /// The fewest tiles a rank keeps queued beyond one per thread, so that
+    /// no thread idles while a request travels to rank 0 and back. Every
+    /// rank queues more when tiles are short (`prefetchLatency`).
     public var prefetch: Int
     /// The work every rank keeps queued beyond one tile per thread (from its
     /// measured time per tile; at least `prefetch` tiles, at most 64). On
