@@ -120,6 +120,18 @@ public final class HDF5File: HDF5Container {
         try checkStatus(H5Fclose(handle.id), "H5Fclose", object: path)
     }
 
+    /// The size of HDF5's data sieve buffer for this file, bytes (0: none;
+    /// every file is opened without one).
+    public var sieveBufferSize: Int {
+        get throws(HDF5Error) {
+            let fapl = try checkID(H5Fget_access_plist(handle.id), "H5Fget_access_plist", object: path)
+            defer { H5Pclose(fapl) }
+            var size = 0
+            try checkStatus(H5Pget_sieve_buf_size(fapl, &size), "H5Pget_sieve_buf_size", object: path)
+            return size
+        }
+    }
+
     /// Whether the file is in SWMR write mode.
     public var isSWMRWriting: Bool {
         get throws(HDF5Error) {
@@ -138,6 +150,12 @@ public final class HDF5File: HDF5Container {
             // Lock the file against concurrent writers, but do not fail on
             // file systems without flock (some parallel file systems).
             try checkStatus(H5Pset_file_locking(fapl, true, true), "H5Pset_file_locking", object: path)
+            // No data sieve buffer: HDF5 would read the 64 KiB around every
+            // small write from the file before writing it back (for a scan,
+            // a read of each result byte before its write), and keep raw
+            // data in memory where the file's own readers cannot see it.
+            // Without it every write goes straight to the file.
+            try checkStatus(H5Pset_sieve_buf_size(fapl, 0), "H5Pset_sieve_buf_size", object: path)
             if format == .latest {
                 try checkStatus(
                     H5Pset_libver_bounds(fapl, chdf5_f_libver_latest(), chdf5_f_libver_latest()),

@@ -79,6 +79,33 @@ final class HDF5WrapperTests: XCTestCase {
         try file.close()
     }
 
+    /// Files have no data sieve buffer, so a small write reaches the file at
+    /// once: a plain read of the file sees it before any flush. (With HDF5's
+    /// default 64 KiB sieve buffer it would stay in memory, and each write
+    /// would first read its surroundings from the file.)
+    func testSmallWritesReachTheFileAtOnceWithoutASieveBuffer() throws {
+        let path = directory.file("direct.h5")
+        let file = try HDF5File.create(path, mode: .exclusive)
+        let dataset = try file.createDataset(
+            "d", of: Double.self, shape: [1000], layout: .contiguousAllocatedUnfilled, fillValue: .nan)
+        try file.flush()
+        XCTAssertEqual(try file.sieveBufferSize, 0)
+        let block = try XCTUnwrap(try dataset.contiguousStorage)
+        try dataset.write([42.5], start: [10], count: [1])
+        try dataset.write([-1.25], start: [11], count: [1])
+        let descriptor = open(path, O_RDONLY)
+        XCTAssertGreaterThanOrEqual(descriptor, 0)
+        defer { close(descriptor) }
+        var values: (Double, Double) = (0, 0)
+        XCTAssertEqual(pread(descriptor, &values, 16, off_t(block.lowerBound + 80)), 16)
+        XCTAssertEqual(values.0, 42.5)
+        XCTAssertEqual(values.1, -1.25)
+        try file.close()
+        let reopened = try HDF5File.open(path, mode: .readOnly)
+        XCTAssertEqual(try reopened.sieveBufferSize, 0)
+        try reopened.close()
+    }
+
     /// Chunks shuffled and deflated in memory, stored with H5Dwrite_chunk,
     /// read back through HDF5's own filter pipeline; edge chunks padded.
     func testRawChunksCompressedInMemoryReadBackThroughHDF5Filters() throws {
