@@ -52,6 +52,13 @@ public final class ResultFile {
     /// kept between writes so that a scan allocates them once.
     private var doubleRun: [Double] = []
     private var integerRun: [Int32] = []
+    /// One bit per tile (offset `dT × nε3 + ε3`): set while the tile's
+    /// storage has never been written, so it still reads as zeros
+    /// (`tile_done` = 3 when the file was opened). Read on the first write.
+    private var neverWritten: [UInt64]?
+    /// Writes of one variable of a run of tiles left out because the values
+    /// were all zero bits and the storage still held them (tests).
+    private(set) var zeroWritesSkipped = 0
 
     /// Whether `finish` changes an uncompressed file in place (false: it
     /// copies the file, the path taken where the blocks cannot be located;
@@ -192,7 +199,10 @@ public final class ResultFile {
     /// therefore always means complete values. Tiles that are neighbours in
     /// the file (the same ΔT, consecutive ε3) are written with one HDF5 call
     /// per dataset, so a batch costs a few calls per run of neighbouring
-    /// tiles instead of 21 per tile.
+    /// tiles instead of 21 per tile. A variable that is all zero bits in a
+    /// run of tiles whose storage was never written (flag 3: it reads as
+    /// zeros) is not written at all: at λ = 1 without screening that is `U`
+    /// and, where every point converged, `status`, 56 of 144 bytes a point.
     public func write(_ batch: [(tile: TileIndex, values: TileValues)]) throws {
         try write(batch, completing: ResultFileLayout.TileFlag.done)
     }
@@ -211,6 +221,13 @@ public final class ResultFile {
         let runs = Self.runs(of: batch)
         let file = try openFile()
         let tileDone = try dataset(ResultFileLayout.tileDone)
+        // Decided before the flags change: a run whose storage was never
+        // written reads as zeros already, so its all-zero variables (U
+        // without screening, the status of converged points) need no bytes.
+        // Every tile of the batch counts as written from here on, whatever
+        // happens below (a killed write leaves flag 2: written in full later).
+        let runsNeverWritten = try runs.map { run in try run.indices.allSatisfy { try hasNeverBeenWritten(batch[$0].tile) } }
+        for (tile, _) in batch { markWritten(tile) }
         func setFlags(_ flag: UInt8) throws {
             for run in runs {
                 try tileDone.write(
@@ -219,8 +236,15 @@ public final class ResultFile {
             try file.flush()
         }
         try setFlags(ResultFileLayout.TileFlag.writing)
-        for run in runs {
+        for (run, neverWritten) in zip(runs, runsNeverWritten) {
+            func alreadyZero(_ isZero: (TileValues) -> Bool) -> Bool {
+                neverWritten && run.indices.allSatisfy { isZero(batch[$0].values) }
+            }
             for variable in ResultFileLayout.doubleVariables {
+                if alreadyZero({ $0.isAllZeroBits(variable.field) }) {
+                    zeroWritesSkipped += 1
+                    continue
+                }
                 let (start, count) = Self.selection(of: run.first, tiles: run.count, pointCount: n, perRegion: variable.perRegion)
                 doubleRun.removeAll(keepingCapacity: true)
                 for index in run.indices {
@@ -230,6 +254,10 @@ public final class ResultFile {
                 try dataset(variable.name).write(doubleRun, start: start, count: count)
             }
             for variable in ResultFileLayout.int32Variables {
+                if alreadyZero({ $0.isAllZeroBits(variable.field) }) {
+                    zeroWritesSkipped += 1
+                    continue
+                }
                 let (start, count) = Self.selection(of: run.first, tiles: run.count, pointCount: n, perRegion: false)
                 integerRun.removeAll(keepingCapacity: true)
                 for index in run.indices {
@@ -241,6 +269,25 @@ public final class ResultFile {
         }
         try file.flush()
         try setFlags(flag)
+    }
+
+    /// Whether `tile`'s storage has never been written (reads as zeros).
+    private func hasNeverBeenWritten(_ tile: TileIndex) throws -> Bool {
+        if neverWritten == nil {
+            let flags = try dataset(ResultFileLayout.tileDone).read(UInt8.self)
+            var bits = [UInt64](repeating: 0, count: (flags.count + 63) / 64)
+            for (offset, flag) in flags.enumerated() where flag == ResultFileLayout.TileFlag.unwritten {
+                bits[offset / 64] |= 1 << UInt64(offset % 64)
+            }
+            neverWritten = bits
+        }
+        let offset = tile.dT * axes.eps3.count + tile.eps3
+        return neverWritten![offset / 64] & (1 << UInt64(offset % 64)) != 0
+    }
+
+    private func markWritten(_ tile: TileIndex) {
+        let offset = tile.dT * axes.eps3.count + tile.eps3
+        neverWritten?[offset / 64] &= ~(1 << UInt64(offset % 64))
     }
 
     /// A run of tiles that are neighbours in the file: the same ΔT index,

@@ -109,6 +109,31 @@ public struct TileValues: Sendable, Equatable {
         return range.lowerBound + index
     }
 
+    /// Whether every value of `field` is +0.0 (all bits zero, so its bytes
+    /// in the file are zeros too).
+    public func isAllZeroBits(_ field: DoubleField) -> Bool { isAllZeroBits(range(of: field)) }
+
+    /// Whether every value of `field` is 0 (all bits zero as a double and as an Int32).
+    public func isAllZeroBits(_ field: IntegerField) -> Bool { isAllZeroBits(range(of: field)) }
+
+    /// ORs blocks of eight values' bits, so that a zero field is checked at
+    /// memory speed and any other field is rejected at its first block.
+    private func isAllZeroBits(_ range: Range<Int>) -> Bool {
+        storage[range].withUnsafeBufferPointer { values in
+            values.withMemoryRebound(to: UInt64.self) { bits in
+                var start = 0
+                while start < bits.count {
+                    let end = min(start + 8, bits.count)
+                    var any: UInt64 = 0
+                    for k in start..<end { any |= bits[k] }
+                    if any != 0 { return false }
+                    start = end
+                }
+                return true
+            }
+        }
+    }
+
     /// Bitwise equality (NaN equals NaN with the same payload), what a
     /// resumed scan must reproduce.
     public func isBitwiseEqual(to other: TileValues) -> Bool {

@@ -49,6 +49,73 @@ final class ResultFileTests: XCTestCase {
         try file.close()
     }
 
+    /// `values` with zero potentials (no screening) and zero status (all
+    /// converged), as `store` writes them at Fig. 2 settings.
+    private func withZeroPotentialsAndStatus(_ values: TileValues, potential: Double = 0) -> TileValues {
+        var values = values
+        values[.uF] = [Double](repeating: potential, count: 3 * values.pointCount)
+        values[.uB] = [Double](repeating: potential, count: 3 * values.pointCount)
+        values[.statusF] = [Int32](repeating: 0, count: values.pointCount)
+        values[.statusB] = [Int32](repeating: 0, count: values.pointCount)
+        return values
+    }
+
+    /// A never-written tile reads as zeros, so its all-zero variables are
+    /// not written at all; what is read back is the same, bit for bit.
+    func testAllZeroVariablesOfNeverWrittenTilesAreNotWrittenAndReadBackExactly() throws {
+        let path = directory.file("zeros.h5")
+        let file = try ResultFile.create(path: path, axes: axes, metadata: ResultFileFixture.metadata(), overwrite: false)
+        let tiles = [TileIndex(dT: 0, eps3: 0), TileIndex(dT: 0, eps3: 1)]
+        let batch = tiles.map { (tile: $0, values: withZeroPotentialsAndStatus(ResultFileFixture.values(for: $0))) }
+        try file.write(batch)
+        XCTAssertEqual(file.zeroWritesSkipped, 4, "U_F, U_B, status_F, status_B of the run of two tiles")
+        for (tile, values) in batch { XCTAssertEqual(try file.values(for: tile), values) }
+        // Minus zero has a bit set: written.
+        let negative = withZeroPotentialsAndStatus(ResultFileFixture.values(for: TileIndex(dT: 1, eps3: 0)), potential: -0.0)
+        try file.write(negative, for: TileIndex(dT: 1, eps3: 0))
+        XCTAssertEqual(file.zeroWritesSkipped, 6, "only the zero status of the third tile")
+        try file.close()
+        let reopened = try ResultFile.openForReading(path: path)
+        for (tile, values) in batch { XCTAssertEqual(try reopened.values(for: tile), values) }
+        let read = try reopened.values(for: TileIndex(dT: 1, eps3: 0))
+        XCTAssertEqual(read, negative)
+        XCTAssertEqual(read[.uF, 4].sign, .minus)
+    }
+
+    /// Zeros replace whatever an earlier write left, in this process or in a
+    /// killed one (flag 2 beside partial values), and in a run with a tile
+    /// that was written before.
+    func testAllZeroVariablesOverwriteValuesWrittenBefore() throws {
+        let path = directory.file("rewrite.h5")
+        let first = TileIndex(dT: 0, eps3: 0), second = TileIndex(dT: 0, eps3: 1), killed = TileIndex(dT: 1, eps3: 2)
+        do {
+            let file = try ResultFile.create(path: path, axes: axes, metadata: ResultFileFixture.metadata(), overwrite: false)
+            try file.write(ResultFileFixture.values(for: first), for: first)
+            let zero = withZeroPotentialsAndStatus(ResultFileFixture.values(for: first))
+            try file.write(zero, for: first)
+            XCTAssertEqual(file.zeroWritesSkipped, 0, "the tile was written before")
+            XCTAssertEqual(try file.values(for: first), zero)
+            try file.write(ResultFileFixture.values(for: first), for: first)
+            try file.close()
+        }
+        do {
+            // What a writer killed inside a batch leaves: flag 2 and nonzero potentials.
+            let raw = try HDF5File.open(path, mode: .readWrite)
+            try raw.openDataset("tile_done").write([UInt8(2)], start: [killed.dT, killed.eps3], count: [1, 1])
+            try raw.openDataset("U_F").write(
+                [Double](repeating: 7, count: 15), start: [killed.dT, killed.eps3, 0, 0], count: [1, 1, 5, 3])
+            try raw.close()
+        }
+        let resumed = try ResultFile.openForResume(path: path)
+        let batch = [first, second, killed].map {
+            (tile: $0, values: withZeroPotentialsAndStatus(ResultFileFixture.values(for: $0)))
+        }
+        try resumed.write(batch)
+        XCTAssertEqual(resumed.zeroWritesSkipped, 0, "each run holds a tile written before")
+        for (tile, values) in batch { XCTAssertEqual(try resumed.values(for: tile), values) }
+        try resumed.close()
+    }
+
     func testScanningLayoutThroughTheCAPI() throws {
         let path = directory.file("layout.h5")
         try ResultFile.create(path: path, axes: axes, metadata: ResultFileFixture.metadata(), overwrite: false).close()
