@@ -7,8 +7,11 @@ import Foundation
 /// ## Crash safety
 /// While scanning, the file is in the *scanning* stage: every dataset,
 /// coordinate and attribute is created up front, the result datasets are
-/// contiguous and preallocated (filled with NaN/−1 at creation), and the file
-/// is published under its final name only once it is complete (it is built as
+/// contiguous and preallocated (not filled: never-written storage reads as
+/// zeros, and `tile_done` = 3 marks the tiles that hold nothing yet), the
+/// file is opened without a data sieve buffer (writes go straight to the
+/// file), and the file is published under its final name only once it is
+/// complete (it is built as
 /// `<path>.creating` and hard-linked into place). After that, writing a tile
 /// only overwrites bytes at fixed offsets: the file's metadata never changes,
 /// so a process killed at any moment leaves a valid file. `write(_:for:)`
