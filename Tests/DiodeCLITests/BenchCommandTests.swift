@@ -65,7 +65,9 @@ final class BenchCommandTests: XCTestCase {
         XCTAssertEqual(runs.first?["mode"] as? String, "1 thread")
         XCTAssertGreaterThanOrEqual(runs.count + skipped.count, 3, "1 thread, all threads, 2 ranks: run or skipped with a reason")
         for run in runs {
-            XCTAssertEqual(run["points"] as? Int, 80)
+            // 20 ε1 × 4 ε3 per worker: every run lasts about as long.
+            let workers = try XCTUnwrap(run["ranks"] as? Int) * (try XCTUnwrap(run["threadsPerRank"] as? Int))
+            XCTAssertEqual(run["points"] as? Int, 80 * workers)
             XCTAssertGreaterThan(try XCTUnwrap(run["pointsPerSecond"] as? Double), 0)
             XCTAssertGreaterThan(try XCTUnwrap(run["efficiency"] as? Double), 0)
             let memory = try XCTUnwrap(run["peakMemoryMiBPerRank"] as? [Double])
