@@ -284,14 +284,17 @@ public final class ResultFile {
             }
             neverWritten = bits
         }
-        let offset = tile.dT * axes.eps3.count + tile.eps3
+        let offset = flagOffset(of: tile)
         return neverWritten![offset / 64] & (1 << UInt64(offset % 64)) != 0
     }
 
     private func markWritten(_ tile: TileIndex) {
-        let offset = tile.dT * axes.eps3.count + tile.eps3
+        let offset = flagOffset(of: tile)
         neverWritten?[offset / 64] &= ~(1 << UInt64(offset % 64))
     }
+
+    /// Where `tile`'s flag lies in `tile_done` read whole (row-major `(dT, eps3)`).
+    private func flagOffset(of tile: TileIndex) -> Int { tile.dT * axes.eps3.count + tile.eps3 }
 
     /// A run of tiles that are neighbours in the file: the same ΔT index,
     /// consecutive ε3 indices starting at `first`; `indices` point into the batch.
