@@ -250,10 +250,7 @@ public final class ResultFile {
                 }
                 let (start, count) = Self.selection(of: run.first, tiles: run.count, pointCount: n, perRegion: variable.perRegion)
                 doubleRun.removeAll(keepingCapacity: true)
-                for index in run.indices {
-                    let values = batch[index].values
-                    doubleRun.append(contentsOf: values.storage[values.range(of: variable.field)])
-                }
+                for index in run.indices { batch[index].values.appendValues(of: variable.field, to: &doubleRun) }
                 try dataset(variable.name).write(doubleRun, start: start, count: count)
             }
             for variable in ResultFileLayout.int32Variables {
@@ -263,10 +260,7 @@ public final class ResultFile {
                 }
                 let (start, count) = Self.selection(of: run.first, tiles: run.count, pointCount: n, perRegion: false)
                 integerRun.removeAll(keepingCapacity: true)
-                for index in run.indices {
-                    let values = batch[index].values
-                    Self.appendIntegers(values.storage[values.range(of: variable.field)], to: &integerRun)
-                }
+                for index in run.indices { batch[index].values.appendValues(of: variable.field, to: &integerRun) }
                 try dataset(variable.name).write(integerRun, start: start, count: count)
             }
         }
@@ -308,7 +302,7 @@ public final class ResultFile {
     /// is written once, its last values winning).
     private static func runs(of batch: [(tile: TileIndex, values: TileValues)]) -> [Run] {
         var latest: [TileIndex: Int] = [:]
-        for (index, entry) in batch.enumerated() { latest[entry.tile] = index }
+        for index in batch.indices { latest[batch[index].tile] = index }
         var runs: [Run] = []
         for tile in latest.keys.sorted() {
             if var last = runs.last, last.first.dT == tile.dT, last.first.eps3 + last.count == tile.eps3 {
@@ -319,25 +313,6 @@ public final class ResultFile {
             }
         }
         return runs
-    }
-
-    /// Appends `values` (integers stored exactly as doubles, checked when a
-    /// tile is made or decoded) as Int32.
-    ///
-    /// Adding 1.5 · 2^52 puts an integer |x| < 2^51 into the low bits of the
-    /// double's significand, two's complement, so its low 32 bits are the
-    /// Int32: no checked conversion, and the loop vectorises (converted one
-    /// by one, the integers cost as much as all the doubles of a batch).
-    private static func appendIntegers(_ values: ArraySlice<Double>, to integers: inout [Int32]) {
-        let start = integers.count
-        integers.append(contentsOf: repeatElement(0, count: values.count))
-        integers.withUnsafeMutableBufferPointer { destination in
-            values.withUnsafeBufferPointer { source in
-                for k in source.indices {
-                    destination[start + k] = Int32(truncatingIfNeeded: (source[k] + 0x1.8p52).bitPattern)
-                }
-            }
-        }
     }
 
     /// Reads the values stored for `tile`: fill values unless its flag is 1

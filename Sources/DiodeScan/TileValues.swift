@@ -12,6 +12,13 @@
 /// instead of one per field, and on rank 0 a received tile stays a slice of
 /// the message it came in, from which each field is copied straight into
 /// the file's write buffer.
+///
+/// A field whose values are all zero bits may be *omitted*
+/// (`omittingZeroFields()`): it is then absent from `storage` and reads as
+/// zeros. Without screening `U` is zero, and so is the status of converged
+/// points: 8 of the 20 entries of a point. The worker that computed the tile
+/// omits them, so they never cross ranks and rank 0 knows which variables are
+/// zero without reading them.
 public struct TileValues: Sendable, Equatable {
     /// The fields of doubles, in the order of the file's datasets and of `storage`.
     public enum DoubleField: Int, CaseIterable, Sendable {
@@ -20,62 +27,103 @@ public struct TileValues: Sendable, Equatable {
         /// Values per point: three (`U_1`, `U_2`, `U_3`) for the potentials, else one.
         public var valuesPerPoint: Int { self == .uF || self == .uB ? 3 : 1 }
 
-        /// Where the field starts in `storage`, in units of the point count.
-        var offsetInPoints: Int { rawValue <= DoubleField.uF.rawValue ? rawValue : rawValue + 2 }
+        /// The field's member of a `FieldSet`.
+        public var member: FieldSet { FieldSet(rawValue: 1 << UInt16(rawValue)) }
     }
 
     /// The fields of 32-bit integers, in file order, after the doubles in `storage`.
     public enum IntegerField: Int, CaseIterable, Sendable {
         case statusF, statusB, iterationsF, iterationsB
 
-        var offsetInPoints: Int { TileValues.integerOffsetInPoints + rawValue }
+        /// The field's member of a `FieldSet`.
+        public var member: FieldSet {
+            FieldSet(rawValue: 1 << UInt16(DoubleField.allCases.count + rawValue))
+        }
     }
 
-    /// Entries of `storage` per point: ten per-point doubles, two `U`
-    /// triples, four integers.
-    public static let valuesPerPoint = integerOffsetInPoints + IntegerField.allCases.count
-    /// Where the integer fields start in `storage`, in units of the point count.
-    static let integerOffsetInPoints = 10 + 2 * 3
+    /// A set of fields, one bit each in storage order: the double fields by
+    /// raw value, then the integer fields.
+    public struct FieldSet: OptionSet, Sendable, Hashable {
+        public let rawValue: UInt16
+        public init(rawValue: UInt16) { self.rawValue = rawValue }
+
+        /// Every field of a tile.
+        public static let all = FieldSet(rawValue: 0xFFFF)
+        /// The fields of three values a point (`U_F`, `U_B`).
+        static let potentials: FieldSet = [DoubleField.uF.member, DoubleField.uB.member]
+        static let integers = FieldSet(rawValue: 0xF000)
+
+        /// Entries a point of these fields take in `storage`: one a field,
+        /// three for a potential.
+        var entriesPerPoint: Int {
+            rawValue.nonzeroBitCount + 2 * intersection(Self.potentials).rawValue.nonzeroBitCount
+        }
+
+        /// The members that come before `member` in storage order.
+        func before(_ member: FieldSet) -> FieldSet { FieldSet(rawValue: rawValue & (member.rawValue &- 1)) }
+    }
+
+    /// Entries of `storage` per point with no field omitted: ten per-point
+    /// doubles, two `U` triples, four integers.
+    public static let valuesPerPoint = FieldSet.all.entriesPerPoint
 
     /// The number of points (ε1 values) of the tile.
     public let pointCount: Int
-    /// Every field, laid out as described above (`valuesPerPoint × pointCount`
-    /// entries; a slice, whose indices need not start at 0).
+    /// The fields that are all zero bits and not held in `storage`.
+    public private(set) var omittedFields: FieldSet
+    /// The fields not omitted, laid out as described above
+    /// (`pointCount × presentFields.entriesPerPoint` entries; a slice, whose
+    /// indices need not start at 0).
     public private(set) var storage: ArraySlice<Double>
 
     /// A tile of `pointCount` points holding the file's fill values: NaN
     /// everywhere, status and iterations −1 ("not computed").
     public init(pointCount: Int) {
         self.pointCount = pointCount
-        let integers = Self.integerOffsetInPoints * pointCount
+        omittedFields = []
+        let integers = FieldSet.all.subtracting(.integers).entriesPerPoint * pointCount
         var values = [Double](repeating: .nan, count: Self.valuesPerPoint * pointCount)
         values.withUnsafeMutableBufferPointer { $0[integers...].update(repeating: -1) }
         storage = values[...]
     }
 
-    /// A tile from its `storage` (already checked: the right length,
-    /// integers exact).
-    init(pointCount: Int, storage: ArraySlice<Double>) {
+    /// A tile from its `storage` (already checked: the right length for the
+    /// fields present, integers exact).
+    init(pointCount: Int, omittedFields: FieldSet, storage: ArraySlice<Double>) {
         self.pointCount = pointCount
+        self.omittedFields = omittedFields
         self.storage = storage
     }
 
-    /// Where `field` lies in `storage`.
+    /// The fields held in `storage`.
+    public var presentFields: FieldSet { FieldSet.all.subtracting(omittedFields) }
+
+    /// Whether `field` is omitted (all zero bits, not in `storage`).
+    public func omits(_ field: DoubleField) -> Bool { omittedFields.contains(field.member) }
+
+    /// Whether `field` is omitted (all zero, not in `storage`).
+    public func omits(_ field: IntegerField) -> Bool { omittedFields.contains(field.member) }
+
+    /// Where `field` lies in `storage` (empty if it is omitted).
     public func range(of field: DoubleField) -> Range<Int> {
-        let start = storage.startIndex + field.offsetInPoints * pointCount
-        return start..<(start + field.valuesPerPoint * pointCount)
+        range(of: field.member, count: omits(field) ? 0 : field.valuesPerPoint * pointCount)
     }
 
-    /// Where `field` lies in `storage`.
+    /// Where `field` lies in `storage` (empty if it is omitted).
     public func range(of field: IntegerField) -> Range<Int> {
-        let start = storage.startIndex + field.offsetInPoints * pointCount
-        return start..<(start + pointCount)
+        range(of: field.member, count: omits(field) ? 0 : pointCount)
+    }
+
+    private func range(of member: FieldSet, count: Int) -> Range<Int> {
+        let start = storage.startIndex + presentFields.before(member).entriesPerPoint * pointCount
+        return start..<(start + count)
     }
 
     /// The values of `field` (setting requires exactly as many values).
     public subscript(field: DoubleField) -> [Double] {
-        get { Array(storage[range(of: field)]) }
+        get { omits(field) ? Array(repeating: 0, count: field.valuesPerPoint * pointCount) : Array(storage[range(of: field)]) }
         set {
+            includeAll()
             let range = range(of: field)
             precondition(newValue.count == range.count, "\(field) of a \(pointCount)-point tile needs \(range.count) values")
             storage.replaceSubrange(range, with: newValue)
@@ -84,8 +132,9 @@ public struct TileValues: Sendable, Equatable {
 
     /// The values of `field` (setting requires exactly `pointCount` values).
     public subscript(field: IntegerField) -> [Int32] {
-        get { storage[range(of: field)].map { Int32($0) } }
+        get { omits(field) ? Array(repeating: 0, count: pointCount) : storage[range(of: field)].map { Int32($0) } }
         set {
+            includeAll()
             let range = range(of: field)
             precondition(newValue.count == range.count, "\(field) of a \(pointCount)-point tile needs \(range.count) values")
             storage.replaceSubrange(range, with: newValue.lazy.map(Double.init))
@@ -94,14 +143,26 @@ public struct TileValues: Sendable, Equatable {
 
     /// Entry `index` of `field` (for `U_*`, point `index / 3`, region `index % 3`).
     public subscript(field: DoubleField, index: Int) -> Double {
-        get { storage[checkedPosition(of: index, in: range(of: field))] }
-        set { storage[checkedPosition(of: index, in: range(of: field))] = newValue }
+        get {
+            precondition(index >= 0 && index < field.valuesPerPoint * pointCount, "index \(index) outside \(field)")
+            return omits(field) ? 0 : storage[range(of: field).lowerBound + index]
+        }
+        set {
+            includeAll()
+            storage[checkedPosition(of: index, in: range(of: field))] = newValue
+        }
     }
 
     /// Entry `index` (the point) of `field`.
     public subscript(field: IntegerField, index: Int) -> Int32 {
-        get { Int32(storage[checkedPosition(of: index, in: range(of: field))]) }
-        set { storage[checkedPosition(of: index, in: range(of: field))] = Double(newValue) }
+        get {
+            precondition(index >= 0 && index < pointCount, "index \(index) outside \(field)")
+            return omits(field) ? 0 : Int32(storage[range(of: field).lowerBound + index])
+        }
+        set {
+            includeAll()
+            storage[checkedPosition(of: index, in: range(of: field))] = Double(newValue)
+        }
     }
 
     private func checkedPosition(of index: Int, in range: Range<Int>) -> Int {
@@ -109,12 +170,78 @@ public struct TileValues: Sendable, Equatable {
         return range.lowerBound + index
     }
 
-    /// Whether every value of `field` is +0.0 (all bits zero, so its bytes
-    /// in the file are zeros too).
-    public func isAllZeroBits(_ field: DoubleField) -> Bool { isAllZeroBits(range(of: field)) }
+    /// Appends the values of `field` to `array` (zeros if it is omitted),
+    /// straight from `storage`.
+    public func appendValues(of field: DoubleField, to array: inout [Double]) {
+        if omits(field) {
+            array.append(contentsOf: repeatElement(0, count: field.valuesPerPoint * pointCount))
+        } else {
+            let range = range(of: field)
+            storage.withUnsafeBufferPointer { all in
+                let offset = range.lowerBound - storage.startIndex
+                array.append(contentsOf: UnsafeBufferPointer(rebasing: all[offset..<(offset + range.count)]))
+            }
+        }
+    }
 
-    /// Whether every value of `field` is 0 (all bits zero as a double and as an Int32).
-    public func isAllZeroBits(_ field: IntegerField) -> Bool { isAllZeroBits(range(of: field)) }
+    /// Appends the values of `field` to `array` as Int32 (zeros if it is
+    /// omitted; stored exactly as doubles, checked when a tile is made or
+    /// decoded).
+    ///
+    /// Adding 1.5 · 2^52 puts an integer |x| < 2^51 into the low bits of the
+    /// double's significand, two's complement, so its low 32 bits are the
+    /// Int32: no checked conversion, and the loop vectorises (converted one
+    /// by one, the integers cost as much as all the doubles of a batch).
+    public func appendValues(of field: IntegerField, to array: inout [Int32]) {
+        let start = array.count
+        array.append(contentsOf: repeatElement(0, count: pointCount))
+        guard !omits(field) else { return }
+        let offset = range(of: field).lowerBound - storage.startIndex
+        array.withUnsafeMutableBufferPointer { destination in
+            storage.withUnsafeBufferPointer { all in
+                for k in 0..<pointCount {
+                    destination[start + k] = Int32(truncatingIfNeeded: (all[offset + k] + 0x1.8p52).bitPattern)
+                }
+            }
+        }
+    }
+
+    /// The same values with every field that is all zero bits omitted (one
+    /// pass over the zero fields; the others are rejected at their first
+    /// block of values). Returns `self` if no field is zero.
+    public func omittingZeroFields() -> TileValues {
+        var zero = omittedFields
+        for field in DoubleField.allCases where !omits(field) && isAllZeroBits(range(of: field)) { zero.insert(field.member) }
+        for field in IntegerField.allCases where !omits(field) && isAllZeroBits(range(of: field)) { zero.insert(field.member) }
+        guard zero != omittedFields else { return self }
+        let kept = FieldSet.all.subtracting(zero)
+        var compact: [Double] = []
+        compact.reserveCapacity(kept.entriesPerPoint * pointCount)
+        for field in DoubleField.allCases where kept.contains(field.member) { compact += storage[range(of: field)] }
+        for field in IntegerField.allCases where kept.contains(field.member) { compact += storage[range(of: field)] }
+        return TileValues(pointCount: pointCount, omittedFields: zero, storage: compact[...])
+    }
+
+    /// Puts every omitted field back into `storage` as zeros (before a value is set).
+    private mutating func includeAll() {
+        guard !omittedFields.isEmpty else { return }
+        var full: [Double] = []
+        full.reserveCapacity(Self.valuesPerPoint * pointCount)
+        for field in DoubleField.allCases { appendValues(of: field, to: &full) }
+        for field in IntegerField.allCases {
+            if omits(field) { full.append(contentsOf: repeatElement(0, count: pointCount)) } else { full += storage[range(of: field)] }
+        }
+        omittedFields = []
+        storage = full[...]
+    }
+
+    /// Whether every value of `field` is +0.0 (all bits zero, so its bytes
+    /// in the file are zeros too): at once if it is omitted.
+    public func isAllZeroBits(_ field: DoubleField) -> Bool { omits(field) || isAllZeroBits(range(of: field)) }
+
+    /// Whether every value of `field` is 0 (all bits zero as a double and as
+    /// an Int32): at once if it is omitted.
+    public func isAllZeroBits(_ field: IntegerField) -> Bool { omits(field) || isAllZeroBits(range(of: field)) }
 
     /// ORs blocks of eight values' bits, so that a zero field is checked at
     /// memory speed and any other field is rejected at its first block.
@@ -134,11 +261,17 @@ public struct TileValues: Sendable, Equatable {
         }
     }
 
-    /// Bitwise equality (NaN equals NaN with the same payload), what a
-    /// resumed scan must reproduce.
+    /// Bitwise equality of every field (NaN equals NaN with the same
+    /// payload; an omitted field equals one of zeros), what a resumed scan
+    /// must reproduce.
     public func isBitwiseEqual(to other: TileValues) -> Bool {
-        pointCount == other.pointCount
-            && storage.elementsEqual(other.storage, by: { $0.bitPattern == $1.bitPattern })
+        guard pointCount == other.pointCount else { return false }
+        if omittedFields == other.omittedFields {
+            return storage.elementsEqual(other.storage, by: { $0.bitPattern == $1.bitPattern })
+        }
+        func same<T>(_ a: [T], _ b: [T], _ bits: (T) -> UInt64) -> Bool { a.elementsEqual(b, by: { bits($0) == bits($1) }) }
+        return DoubleField.allCases.allSatisfy { same(self[$0], other[$0], \.bitPattern) }
+            && IntegerField.allCases.allSatisfy { same(self[$0], other[$0], { UInt64(UInt32(bitPattern: $0)) }) }
     }
 
     public static func == (lhs: TileValues, rhs: TileValues) -> Bool { lhs.isBitwiseEqual(to: rhs) }

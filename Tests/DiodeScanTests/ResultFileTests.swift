@@ -116,6 +116,30 @@ final class ResultFileTests: XCTestCase {
         try resumed.close()
     }
 
+    /// Tiles whose zero fields are omitted (as workers send them) are
+    /// written as their full values: skipped where the storage was never
+    /// written, zeros written over anything written before.
+    func testTilesWithOmittedFieldsAreWrittenAsTheirFullValues() throws {
+        let path = directory.file("omitted.h5")
+        let file = try ResultFile.create(path: path, axes: axes, metadata: ResultFileFixture.metadata(), overwrite: false)
+        let written = TileIndex(dT: 0, eps3: 1)
+        try file.write(ResultFileFixture.values(for: written), for: written)
+        let full = [TileIndex(dT: 0, eps3: 0), written, TileIndex(dT: 1, eps3: 1), TileIndex(dT: 1, eps3: 2)].map {
+            (tile: $0, values: withZeroPotentialsAndStatus(ResultFileFixture.values(for: $0)))
+        }
+        let compact = full.map { (tile: $0.tile, values: $0.values.omittingZeroFields()) }
+        XCTAssertTrue(compact.allSatisfy { $0.values.omits(.uF) && $0.values.omits(.statusB) })
+        try file.write(compact)
+        XCTAssertEqual(file.zeroWritesSkipped, 4, "only the run of two never-written tiles skips its four zero variables")
+        try file.close()
+        let reopened = try ResultFile.openForReading(path: path)
+        for (tile, values) in full {
+            let read = try reopened.values(for: tile)
+            XCTAssertEqual(read, values, "\(tile)")
+            XCTAssertEqual(read.omittedFields, [], "read back in full")
+        }
+    }
+
     func testScanningLayoutThroughTheCAPI() throws {
         let path = directory.file("layout.h5")
         try ResultFile.create(path: path, axes: axes, metadata: ResultFileFixture.metadata(), overwrite: false).close()

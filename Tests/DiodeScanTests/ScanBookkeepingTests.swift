@@ -101,15 +101,81 @@ final class ScanBookkeepingTests: XCTestCase {
         values[.statusF] = [0, 1, 2]
         values[.iterationsB] = [7, Int32.max, -1]
         let message = values.encoded()
-        XCTAssertEqual(message.count, 3 * TileValues.valuesPerPoint)
+        XCTAssertEqual(message.count, 1 + 3 * TileValues.valuesPerPoint, "no field omitted, one header value")
         let decoded = try TileValues(decoding: message[...], pointsPerTile: 3)
         XCTAssertTrue(decoded.isBitwiseEqual(to: values))
         XCTAssertEqual(decoded[.iF, 2].bitPattern, 0x7FF8_0000_0000_1234)
         XCTAssertEqual(decoded.nonConvergedPoints, 3, "status -1 (backward, never computed) counts too")
         XCTAssertThrowsError(try TileValues(decoding: message.dropLast(), pointsPerTile: 3))
+        XCTAssertThrowsError(try TileValues(decoding: message[1...], pointsPerTile: 3), "no header")
         var notInteger = message
-        notInteger[TileValues.integerOffsetInPoints * 3 + 1] = 0.5
+        notInteger[1 + 16 * 3 + 1] = 0.5   // status_F of point 1
         XCTAssertThrowsError(try TileValues(decoding: notInteger[...], pointsPerTile: 3))
+        for header in [-1.0, 65536, 0.5, .nan] {
+            var bad = message
+            bad[0] = header
+            XCTAssertThrowsError(try TileValues(decoding: bad[...], pointsPerTile: 3)) {
+                XCTAssertTrue("\($0)".contains("omitted fields"), "\($0)")
+            }
+        }
+    }
+
+    /// Zero fields (U without screening, the status of converged points) are
+    /// left out of the message and read back as zeros, bit for bit.
+    func testZeroFieldsAreOmittedFromTheMessageAndReadAsZeros() throws {
+        var values = TileValues(pointCount: 3)
+        values[.iF] = [1.5, 0, -2]
+        values[.jB] = [0, 0, 0]
+        values[.uF] = [Double](repeating: 0, count: 9)
+        values[.uB] = [0, 0, 0, 0, -0.0, 0, 0, 0, 0]   // minus zero: not omitted
+        values[.statusF] = [0, 0, 0]
+        values[.statusB] = [0, 0, 0]
+        values[.iterationsB] = [0, 0, 0]
+        let compact = values.omittingZeroFields()
+        XCTAssertEqual(compact.omittedFields, [TileValues.DoubleField.jB.member, TileValues.DoubleField.uF.member,
+                                               TileValues.IntegerField.statusF.member, TileValues.IntegerField.statusB.member,
+                                               TileValues.IntegerField.iterationsB.member])
+        XCTAssertEqual(compact.storage.count, 3 * (TileValues.valuesPerPoint - 1 - 3 - 3))
+        XCTAssertTrue(compact.isBitwiseEqual(to: values))
+        XCTAssertEqual(compact[.uF], [Double](repeating: 0, count: 9))
+        XCTAssertEqual(compact[.uB, 4].sign, .minus)
+        XCTAssertEqual(compact[.statusB, 2], 0)
+        XCTAssertEqual(compact[.iterationsF], [-1, -1, -1])
+        XCTAssertEqual(compact.nonConvergedPoints, 0, "both status fields omitted: all converged")
+
+        let message = compact.encoded()
+        XCTAssertEqual(message.count, 1 + compact.storage.count)
+        let decoded = try TileValues(decoding: message[...], pointsPerTile: 3)
+        XCTAssertEqual(decoded.omittedFields, compact.omittedFields)
+        XCTAssertTrue(decoded.isBitwiseEqual(to: values))
+        XCTAssertThrowsError(try TileValues(decoding: (message + [0])[...], pointsPerTile: 3))
+        var other = message
+        other[0] = 0   // claims nothing omitted: too short
+        XCTAssertThrowsError(try TileValues(decoding: other[...], pointsPerTile: 3))
+
+        // Setting a value of an omitted field puts the field back.
+        var edited = decoded
+        edited[.uF, 7] = 2.5
+        edited[.statusF, 1] = 1
+        XCTAssertEqual(edited.omittedFields, [])
+        XCTAssertEqual(edited[.uF], [0, 0, 0, 0, 0, 0, 0, 2.5, 0])
+        XCTAssertEqual(edited.nonConvergedPoints, 1)
+        XCTAssertFalse(edited.isBitwiseEqual(to: values))
+        XCTAssertEqual(edited[.iF], values[.iF])
+        XCTAssertTrue(values.omittingZeroFields().omittingZeroFields().isBitwiseEqual(to: values))
+    }
+
+    /// A computed tile leaves out what is zero: U without screening; with
+    /// screening U is computed and kept.
+    func testEvaluatedTilesOmitTheirZeroFields() throws {
+        let plain = try resolved(Self.job)
+        let tile = try XCTUnwrap(PhysicsTileEvaluator(job: plain).evaluate(tile: 0, stop: StopFlag()))
+        XCTAssertTrue(tile.omits(.uF) && tile.omits(.uB) && tile.omits(.statusF) && tile.omits(.statusB))
+        XCTAssertFalse(tile.omits(.iF) || tile.omits(.iterationsF))
+        let screened = try resolved(Self.job.replacingOccurrences(of: "lambda = 1.0", with: "lambda = 1.0\nscreening = true"))
+        let withU = try XCTUnwrap(PhysicsTileEvaluator(job: screened).evaluate(tile: 0, stop: StopFlag()))
+        XCTAssertFalse(withU.omits(.uF) || withU.omits(.uB))
+        XCTAssertNotEqual(withU[.uF, 0], 0)
     }
 
     func testResultsMessageCarriesSeveralTilesAsSlicesOfItself() throws {
@@ -121,7 +187,7 @@ final class ScanBookkeepingTests: XCTestCase {
         XCTAssertEqual(transport.map(\.tile), [7, 2])
         XCTAssertEqual(transport.map { $0.payload.map(\.bitPattern) }, sent.map { $0.payload.map(\.bitPattern) })
         // Decoded where they lie in the message: slices not starting at 0.
-        XCTAssertEqual(transport[1].payload.startIndex, 3 * TileValues.valuesPerPoint)
+        XCTAssertEqual(transport[1].payload.startIndex, 1 + 3 * TileValues.valuesPerPoint)
         XCTAssertTrue(try TileValues(decoding: transport[1].payload, pointsPerTile: 3).isBitwiseEqual(to: second))
         XCTAssertEqual(MPITransport.finishedTiles(in: MPITransport.message(for: []))?.count, 0)
 

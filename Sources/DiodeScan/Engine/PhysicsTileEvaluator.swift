@@ -22,7 +22,8 @@ public struct PhysicsTileEvaluator: Sendable {
         settings = job.settings
     }
 
-    /// The tile's values, or nil when `stop` was set before it finished.
+    /// The tile's values, its all-zero fields omitted, or nil when `stop`
+    /// was set before it finished.
     public func evaluate(tile number: Int, stop: StopFlag) -> TileValues? {
         let (dTIndex, eps3Index) = grid.tile(number)
         let deltaT = grid.dT[dTIndex]
@@ -43,7 +44,10 @@ public struct PhysicsTileEvaluator: Sendable {
             let point = solver.solvePoint(deltaT: deltaT, continuation: &continuation)
             store(point, at: i, in: &values)
         }
-        return values
+        // Checked here, on the worker thread that made the values: the zero
+        // fields (U without screening, the status where all converged) then
+        // never cross ranks, and rank 0 knows them without reading them.
+        return values.omittingZeroFields()
     }
 
     /// Solves consecutive points of one ε1 line as a tile does (the first
