@@ -213,26 +213,31 @@ public struct TileValues: Sendable, Equatable {
         var zero = omittedFields
         for field in DoubleField.allCases where !omits(field) && isAllZeroBits(range(of: field)) { zero.insert(field.member) }
         for field in IntegerField.allCases where !omits(field) && isAllZeroBits(range(of: field)) { zero.insert(field.member) }
-        guard zero != omittedFields else { return self }
-        let kept = FieldSet.all.subtracting(zero)
-        var compact: [Double] = []
-        compact.reserveCapacity(kept.entriesPerPoint * pointCount)
-        for field in DoubleField.allCases where kept.contains(field.member) { compact += storage[range(of: field)] }
-        for field in IntegerField.allCases where kept.contains(field.member) { compact += storage[range(of: field)] }
-        return TileValues(pointCount: pointCount, omittedFields: zero, storage: compact[...])
+        return zero == omittedFields ? self : laidOut(omitting: zero)
     }
 
     /// Puts every omitted field back into `storage` as zeros (before a value is set).
     private mutating func includeAll() {
         guard !omittedFields.isEmpty else { return }
-        var full: [Double] = []
-        full.reserveCapacity(Self.valuesPerPoint * pointCount)
-        for field in DoubleField.allCases { appendValues(of: field, to: &full) }
-        for field in IntegerField.allCases {
-            if omits(field) { full.append(contentsOf: repeatElement(0, count: pointCount)) } else { full += storage[range(of: field)] }
+        self = laidOut(omitting: [])
+    }
+
+    /// The same values with exactly the fields of `omitted` left out of
+    /// `storage` (each of them must be all zero bits).
+    private func laidOut(omitting omitted: FieldSet) -> TileValues {
+        var entries: [Double] = []
+        entries.reserveCapacity(FieldSet.all.subtracting(omitted).entriesPerPoint * pointCount)
+        for bit in 0..<UInt16.bitWidth {
+            let member = FieldSet(rawValue: 1 << bit)
+            guard !omitted.contains(member) else { continue }
+            let count = member.entriesPerPoint * pointCount
+            if omittedFields.contains(member) {
+                entries.append(contentsOf: repeatElement(0, count: count))
+            } else {
+                entries += storage[range(of: member, count: count)]
+            }
         }
-        omittedFields = []
-        storage = full[...]
+        return TileValues(pointCount: pointCount, omittedFields: omitted, storage: entries[...])
     }
 
     /// Whether every value of `field` is +0.0 (all bits zero, so its bytes
