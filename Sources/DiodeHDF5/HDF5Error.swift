@@ -78,19 +78,40 @@ func checkTri(_ value: htri_t, _ call: @autoclosure () -> String, object: @autoc
     return value > 0
 }
 
-/// An HDF5 identifier that is closed exactly once, when the owner goes away.
+/// An HDF5 identifier that is closed at most once: by `close()` or, failing
+/// that, when the owner goes away.
+///
+/// A failed close (say, a full disk while HDF5 flushes the file) still
+/// counts as the close: HDF5 has torn the object down as far as it got, and
+/// closing it again (as a `deinit` used to) crashed inside the library. The
+/// same holds for the objects of a file that was closed: with
+/// `H5F_CLOSE_STRONG` the file's close closed them, successfully or not, so
+/// they are not closed again.
 final class HDF5Handle {
     let id: hid_t
     private let closer: (hid_t) -> herr_t
+    /// Whether `close()` ran (whatever its result).
+    private(set) var isClosed = false
+    /// The handle of the file this object lives in (nil for a file).
+    var file: HDF5Handle?
 
     init(_ id: hid_t, closer: @escaping (hid_t) -> herr_t) {
         self.id = id
         self.closer = closer
     }
 
+    /// Closes the identifier once; later calls return success and do nothing.
+    func close() -> herr_t {
+        guard !isClosed else { return 0 }
+        isClosed = true
+        if let file, file.isClosed { return 0 }
+        return closer(id)
+    }
+
     deinit {
         // Closing an identifier that the library already invalidated (for
         // example by closing its file) fails harmlessly; nothing to report.
+        guard !isClosed, !(file?.isClosed ?? false) else { return }
         if H5Iis_valid(id) > 0 { _ = closer(id) }
     }
 }

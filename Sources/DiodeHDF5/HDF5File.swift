@@ -13,6 +13,7 @@ public class HDF5Object {
         self.name = name
         self.handle = handle
         self.owningFile = owningFile
+        handle.file = owningFile?.handle
     }
 
     var id: hid_t { handle.id }
@@ -114,10 +115,13 @@ public final class HDF5File: HDF5Container {
 
     /// Closes the file and every object still open in it (the file is opened
     /// with `H5F_CLOSE_STRONG`); using its objects afterwards throws.
+    ///
+    /// A failed close is not repeated (not even when the file is released):
+    /// the identifier is given up either way.
     public func close() throws(HDF5Error) {
         guard isOpen else { return }
         isOpen = false
-        try checkStatus(H5Fclose(handle.id), "H5Fclose", object: path)
+        try checkStatus(handle.close(), "H5Fclose", object: path)
     }
 
     /// The size of HDF5's data sieve buffer for this file, bytes (0: none;
