@@ -119,6 +119,11 @@ public struct TileValues: Sendable, Equatable {
         return start..<(start + count)
     }
 
+    // The preconditions below check the engine's own use of a tile (the
+    // evaluator fills tiles of its own size). Tiles that arrive from other
+    // ranks never reach them unchecked: `init(decoding:pointsPerTile:)`
+    // throws on a wrong length or a non-integer status first.
+
     /// The values of `field` (setting requires exactly as many values).
     public subscript(field: DoubleField) -> [Double] {
         get { omits(field) ? Array(repeating: 0, count: field.valuesPerPoint * pointCount) : Array(storage[range(of: field)]) }

@@ -94,7 +94,7 @@ final class ScanEngineTests: XCTestCase {
             let stop = stops[rank]
             finished.enter()
             Thread {
-                let engine = ScanEngine<FakeTile>(transport: InMemoryTransport(network: network, rank: rank), threads: threads,
+                let engine = try! ScanEngine<FakeTile>(transport: InMemoryTransport(network: network, rank: rank), threads: threads,
                                                   pointsPerTile: points, stop: stop) { tile, stop in
                     fakeEvaluate(tile: tile, points: points, stop: stop, pause: pause)
                 }
@@ -103,7 +103,7 @@ final class ScanEngineTests: XCTestCase {
                 finished.leave()
             }.start()
         }
-        let engine = ScanEngine<FakeTile>(transport: InMemoryTransport(network: network, rank: 0), threads: threads,
+        let engine = try ScanEngine<FakeTile>(transport: InMemoryTransport(network: network, rank: 0), threads: threads,
                                           pointsPerTile: points, stop: stops[0]) { tile, stop in
             fakeEvaluate(tile: tile, points: points, stop: stop, pause: pause)
         }
@@ -127,9 +127,9 @@ final class ScanEngineTests: XCTestCase {
         }
     }
 
-    func testWorkerPoolComputesEachTileOnceLikeSerial() {
+    func testWorkerPoolComputesEachTileOnceLikeSerial() throws {
         let points = self.points
-        let pool = TileWorkerPool<FakeTile>(threadCount: 4, stop: StopFlag()) { tile, stop in
+        let pool = try TileWorkerPool<FakeTile>(threadCount: 4, stop: StopFlag()) { tile, stop in
             fakeEvaluate(tile: tile, points: points, stop: stop)
         }
         pool.submit(0..<tileCount)
@@ -142,8 +142,8 @@ final class ScanEngineTests: XCTestCase {
         assertMatchesSerial(delivered, tiles: Array(0..<tileCount))
     }
 
-    func testWorkerPoolOwnerWaitsForTheTilesItAsksForOrForTheLastOnes() {
-        let pool = TileWorkerPool<FakeTile>(threadCount: 2, stop: StopFlag()) { tile, stop in
+    func testWorkerPoolOwnerWaitsForTheTilesItAsksForOrForTheLastOnes() throws {
+        let pool = try TileWorkerPool<FakeTile>(threadCount: 2, stop: StopFlag()) { tile, stop in
             fakeEvaluate(tile: tile, points: 3, stop: stop, pause: 0.002)
         }
         pool.submit(0..<9)
@@ -170,9 +170,9 @@ final class ScanEngineTests: XCTestCase {
         XCTAssertEqual(depth.spare, 64)
     }
 
-    func testWorkerPoolDropsQueuedTiles() {
+    func testWorkerPoolDropsQueuedTiles() throws {
         let stop = StopFlag()
-        let pool = TileWorkerPool<FakeTile>(threadCount: 1, stop: stop) { tile, stop in
+        let pool = try TileWorkerPool<FakeTile>(threadCount: 1, stop: stop) { tile, stop in
             fakeEvaluate(tile: tile, points: 3, stop: stop, pause: 0.01)
         }
         pool.submit(0..<10)
@@ -207,7 +207,7 @@ final class ScanEngineTests: XCTestCase {
         let group = DispatchGroup()
         group.enter()
         Thread {
-            let engine = ScanEngine<FakeTile>(transport: InMemoryTransport(network: network, rank: 1), threads: 1,
+            let engine = try! ScanEngine<FakeTile>(transport: InMemoryTransport(network: network, rank: 1), threads: 1,
                                               pointsPerTile: 2, stop: StopFlag()) { tile, stop in
                 computedBy.withLock { _ = $0.insert(1) }
                 return fakeEvaluate(tile: tile, points: 2, stop: stop, pause: 0.002)
@@ -215,7 +215,7 @@ final class ScanEngineTests: XCTestCase {
             _ = try! engine.serve()
             group.leave()
         }.start()
-        let engine = ScanEngine<FakeTile>(transport: InMemoryTransport(network: network, rank: 0), threads: 1,
+        let engine = try ScanEngine<FakeTile>(transport: InMemoryTransport(network: network, rank: 0), threads: 1,
                                           pointsPerTile: 2, stop: StopFlag()) { tile, stop in
             computedBy.withLock { _ = $0.insert(0) }
             return fakeEvaluate(tile: tile, points: 2, stop: stop, pause: 0.002)
@@ -265,7 +265,7 @@ final class ScanEngineTests: XCTestCase {
     func testAbortHookFiresAfterConfiguredTiles() throws {
         let points = self.points
         var fired = 0
-        let engine = ScanEngine<FakeTile>(transport: SingleProcessTransport(), threads: 1, pointsPerTile: points,
+        let engine = try ScanEngine<FakeTile>(transport: SingleProcessTransport(), threads: 1, pointsPerTile: points,
                                           stop: StopFlag()) { tile, stop in fakeEvaluate(tile: tile, points: points, stop: stop) }
         engine.testAbortAfterTiles = 3
         var delivered = 0

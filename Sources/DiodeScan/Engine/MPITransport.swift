@@ -74,7 +74,7 @@ public final class MPITransport: ScanTransport {
         case .stop: message = .stop
         case .done: message = .done
         case .goodbye: message = .goodbye
-        case .results: preconditionFailure("handled above")
+        case .results: preconditionFailure("handled above")  // internal: `.results` returned before this switch
         }
         return (envelope.source, message)
     }

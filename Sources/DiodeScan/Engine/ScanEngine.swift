@@ -51,14 +51,21 @@ public final class ScanEngine<Output: TilePayload> {
     private let pool: TileWorkerPool<Output>
     private var locallyComputed = 0
 
+    /// Tile numbers that may arrive from other ranks (results on rank 0,
+    /// assignments elsewhere); anything else is a protocol error, not a
+    /// tile to look up. The runner sets it to the grid's tiles.
+    public var validTiles: Range<Int> = 0..<Int.max
+
+    /// - Throws: `WorkerThreadError` if the worker threads cannot be started.
     public init(transport: ScanTransport, threads: Int, pointsPerTile: Int, stop: StopFlag,
-                evaluate: @escaping @Sendable (_ tile: Int, _ stop: StopFlag) -> Output?) {
+                startThread: TileWorkerPool<Output>.ThreadStarter = TileWorkerPool<Output>.startSystemThread,
+                evaluate: @escaping @Sendable (_ tile: Int, _ stop: StopFlag) -> Output?) throws {
         self.transport = transport
         self.threads = threads
         self.pointsPerTile = pointsPerTile
         self.stop = stop
         self.prefetch = max(1, threads / 4)
-        pool = TileWorkerPool(threadCount: threads, stop: stop, evaluate: evaluate)
+        pool = try TileWorkerPool(threadCount: threads, stop: stop, startThread: startThread, evaluate: evaluate)
     }
 
     deinit { pool.shutdown() }
@@ -88,6 +95,7 @@ public final class ScanEngine<Output: TilePayload> {
     /// rank has returned what it finished. An error thrown by `deliver` ends
     /// the scan at once (the caller aborts the job).
     public func coordinate(pending tiles: [Int], deliver: (_ tile: Int, _ output: Output) throws -> Void) throws -> ScanOutcome {
+        // Internal invariant: the runner calls coordinate() on rank 0 and serve() elsewhere.
         precondition(transport.rank == 0, "coordinate() runs on rank 0")
         var pending = tiles[...]
         var activeRanks = Set(1..<transport.size)
@@ -113,11 +121,15 @@ public final class ScanEngine<Output: TilePayload> {
             while let (source, message) = try transport.poll() {
                 switch message {
                 case .request(let count):
+                    guard count >= 0 else { throw ScanProtocolError(message: message, rank: 0, source: source) }
                     let granted = stopping ? [] : Array(pending.prefix(count))
                     pending = pending.dropFirst(granted.count)
                     try transport.send(.assign(tiles: granted), to: source)
                 case .results(let finished):
                     for result in finished {
+                        guard validTiles.contains(result.tile) else {
+                            throw ScanProtocolError(message: .results([result]), rank: 0, source: source)
+                        }
                         try deliver(result.tile, try Output(decoding: result.payload, pointsPerTile: pointsPerTile))
                         deliveredCount += 1
                         try heartbeat()
@@ -153,6 +165,7 @@ public final class ScanEngine<Output: TilePayload> {
 
     /// Computes tiles for rank 0 until it has no more work or a stop arrives.
     public func serve() throws -> ScanOutcome {
+        // Internal invariant (see coordinate()).
         precondition(transport.rank != 0, "serve() runs on ranks other than 0")
         var requestInFlight = false
         var noMoreWork = false
@@ -174,6 +187,9 @@ public final class ScanEngine<Output: TilePayload> {
             while let (source, message) = try transport.poll() {
                 switch message {
                 case .assign(let tiles):
+                    guard tiles.allSatisfy(validTiles.contains) else {
+                        throw ScanProtocolError(message: message, rank: transport.rank, source: source)
+                    }
                     requestInFlight = false
                     if tiles.isEmpty {
                         noMoreWork = true
@@ -221,7 +237,17 @@ public struct ScanProtocolError: Error, CustomStringConvertible {
     public var message: ScanMessage
     public var rank: Int
     public var source: Int
-    public var description: String { "scan protocol error: rank \(rank) received \(message) from rank \(source)" }
+    public var description: String { "scan protocol error: rank \(rank) received \(summary) from rank \(source)" }
+
+    /// The message in a few words (a results message can hold megabytes).
+    private var summary: String {
+        switch message {
+        case .request(let count): "request(count: \(count))"
+        case .assign(let tiles): "assign of \(tiles.count) tiles " + tiles.prefix(4).map(String.init).joined(separator: ", ") + (tiles.count > 4 ? ", …" : "")
+        case .results(let finished): "results of \(finished.count) tiles (first: \(finished.first.map { String($0.tile) } ?? "none"))"
+        default: "\(message)"
+        }
+    }
 }
 
 /// How many tiles a rank keeps queued beyond one per thread: about

@@ -60,7 +60,9 @@ public final class SingleProcessTransport: ScanTransport {
     public var rank: Int { 0 }
     public var size: Int { 1 }
     public func send(_ message: ScanMessage, to destination: Int) throws {
-        preconditionFailure("a single-process scan sends no messages")
+        // The engine never sends with one rank (no other rank is active);
+        // thrown rather than trapped all the same.
+        throw MPITransportError(description: "a single-process scan has no rank \(destination) to send to")
     }
     public func poll() throws -> (source: Int, message: ScanMessage)? { nil }
 }

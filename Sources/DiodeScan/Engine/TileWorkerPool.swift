@@ -25,19 +25,61 @@ public final class TileWorkerPool<Output: Sendable>: @unchecked Sendable {
     private let evaluate: @Sendable (_ tile: Int, _ stop: StopFlag) -> Output?
     private let stop: StopFlag
 
+    /// Starts a worker thread running `body`; returns 0 or the `errno` of
+    /// the failure (as `pthread_create` does). The default is
+    /// `startSystemThread`; tests inject failures through it.
+    public typealias ThreadStarter = @Sendable (_ index: Int, _ body: @escaping @Sendable () -> Void) -> Int32
+
     /// Starts `threadCount` workers. `evaluate` returns nil when it abandoned
     /// the tile because `stop` was set; abandoned tiles are not reported.
-    public init(threadCount: Int, stop: StopFlag, evaluate: @escaping @Sendable (_ tile: Int, _ stop: StopFlag) -> Output?) {
-        precondition(threadCount >= 1, "a worker pool needs at least one thread")
+    ///
+    /// - Throws: `WorkerThreadError` if `threadCount` is not positive or a
+    ///   thread cannot be started (process or memory limits); the threads
+    ///   already started are stopped and joined first, so nothing waits for
+    ///   a thread that never ran.
+    public init(threadCount: Int, stop: StopFlag, startThread: ThreadStarter = TileWorkerPool.startSystemThread,
+                evaluate: @escaping @Sendable (_ tile: Int, _ stop: StopFlag) -> Output?) throws {
         self.evaluate = evaluate
         self.stop = stop
-        liveThreads = threadCount
+        guard threadCount >= 1 else { throw WorkerThreadError(requested: threadCount, started: 0, code: EINVAL) }
         for index in 0..<threadCount {
-            let thread = Thread { [self] in workerLoop() }
-            thread.name = "diodescan-worker-\(index)"
-            thread.stackSize = 8 << 20
-            thread.start()
+            // Counted before the start, so a thread that exits at once
+            // (shutdown under way) cannot take the count below zero.
+            condition.lock()
+            liveThreads += 1
+            condition.unlock()
+            let code = startThread(index) { [self] in workerLoop() }
+            if code != 0 {
+                condition.lock()
+                liveThreads -= 1
+                condition.unlock()
+                shutdown()
+                throw WorkerThreadError(requested: threadCount, started: index, code: code)
+            }
         }
+    }
+
+    /// Starts a detached POSIX thread (8 MiB stack, named
+    /// `diodescan-worker-<index>`) running `body`; returns 0 or `pthread_create`'s
+    /// error. Foundation's `Thread.start` cannot be used: it ignores a failed
+    /// `pthread_create`, and the pool would wait for a thread that never ran.
+    public static func startSystemThread(index: Int, body: @escaping @Sendable () -> Void) -> Int32 {
+        var attributes = pthread_attr_t()
+        guard pthread_attr_init(&attributes) == 0 else { return ENOMEM }
+        defer { pthread_attr_destroy(&attributes) }
+        _ = pthread_attr_setstacksize(&attributes, 8 << 20)
+        _ = pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+        let box = Unmanaged.passRetained(WorkerThreadStart(body, name: "diodescan-worker-\(index)"))
+        var thread = pthread_t()
+        let code = pthread_create(&thread, &attributes, { argument in
+            // `argument` is the retained box passed below, never nil.
+            let box = Unmanaged<WorkerThreadStart>.fromOpaque(argument!).takeRetainedValue()
+            Thread.current.name = box.name
+            box.body()
+            return nil
+        }, box.toOpaque())
+        if code != 0 { box.release() }
+        return code
     }
 
     deinit {
@@ -128,5 +170,33 @@ public final class TileWorkerPool<Output: Sendable>: @unchecked Sendable {
         liveThreads -= 1
         condition.broadcast()
         condition.unlock()
+    }
+}
+
+/// What a worker thread runs, handed to `pthread_create` retained.
+private final class WorkerThreadStart: @unchecked Sendable {
+    // @unchecked: written once before the thread starts, then only read by it.
+    let body: @Sendable () -> Void
+    let name: String
+    init(_ body: @escaping @Sendable () -> Void, name: String) { (self.body, self.name) = (body, name) }
+}
+
+/// A worker pool could not start its threads.
+public struct WorkerThreadError: Error, CustomStringConvertible, Equatable {
+    /// Threads asked for, and started before the failure (all stopped again).
+    public var requested: Int
+    public var started: Int
+    /// The `errno` of the failure (`EAGAIN`: the process or thread limit,
+    /// `ENOMEM`: memory for the stacks).
+    public var code: Int32
+
+    public init(requested: Int, started: Int, code: Int32) {
+        (self.requested, self.started, self.code) = (requested, started, code)
+    }
+
+    public var description: String {
+        guard requested >= 1 else { return "a worker pool needs at least one thread (asked for \(requested))" }
+        return "cannot start worker thread \(started + 1) of \(requested): \(String(cString: strerror(code)))"
+            + " (the limit on processes/threads, ulimit -u, or on memory); use fewer --threads"
     }
 }
