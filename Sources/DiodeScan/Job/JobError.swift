@@ -20,8 +20,13 @@ public struct JobError: Error, Equatable, CustomStringConvertible {
         self.init(line: syntax.line, key: "", message: syntax.message)
     }
 
+    /// One line: `line N: message`. Values are quoted short where the
+    /// message is made; a message still longer than 500 characters (a huge
+    /// key, say) is cut, and line breaks in it are shown as `\n`.
     public var description: String {
-        if let line { return "line \(line): \(message)" }
-        return message
+        var text = message.replacingOccurrences(of: "\n", with: "\\n").replacingOccurrences(of: "\r", with: "\\r")
+        text = TOMLValue.shorten(text, limit: 500)
+        if let line { return "line \(line): \(text)" }
+        return text
     }
 }

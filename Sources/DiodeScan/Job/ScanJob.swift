@@ -25,6 +25,32 @@ public struct ModelSpec: Sendable, Hashable {
     }
 }
 
+/// Why the resonance widths cannot be settled (`ModelSpec.widths`).
+public enum WidthError: Error, Equatable {
+    /// `gamma` together with `gamma1` or `gamma3` (the name given).
+    case bothSet(String)
+    /// The width that is missing: `gamma` (none set), `gamma1` or `gamma3`
+    /// (the other one is set).
+    case missing(String)
+}
+
+extension ModelSpec {
+    /// Γ1 and Γ3 from `gamma` (both widths) or from `gamma1` and `gamma3`:
+    /// the one rule for job files (`[model]`) and `diodescan point`
+    /// (`--gamma`, `--gamma1`, `--gamma3`). `gamma` with either of the
+    /// others is refused, not silently overridden.
+    public static func widths(gamma: Double?, gamma1: Double?, gamma3: Double?) throws(WidthError) -> (Double, Double) {
+        switch (gamma, gamma1, gamma3) {
+        case (let g?, nil, nil): return (g, g)
+        case (nil, let g1?, let g3?): return (g1, g3)
+        case (.some, _, _): throw .bothSet(gamma1 != nil ? "gamma1" : "gamma3")
+        case (nil, nil, nil): throw .missing("gamma")
+        case (nil, _, nil): throw .missing("gamma3")
+        case (nil, nil, _): throw .missing("gamma1")
+        }
+    }
+}
+
 /// Capacitances between regions and to the gates, in e² / (k_B T); all ≥ 0.
 public struct CapacitanceSpec: Sendable, Hashable {
     public var c12 = 0.0, c13 = 0.0, c23 = 0.0
@@ -89,7 +115,7 @@ public struct ScanJob: Sendable {
                 guard let value = ResultCompression(rawValue: name) else {
                     let allowed = ResultCompression.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: " or ")
                     throw output.error(
-                        "compression", "output.compression = \"\(name)\" is not allowed; allowed: \(allowed)")
+                        "compression", "output.compression = \(TOMLValue.string(name).shortText()) is not allowed; allowed: \(allowed)")
                 }
                 compression = value
             }
@@ -114,20 +140,18 @@ public struct ScanJob: Sendable {
         try reader.finish()
 
         let widths: (Double, Double)
-        switch (gamma, gamma1, gamma3) {
-        case (let g?, nil, nil):
-            widths = (g, g)
-        case (nil, let g1?, let g3?):
-            widths = (g1, g3)
-        case (.some, _, _):
-            let other = gamma1 != nil ? "gamma1" : "gamma3"
-            throw reader.error(other, "model.gamma and model.\(other) are both set; use either gamma (gamma1 = gamma3) or gamma1 and gamma3")
-        case (nil, nil, nil):
-            throw reader.missing("gamma", "the resonance width (gamma, or gamma1 and gamma3), a finite number > 0")
-        case (nil, _, nil):
-            throw reader.missing("gamma3", "gamma1 is set, so gamma3 must be set too (or use gamma for both)")
-        case (nil, nil, _):
-            throw reader.missing("gamma1", "gamma3 is set, so gamma1 must be set too (or use gamma for both)")
+        do {
+            widths = try ModelSpec.widths(gamma: gamma, gamma1: gamma1, gamma3: gamma3)
+        } catch {
+            switch error {
+            case .bothSet(let other):
+                throw reader.error(other, "model.gamma and model.\(other) are both set; use either gamma (gamma1 = gamma3) or gamma1 and gamma3")
+            case .missing("gamma"):
+                throw reader.missing("gamma", "the resonance width (gamma, or gamma1 and gamma3), a finite number > 0")
+            case .missing(let name):
+                let other = name == "gamma1" ? "gamma3" : "gamma1"
+                throw reader.missing(name, "\(other) is set, so \(name) must be set too (or use gamma for both)")
+            }
         }
 
         var capacitances = CapacitanceSpec()

@@ -33,7 +33,7 @@ public struct SolverOverrides: Sendable, Hashable {
 
     private mutating func collect(_ table: TOMLTable, path: [String]) throws(JobError) {
         for key in table.keys {
-            let entry = table[key]!
+            guard let entry = table[key] else { continue }  // every key has its entry
             let kind: Kind
             switch entry.value {
             case .float(let x): kind = .real(x)
@@ -46,7 +46,7 @@ public struct SolverOverrides: Sendable, Hashable {
             case .array:
                 let dotted = (["solver"] + path + [key]).joined(separator: ".")
                 throw JobError(line: entry.line, key: dotted,
-                               message: "\(dotted) = \(entry.value.tomlText) is an array; expected a number, boolean or string")
+                               message: "\(dotted) = \(entry.value.shortText()) is an array; expected a number, boolean or string")
             }
             values.append(Value(path: path + [key], text: entry.value.tomlText, line: entry.line, kind: kind))
         }
@@ -103,12 +103,12 @@ public struct SolverOverrides: Sendable, Hashable {
                                message: "unknown key '\(key)'; allowed keys in [solver]: \(allowed.joined(separator: ", "))")
             }
             func mismatch(_ expected: String) -> JobError {
-                JobError(line: override.line, key: key, message: "\(key) = \(override.text) has the wrong type; expected \(expected)")
+                JobError(line: override.line, key: key, message: "\(key) = \(TOMLValue.shorten(override.text)) has the wrong type; expected \(expected)")
             }
             switch (defaultValue, override.kind) {
             case (is Double, .real(let x)):
                 guard x.isFinite else {
-                    throw JobError(line: override.line, key: key, message: "\(key) = \(override.text) is out of range; allowed: a finite number")
+                    throw JobError(line: override.line, key: key, message: "\(key) = \(TOMLValue.shorten(override.text)) is out of range; allowed: a finite number")
                 }
                 json[path] = SolverOverrides.json(x)
             case (is Double, .integer(let i)): json[path] = SolverOverrides.json(Double(i))

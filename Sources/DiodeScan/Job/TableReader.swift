@@ -47,10 +47,10 @@ struct TableReader {
         case .float(let f): x = f
         case .integer(let i): x = Double(i)
         default:
-            throw JobError(line: line, key: key, message: "\(key) = \(value.tomlText) is a \(value.typeName); expected a number (\(allowed))")
+            throw JobError(line: line, key: key, message: "\(key) = \(value.shortText()) is a \(value.typeName); expected a number (\(allowed))")
         }
         guard x.isFinite, isAllowed(x) else {
-            throw JobError(line: line, key: key, message: "\(key) = \(value.tomlText) is out of range; allowed: \(allowed)")
+            throw JobError(line: line, key: key, message: "\(key) = \(value.shortText()) is out of range; allowed: \(allowed)")
         }
         return x
     }
@@ -58,7 +58,7 @@ struct TableReader {
     mutating func integer(_ key: String, allowed: String, _ isAllowed: (Int) -> Bool) throws(JobError) -> Int? {
         guard let entry = value(key) else { return nil }
         guard case .integer(let i) = entry.value else {
-            throw error(key, "\(qualified(key)) = \(entry.value.tomlText) is a \(entry.value.typeName); expected an integer (\(allowed))")
+            throw error(key, "\(qualified(key)) = \(entry.value.shortText()) is a \(entry.value.typeName); expected an integer (\(allowed))")
         }
         guard isAllowed(i) else {
             throw error(key, "\(qualified(key)) = \(i) is out of range; allowed: \(allowed)")
@@ -69,7 +69,7 @@ struct TableReader {
     mutating func boolean(_ key: String) throws(JobError) -> Bool? {
         guard let entry = value(key) else { return nil }
         guard case .boolean(let b) = entry.value else {
-            throw error(key, "\(qualified(key)) = \(entry.value.tomlText) is a \(entry.value.typeName); expected true or false")
+            throw error(key, "\(qualified(key)) = \(entry.value.shortText()) is a \(entry.value.typeName); expected true or false")
         }
         return b
     }
@@ -77,7 +77,7 @@ struct TableReader {
     mutating func string(_ key: String, allowEmpty: Bool = false) throws(JobError) -> String? {
         guard let entry = value(key) else { return nil }
         guard case .string(let s) = entry.value else {
-            throw error(key, "\(qualified(key)) = \(entry.value.tomlText) is a \(entry.value.typeName); expected a quoted string")
+            throw error(key, "\(qualified(key)) = \(entry.value.shortText()) is a \(entry.value.typeName); expected a quoted string")
         }
         guard allowEmpty || !s.isEmpty else { throw error(key, "\(qualified(key)) is empty; expected a non-empty string") }
         return s
@@ -87,7 +87,7 @@ struct TableReader {
     mutating func subtable(_ key: String) throws(JobError) -> TOMLTable? {
         guard let entry = value(key) else { return nil }
         guard case .table(let t) = entry.value else {
-            throw error(key, "\(qualified(key)) = \(entry.value.tomlText) is a \(entry.value.typeName); expected a table ([\(qualified(key))])")
+            throw error(key, "\(qualified(key)) = \(entry.value.shortText()) is a \(entry.value.typeName); expected a table ([\(qualified(key))])")
         }
         return t
     }

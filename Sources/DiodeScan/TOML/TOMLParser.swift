@@ -21,6 +21,13 @@ private struct Parser {
     let scalars: [Unicode.Scalar]
     var position = 0
     var line = 1
+    /// Arrays and inline tables open around the current position. The
+    /// parser recurses into them, so without a limit a file of `[[[[…`
+    /// would overflow the stack.
+    var nesting = 0
+    /// The deepest nesting of arrays and inline tables, and the most parts
+    /// of a table header (`[a.b.c]`), that a document may have.
+    static let maximumNesting = 32
 
     init(_ text: String) { scalars = Array(text.unicodeScalars) }
 
@@ -108,6 +115,9 @@ private struct Parser {
                 while current == "." {
                     advance()
                     skipBlanks()
+                    guard path.count < Parser.maximumNesting else {
+                        throw error("a table header has more than \(Parser.maximumNesting) parts")
+                    }
                     path.append(try parseKey())
                     skipBlanks()
                 }
@@ -124,9 +134,9 @@ private struct Parser {
                 let key = try parseKey()
                 skipBlanks()
                 if current == "." {
-                    throw error("dotted keys such as '\(key).…' are not supported; use a [table] header")
+                    throw error("dotted keys such as '\(TOMLValue.shorten(key)).…' are not supported; use a [table] header")
                 }
-                guard current == "=" else { throw error("expected '=' after the key '\(key)'") }
+                guard current == "=" else { throw error("expected '=' after the key '\(TOMLValue.shorten(key))'") }
                 advance()
                 skipBlanks()
                 let value = try parseValue()
@@ -266,6 +276,8 @@ private struct Parser {
 
     mutating func parseArray() throws(TOMLError) -> TOMLValue {
         let openLine = line
+        try enterNesting()
+        defer { nesting -= 1 }
         advance()
         var items: [TOMLValue] = []
         while true {
@@ -281,7 +293,17 @@ private struct Parser {
         }
     }
 
+    /// Counts an array or inline table opening here; throws beyond the limit.
+    mutating func enterNesting() throws(TOMLError) {
+        nesting += 1
+        if nesting > Parser.maximumNesting {
+            throw error("arrays and inline tables nest more than \(Parser.maximumNesting) deep")
+        }
+    }
+
     mutating func parseInlineTable() throws(TOMLError) -> TOMLValue {
+        try enterNesting()
+        defer { nesting -= 1 }
         var table = TOMLTable(line: line, isInline: true)
         advance()
         skipBlanks()
@@ -294,8 +316,8 @@ private struct Parser {
             let keyLine = line
             let key = try parseKey()
             skipBlanks()
-            if current == "." { throw error("dotted keys such as '\(key).…' are not supported") }
-            guard current == "=" else { throw error("expected '=' after the key '\(key)'") }
+            if current == "." { throw error("dotted keys such as '\(TOMLValue.shorten(key)).…' are not supported") }
+            guard current == "=" else { throw error("expected '=' after the key '\(TOMLValue.shorten(key))'") }
             advance()
             skipBlanks()
             let value = try parseValue()
@@ -328,12 +350,12 @@ private struct Parser {
         }
         if let value = Parser.number(token) { return value }
         if token.contains(":") || Parser.looksLikeDate(token) {
-            throw error("dates and times are not supported ('\(token)')")
+            throw error("dates and times are not supported ('\(TOMLValue.shorten(token))')")
         }
         if token.hasPrefix("0x") || token.hasPrefix("0o") || token.hasPrefix("0b") {
-            throw error("only decimal integers are supported ('\(token)')")
+            throw error("only decimal integers are supported ('\(TOMLValue.shorten(token))')")
         }
-        throw error("'\(token)' is not a valid value (strings need quotes)")
+        throw error("'\(TOMLValue.shorten(token))' is not a valid value (strings need quotes)")
     }
 
     func isBareValueCharacter(_ c: Unicode.Scalar) -> Bool {

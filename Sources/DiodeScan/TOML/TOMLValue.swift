@@ -22,6 +22,17 @@ public enum TOMLValue: Sendable {
         }
     }
 
+    /// `tomlText` cut to at most `limit` characters (with "…"), for error
+    /// messages: a rejected value is quoted, not echoed whole.
+    public func shortText(limit: Int = 60) -> String {
+        TOMLValue.shorten(tomlText, limit: limit)
+    }
+
+    /// `text` cut to at most `limit` characters, the cut marked by "…".
+    public static func shorten(_ text: String, limit: Int = 60) -> String {
+        text.count <= limit ? text : String(text.prefix(max(1, limit - 1))) + "…"
+    }
+
     /// The value written back as TOML, for error messages that quote what the user wrote.
     public var tomlText: String {
         switch self {
