@@ -98,8 +98,14 @@ public final class ResultFile {
         // A journal left by a killed finish belongs to the file now at
         // `path`: settle it before that file is kept or replaced.
         try ResultFileJournal.recover(path: path)
-        if !overwrite && FileManager.default.fileExists(atPath: path) {
-            throw ResultFileError.fileExists(path: path)
+        var status = stat()
+        if stat(path, &status) == 0 {
+            // Only a regular file is ever replaced: `--overwrite` of a
+            // directory, device or FIFO (or a link to one) is a mistake.
+            guard status.st_mode & S_IFMT == S_IFREG else {
+                throw ResultFileError.cannotCreate(path: path, reason: "it exists and is not a regular file")
+            }
+            if !overwrite { throw ResultFileError.fileExists(path: path) }
         }
         let directory = (path as NSString).deletingLastPathComponent
         let parent = directory.isEmpty ? "." : directory
@@ -110,13 +116,72 @@ public final class ResultFile {
         guard access(parent, W_OK) == 0 else {
             throw ResultFileError.cannotCreate(path: path, reason: "directory '\(parent)' is not writable")
         }
-        let temporary = path + ".creating"
+        try requireFreeSpace(in: parent, for: path, bytes: estimatedSize(of: axes))
+        removeStaleTemporaries(of: path)
+        // A name of this process alone: two scans started at once on one new
+        // output each build their own file, and the second to publish it
+        // finds the first's (`fileExists`) instead of both failing.
+        let temporary = temporaryName(for: path, suffix: "creating")
         try build(
             at: temporary, for: path, axes: axes, metadata: metadata, stage: ResultFileLayout.Stage.scanning,
             compressed: false
         ) { _ in }
         try publish(temporary, as: path, replacing: overwrite)
         return try open(path: path, readOnly: false)
+    }
+
+    /// The size of a new (uncompressed) file for `axes`, bytes: 144 a point,
+    /// a byte a tile, and a margin for the metadata (HDF5's headers, the
+    /// coordinates, the job text).
+    public static func estimatedSize(of axes: ScanAxes) -> Double {
+        let perPoint = ResultFileLayout.doubleVariables.reduce(0) { $0 + 8 * ($1.perRegion ? 3 : 1) }
+            + 4 * ResultFileLayout.int32Variables.count
+        return Double(axes.pointCount) * Double(perPoint) + Double(axes.tileCount)
+            + 8 * Double(axes.eps1.count + axes.eps3.count + axes.dT.count) + 131_072
+    }
+
+    /// Throws `.cannotCreate` unless the file system of `directory` has
+    /// `bytes` free for the unprivileged user (`statvfs`). The result
+    /// datasets are allocated but written only as tiles finish, so without
+    /// this check a grid too big for the disk makes a sparse file that fails
+    /// hours later. File systems that report no size (some network and
+    /// FUSE file systems: zero blocks) are not checked.
+    static func requireFreeSpace(in directory: String, for path: String, bytes: Double) throws {
+        var info = statvfs()
+        guard statvfs(directory, &info) == 0, info.f_blocks > 0 else { return }
+        let available = Double(info.f_bavail) * Double(info.f_frsize)
+        guard bytes <= available else {
+            throw ResultFileError.cannotCreate(
+                path: path,
+                reason: "not enough free space: the file needs about \(ScanGrid.formatBytes(bytes)), "
+                    + "'\(directory)' has \(ScanGrid.formatBytes(available)) free")
+        }
+    }
+
+    /// `<path>.<suffix>.<pid>.<random>`: a temporary name no other process uses.
+    static func temporaryName(for path: String, suffix: String) -> String {
+        "\(path).\(suffix).\(getpid()).\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
+    }
+
+    /// Removes temporaries of `path` that killed processes left behind
+    /// (`<path>.creating`, `<path>.creating.*`): those older than a minute
+    /// that no process holds locked (HDF5 keeps a file it writes locked).
+    static func removeStaleTemporaries(of path: String) {
+        let directory = (path as NSString).deletingLastPathComponent
+        let name = (path as NSString).lastPathComponent
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory.isEmpty ? "." : directory) else {
+            return
+        }
+        for entry in entries where entry == name + ".creating" || entry.hasPrefix(name + ".creating.") {
+            let candidate = directory.isEmpty ? entry : (directory as NSString).appendingPathComponent(entry)
+            var status = stat()
+            guard lstat(candidate, &status) == 0, status.st_mode & S_IFMT == S_IFREG,
+                  Date().timeIntervalSince1970 - Double(status.st_mtim.tv_sec) > 60 else { continue }
+            let descriptor = Foundation.open(candidate, O_RDONLY)
+            guard descriptor >= 0 else { continue }
+            if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { unlink(candidate) }
+            Foundation.close(descriptor)
+        }
     }
 
     /// Opens an existing result file to continue its scan. A finished file

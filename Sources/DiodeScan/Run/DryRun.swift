@@ -14,7 +14,7 @@ public enum DryRun {
                            output: (String) -> Void = { print($0) }) -> Int32 {
         let resolved: ResolvedJob
         do {
-            let text = try String(contentsOfFile: jobPath, encoding: .utf8)
+            let text = try ScanRunner.readJobFile(jobPath)
             do {
                 resolved = try ResolvedJob(ScanJob(parsing: text))
             } catch {
@@ -22,7 +22,7 @@ public enum DryRun {
                 return ScanExitStatus.rejected
             }
         } catch {
-            ScanRunner.printError("cannot read job file '\(jobPath)': \(error.localizedDescription)")
+            ScanRunner.printError("\(error)")
             return ScanExitStatus.rejected
         }
         let job = resolved.job

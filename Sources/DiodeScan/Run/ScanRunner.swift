@@ -1,3 +1,4 @@
+import DiodeHDF5
 import DiodeMPI
 import Foundation
 
@@ -11,6 +12,10 @@ public struct ScanOptions: Sendable {
     public var overwrite = false
     public var resume = false
     public var quiet = false
+    /// The worker threads a rank may have (`--threads`): beyond a thousand
+    /// the threads only share the cores, and each reserves an 8 MiB stack.
+    public static let threadRange = 1...1024
+
     /// Seconds between plain progress lines when stderr is not a terminal.
     public var progressInterval: TimeInterval = 10
     /// The command line, recorded in the file's `history`.
@@ -53,9 +58,9 @@ public enum ScanRunner {
                                           cores: Int = ProcessInfo.processInfo.activeProcessorCount) -> Int {
         let localRanks = environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap(Int.init).map { max(1, $0) }
         if localRanks != nil, let slurm = environment["SLURM_CPUS_PER_TASK"].flatMap(Int.init), slurm > 0 {
-            return slurm
+            return min(slurm, ScanOptions.threadRange.upperBound)
         }
-        return max(1, cores / (localRanks ?? 1))
+        return min(max(1, cores / (localRanks ?? 1)), ScanOptions.threadRange.upperBound)
     }
 
     /// Runs the scan and returns the process exit status (see `ScanExitStatus`).
@@ -92,9 +97,29 @@ public enum ScanRunner {
             try? MPIEnvironment.finalize()
             return error.status
         } catch {
-            printError("rank \((try? world.rank) ?? -1): \(error); aborting all ranks")
+            // One line. Alone (no launcher, or one rank) there is nobody to
+            // abort: finish MPI and exit, without MPI_Abort's banner.
+            let size = (try? world.size) ?? 1
+            if size <= 1 {
+                printError(describe(error))
+                try? MPIEnvironment.finalize()
+                return ScanExitStatus.failure
+            }
+            printError("rank \((try? world.rank) ?? -1): \(describe(error)); aborting all ranks")
             world.abort(code: ScanExitStatus.failure)
         }
+    }
+
+    /// An error as one line for the user: I/O failures name the file and
+    /// the cause (HDF5's innermost message, or the system's).
+    static func describe(_ error: Error) -> String {
+        let text: String
+        if let error = error as? ResultFileIOError {
+            text = error.description
+        } else {
+            text = "\(error)"
+        }
+        return text.split(whereSeparator: \.isNewline).joined(separator: " ")
     }
 
     private static func runInitialised(
@@ -108,9 +133,9 @@ public enum ScanRunner {
         var readFailure: String?
         if rank == 0 {
             do {
-                jobText = try String(contentsOfFile: options.jobPath, encoding: .utf8)
+                jobText = try readJobFile(options.jobPath)
             } catch {
-                readFailure = "cannot read job file '\(options.jobPath)': \(error.localizedDescription)"
+                readFailure = "\(error)"
             }
         }
         try agree(world, rank: rank, failure: readFailure, status: ScanExitStatus.rejected)
@@ -132,14 +157,20 @@ public enum ScanRunner {
         var file: ResultFile?
         var pending: [Int] = []
         var failure: String?
+        var failureStatus = ScanExitStatus.rejected
         if rank == 0 {
             do {
                 (file, pending) = try openResultFile(at: outputPath, job: resolved, options: options)
+            } catch let error as ResultFileIOError {
+                // The file could not be written (a full disk, say): an
+                // error while running, not a rejected job.
+                failure = error.description
+                failureStatus = ScanExitStatus.failure
             } catch {
                 failure = "\(error)"
             }
         }
-        try agree(world, rank: rank, failure: failure, status: ScanExitStatus.rejected)
+        try agree(world, rank: rank, failure: failure, status: failureStatus)
 
         let threads = options.threads ?? defaultThreadCount()
         let signals = StopSignals()
@@ -149,10 +180,11 @@ public enum ScanRunner {
             evaluator.testPointDelay = delay
         }
         let transport = try MPITransport(communicator: world)
-        let engine = ScanEngine<TileValues>(transport: transport, threads: threads, pointsPerTile: grid.pointsPerTile,
-                                            stop: signals.stop) { [evaluator] tile, stop in
+        let engine = try ScanEngine<TileValues>(transport: transport, threads: threads, pointsPerTile: grid.pointsPerTile,
+                                                stop: signals.stop) { [evaluator] tile, stop in
             evaluator.evaluate(tile: tile, stop: stop)
         }
+        engine.validTiles = 0..<grid.tileCount
         let abortRank = environment["DIODESCAN_TEST_ABORT_RANK"].flatMap(Int.init) ?? (size - 1)
         if rank == abortRank, let limit = environment["DIODESCAN_TEST_ABORT_AFTER_TILES"].flatMap(Int.init) {
             engine.testAbortAfterTiles = limit
@@ -175,20 +207,22 @@ public enum ScanRunner {
             let writer = BatchedTileWriter(file: file)
             engine.heartbeat = {
                 progress.refresh()
-                try writer.writeIfDue()
+                try ResultFileIOError.naming(outputPath) { try writer.writeIfDue() }
             }
             outcome = try engine.coordinate(pending: pending) { tile, values in
-                try writer.add(values, for: grid.tileIndex(tile))
+                try ResultFileIOError.naming(outputPath) { try writer.add(values, for: grid.tileIndex(tile)) }
                 progress.record(points: grid.pointsPerTile, nonConverged: values.nonConvergedPoints)
             }
-            try writer.writeBuffered()
+            try ResultFileIOError.naming(outputPath) { try writer.writeBuffered() }
             let wallTime = Date().timeIntervalSince(start)
             let finishStart = ContinuousClock.now
             defer { statistics.finishSeconds = Double(finishStart.duration(to: .now) / .milliseconds(1)) / 1000 }
-            try file.finish(run: RunSummary(wallTimeSeconds: wallTime, ranks: size, threadsPerRank: threads,
-                                            command: options.commandLine,
-                                            endTime: ISO8601DateFormatter().string(from: Date())),
-                            compression: resolved.job.compression)
+            try ResultFileIOError.naming(outputPath) {
+                try file.finish(run: RunSummary(wallTimeSeconds: wallTime, ranks: size, threadsPerRank: threads,
+                                                command: options.commandLine,
+                                                endTime: ISO8601DateFormatter().string(from: Date())),
+                                compression: resolved.job.compression)
+            }
             switch outcome {
             case .completed:
                 progress.finish("finished in \(ProgressReporter.formatDuration(wallTime))")
@@ -212,7 +246,17 @@ public enum ScanRunner {
     /// `--overwrite` or `--resume`.
     static func openResultFile(at path: String, job: ResolvedJob, options: ScanOptions) throws -> (ResultFile, [Int]) {
         let grid = job.grid
+        guard !path.isEmpty else {
+            throw ResultFileError.cannotCreate(path: path, reason: "the output path is empty")
+        }
         let exists = FileManager.default.fileExists(atPath: path)
+        if exists && ScanRunner.isSameFile(path, options.jobPath) {
+            throw ResultFileError.cannotCreate(path: path, reason: "it is the job file '\(options.jobPath)' itself")
+        }
+        var status = stat()
+        if stat(path, &status) == 0 && status.st_mode & S_IFMT != S_IFREG {
+            throw ResultFileError.cannotCreate(path: path, reason: "it exists and is not a regular file")
+        }
         if options.resume && exists {
             // Check the job before touching the file (opening for resume may convert it).
             let stored = try ResultFile.openForReading(path: path)
@@ -224,24 +268,84 @@ public enum ScanRunner {
         if exists && !options.overwrite {
             throw ResultFileError.fileExists(path: path)
         }
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try createParentDirectories(of: path)
         let metadata = ScanMetadata(parameters: job.metadataParameters, jobText: job.job.text, jobFingerprint: job.fingerprint,
                                     softwareVersion: BuildInfo.version, sourceRevision: BuildInfo.sourceRevision,
                                     creationTime: ISO8601DateFormatter().string(from: Date()))
-        let file = try ResultFile.create(path: path, axes: grid.axes,
-                                         metadata: metadata, overwrite: options.overwrite)
+        let file = try ResultFileIOError.naming(path) {
+            try ResultFile.create(path: path, axes: grid.axes, metadata: metadata, overwrite: options.overwrite)
+        }
         return (file, Array(0..<grid.tileCount))
     }
 
+    /// Whether `a` and `b` name the same file (device and inode).
+    static func isSameFile(_ a: String, _ b: String) -> Bool {
+        var first = stat(), second = stat()
+        guard stat(a, &first) == 0, stat(b, &second) == 0 else { return false }
+        return first.st_dev == second.st_dev && first.st_ino == second.st_ino
+    }
+
+    /// Creates the missing directories above `path`, saying which part of
+    /// the path is in the way if one of them is a file.
+    static func createParentDirectories(of path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        guard !directory.isEmpty else { return }
+        var prefix = directory.hasPrefix("/") ? "/" : ""
+        for component in directory.split(separator: "/") {
+            prefix = (prefix as NSString).appendingPathComponent(String(component))
+            var status = stat()
+            if stat(prefix, &status) == 0 {
+                guard status.st_mode & S_IFMT == S_IFDIR else {
+                    throw ResultFileError.cannotCreate(path: path, reason: "'\(prefix)' is not a directory")
+                }
+            } else if mkdir(prefix, 0o777) != 0 && errno != EEXIST {
+                throw ResultFileError.cannotCreate(
+                    path: path, reason: "cannot create directory '\(prefix)': \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    /// The largest job file read (its text is sent to every rank and stored
+    /// in the result file).
+    public static let maximumJobFileBytes = 16 << 20
+
+    /// The text of the job file at `path`; the error says in one line why it
+    /// cannot be read (missing, a directory, not UTF-8, too large, ...).
+    public static func readJobFile(_ path: String) throws -> String {
+        func failure(_ reason: String) -> JobFileError { JobFileError(message: "cannot read job file '\(path)': \(reason)") }
+        let descriptor = Foundation.open(path, O_RDONLY)
+        guard descriptor >= 0 else { throw failure(String(cString: strerror(errno))) }
+        defer { Foundation.close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw failure(String(cString: strerror(errno))) }
+        if status.st_mode & S_IFMT == S_IFDIR { throw failure("it is a directory") }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { Foundation.read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count >= 0 else { throw failure(String(cString: strerror(errno))) }
+            if count == 0 { break }
+            bytes += buffer[0..<count]
+            if bytes.count > maximumJobFileBytes {
+                throw failure("it is larger than \(maximumJobFileBytes >> 20) MiB; a job file is a short TOML text")
+            }
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw failure("it is not UTF-8 text") }
+        return text
+    }
+
     /// Broadcasts rank 0's go/no-go so that all ranks continue or stop together.
+    /// `status` is rank 0's: it travels with the decision.
     private static func agree(_ world: Communicator, rank: Int, failure: String?, status: Int32) throws {
         // The others wait for rank 0 (reading the job, creating the file)
         // asleep rather than spinning in the broadcast.
         try world.barrier(testingEvery: .milliseconds(2))
-        let decision = try world.broadcast(rank == 0 ? (failure.map { "error:" + $0 } ?? "ok") : "", root: 0)
+        let decision = try world.broadcast(rank == 0 ? (failure.map { "error:\(status):" + $0 } ?? "ok") : "", root: 0)
         if decision != "ok" {
-            throw RankAgreementError(message: String(decision.dropFirst("error:".count)), status: status)
+            let parts = decision.dropFirst("error:".count).split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+            let agreed = parts.first.flatMap { Int32($0) } ?? ScanExitStatus.failure
+            throw RankAgreementError(message: parts.count > 1 ? String(parts[1]) : "", status: agreed)
         }
     }
 
@@ -277,4 +381,51 @@ public struct ScanRunStatistics: Sendable, Equatable {
 struct RankAgreementError: Error {
     var message: String
     var status: Int32
+}
+
+/// A job file that cannot be read (the message is one line, naming it).
+public struct JobFileError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
+
+/// The result file could not be written or finished: `cannot write PATH:
+/// CAUSE` in one line, the cause being the system's message where HDF5
+/// passes one on (e.g. "No space left on device"). The file stays
+/// resumable: everything on disk before the failure is intact.
+public struct ResultFileIOError: Error, CustomStringConvertible {
+    public var path: String
+    public var underlying: Error
+
+    public var description: String { "cannot write \(path): \(ResultFileIOError.cause(of: underlying))" }
+
+    /// Runs `body`, wrapping HDF5 and system errors as errors writing `path`.
+    public static func naming<R>(_ path: String, _ body: () throws -> R) throws -> R {
+        do {
+            return try body()
+        } catch let error as HDF5Error {
+            throw ResultFileIOError(path: path, underlying: error)
+        } catch let error as ResultFileError {
+            if case .system = error { throw ResultFileIOError(path: path, underlying: error) }
+            throw error
+        }
+    }
+
+    /// The most specific words about a failure: the `errno` text HDF5
+    /// quotes ("... error message = 'No space left on device' ..."), else
+    /// the error's own line.
+    static func cause(of error: Error) -> String {
+        switch error {
+        case let error as HDF5Error:
+            if let range = error.message.range(of: "error message = '"),
+               let end = error.message[range.upperBound...].firstIndex(of: "'") {
+                return "\(error.message[range.upperBound..<end]) (\(error.call))"
+            }
+            return error.description
+        case let ResultFileError.system(call, _, message):
+            return "\(message) (\(call))"
+        default:
+            return "\(error)"
+        }
+    }
 }
