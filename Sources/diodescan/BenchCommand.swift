@@ -54,8 +54,9 @@ struct BenchCommand: ParsableCommand {
     var output: String?
 
     func validate() throws {
-        if let threads, threads < 1 {
-            throw ValidationError("--threads \(threads) is out of range; allowed: an integer ≥ 1")
+        if let threads, !ScanOptions.threadRange.contains(threads) {
+            throw ValidationError("--threads \(threads) is out of range; allowed: an integer "
+                                  + "\(ScanOptions.threadRange.lowerBound) … \(ScanOptions.threadRange.upperBound)")
         }
         guard scanSeconds.isFinite && scanSeconds > 0 else {
             throw ValidationError("--scan-seconds \(scanSeconds) is out of range; allowed: a number of seconds > 0")
@@ -162,7 +163,7 @@ struct BenchCommand: ParsableCommand {
 
         progress("scan: rank 0 write cost")
         var rankZero = try bench.rankZeroCost(jobText: job(workers: 2), maximumTiles: quick ? 4 : 500)
-        let reference = runs.last!
+        let reference = runs.last!  // never nil: `runs` starts with the one-thread run
         let perTile = rankZero.batchedDecodeAndWriteMilliseconds ?? rankZero.decodeAndWriteMilliseconds.median
         rankZero.fractionOfWallTime = (perTile * 1e-3 * Double(reference.tiles) + rankZero.finishSeconds)
             / reference.wallSeconds

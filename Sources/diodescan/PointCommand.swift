@@ -1,5 +1,6 @@
 import ArgumentParser
 import DiodePhysics
+import DiodeScan
 import Foundation
 
 /// `diodescan point`: solves the forward and backward configurations of one
@@ -23,7 +24,7 @@ struct PointCommand: ParsableCommand {
     var eps1: Double
     @Option(parsing: .unconditional, help: "Resonance energy of barrier 3 (absolute, k_B T).")
     var eps3: Double
-    @Option(parsing: .unconditional, help: "Width of both barriers, > 0 (overridden by --gamma1/--gamma3).")
+    @Option(parsing: .unconditional, help: "Width of both barriers, > 0 (or --gamma1 and --gamma3, not both).")
     var gamma: Double?
     @Option(parsing: .unconditional, help: "Width Γ1 of barrier 1, > 0.")
     var gamma1: Double?
@@ -58,31 +59,9 @@ struct PointCommand: ParsableCommand {
         let parameters: DeviceParameters
         let solver: DiodeSolver
         do {
-            if gamma == nil && gamma1 == nil && gamma3 == nil {
-                throw PointInputError("--gamma (or both --gamma1 and --gamma3) is required, > 0")
-            }
-            guard let gamma1 = gamma1 ?? gamma else { throw PointInputError("--gamma1 (or --gamma) is required") }
-            guard let gamma3 = gamma3 ?? gamma else { throw PointInputError("--gamma3 (or --gamma) is required") }
-            if let gamma { try check(DeviceParameters(eps1: 0, eps3: 0, gamma1: gamma, gamma3: gamma), flag: "gamma") }
-            let capacitances = Capacitances(c12: c12, c13: c13, c23: c23, c1g: c1g, c2g: c2g, c3g: c3g)
-            if !screening && capacitances != Capacitances() {
-                throw PointInputError("--c12 … --c3g need --screening (capacitances only enter the screening model)")
-            }
-            parameters = DeviceParameters(eps1: eps1, eps3: eps3, gamma1: gamma1, gamma3: gamma3,
-                                          mu: mu, lambda: lambda, d: d, screening: screening,
-                                          capacitances: capacitances)
-            try check(parameters, flag: nil)
-            do throws(DiodeParameterError) {
-                try DeviceParameters.validate(deltaT: deltaT)
-            } catch {
-                throw PointInputError(flagMessage(error, flag: nil))
-            }
-            solver = try DiodeSolver(parameters: parameters)
-        } catch let error as PointInputError {
-            printError(error.message)
-            throw ExitCode(2)
+            (parameters, solver) = try validated()
         } catch {
-            printError("\(error)")
+            printError(error.message)
             throw ExitCode(2)
         }
         let result = solver.solvePoint(deltaT: deltaT)
@@ -95,8 +74,45 @@ struct PointCommand: ParsableCommand {
         if failed { throw ExitCode(1) }
     }
 
+    /// The parameters and their solver, or the one-line message naming the
+    /// flag that is out of range (no solving: the fuzz tests call it).
+    func validated() throws(PointInputError) -> (DeviceParameters, DiodeSolver) {
+        let gamma1: Double, gamma3: Double
+        do {
+            (gamma1, gamma3) = try ModelSpec.widths(gamma: gamma, gamma1: self.gamma1, gamma3: self.gamma3)
+        } catch {
+            switch error {
+            case .bothSet(let other):
+                throw PointInputError("--gamma and --\(other) are both set; use either --gamma (gamma1 = gamma3) or --gamma1 and --gamma3")
+            case .missing("gamma"):
+                throw PointInputError("--gamma (or both --gamma1 and --gamma3) is required, > 0")
+            case .missing(let name):
+                throw PointInputError("--\(name) (or --gamma) is required")
+            }
+        }
+        if let gamma { try check(DeviceParameters(eps1: 0, eps3: 0, gamma1: gamma, gamma3: gamma), flag: "gamma") }
+        let capacitances = Capacitances(c12: c12, c13: c13, c23: c23, c1g: c1g, c2g: c2g, c3g: c3g)
+        if !screening && capacitances != Capacitances() {
+            throw PointInputError("--c12 … --c3g need --screening (capacitances only enter the screening model)")
+        }
+        let parameters = DeviceParameters(eps1: eps1, eps3: eps3, gamma1: gamma1, gamma3: gamma3,
+                                          mu: mu, lambda: lambda, d: d, screening: screening,
+                                          capacitances: capacitances)
+        try check(parameters, flag: nil)
+        do throws(DiodeParameterError) {
+            try DeviceParameters.validate(deltaT: deltaT)
+        } catch {
+            throw PointInputError(flagMessage(error, flag: nil))
+        }
+        do {
+            return (parameters, try DiodeSolver(parameters: parameters))
+        } catch {
+            throw PointInputError("\(error)")
+        }
+    }
+
     /// Validates parameters and reports the failing field as the user's flag.
-    private func check(_ parameters: DeviceParameters, flag: String?) throws {
+    private func check(_ parameters: DeviceParameters, flag: String?) throws(PointInputError) {
         do throws(DiodeParameterError) {
             try parameters.validate()
         } catch {

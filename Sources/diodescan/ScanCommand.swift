@@ -21,7 +21,7 @@ struct ScanCommand: ParsableCommand {
         resumable).
 
         Exit status: 0 finished; 1 error while running; 2 job or output file \
-        rejected before any work (nothing written); 64 invalid command line; \
+        rejected before any work (nothing written), or an invalid command line; \
         128 + signal number when stopped by a signal (130 SIGINT, 138 SIGUSR1, \
         143 SIGTERM).
         """)
@@ -53,8 +53,12 @@ struct ScanCommand: ParsableCommand {
     var progressInterval: Double = 10
 
     func validate() throws {
-        if let threads, threads < 1 {
-            throw ValidationError("--threads \(threads) is out of range; allowed: an integer ≥ 1")
+        if let threads, !ScanOptions.threadRange.contains(threads) {
+            throw ValidationError("--threads \(threads) is out of range; allowed: an integer "
+                                  + "\(ScanOptions.threadRange.lowerBound) … \(ScanOptions.threadRange.upperBound)")
+        }
+        if let output, output.isEmpty {
+            throw ValidationError("--output is empty; allowed: the path of the HDF5 file to write")
         }
         guard progressInterval >= 0 && progressInterval.isFinite else {
             throw ValidationError("--progress-interval \(progressInterval) is out of range; allowed: a number of seconds ≥ 0")

@@ -239,7 +239,7 @@ final class ScanIntegrationTests: XCTestCase {
 
     func testConflictingFlagsAreAUsageError() throws {
         let run = try ScanProcess([job, "--resume", "--overwrite"], in: directory)
-        XCTAssertEqual(run.wait(), 64)
+        XCTAssertEqual(run.wait(), 2)
         XCTAssertTrue(run.stderr.contains("exclude each other"), run.stderr)
     }
 
