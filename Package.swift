@@ -62,7 +62,7 @@ let package = Package(
         .target(name: "DiodeTestSupport", dependencies: ["DiodeScan"], path: "Tests/DiodeTestSupport"),
         // Child process of the I/O tests (killed while writing, MPI lifecycle, mpirun).
         .executableTarget(
-            name: "DiodeIOTestHelper", dependencies: ["DiodeScan", "DiodeMPI", "DiodeTestSupport"],
+            name: "DiodeIOTestHelper", dependencies: ["DiodeScan", "DiodeMPI", "DiodeHDF5", "DiodeTestSupport"],
             path: "Tests/DiodeIOTestHelper"),
         .testTarget(name: "DiodePhysicsTests", dependencies: ["DiodePhysics"]),
         .testTarget(name: "DiodeIOTests", dependencies: ["DiodeMPI", "DiodeHDF5", "CHDF5", "CMPI", "DiodeTestSupport"]),

@@ -22,7 +22,9 @@ public struct HDF5Error: Error, CustomStringConvertible, Sendable, Equatable {
 
     public var description: String {
         let subject = object.map { " for '\($0)'" } ?? ""
-        return message.isEmpty ? "\(call) failed\(subject)" : "\(call) failed\(subject): \(message)"
+        // One line: HDF5's own messages may hold line breaks.
+        let text = message.split(whereSeparator: \.isNewline).joined(separator: " ")
+        return text.isEmpty ? "\(call) failed\(subject)" : "\(call) failed\(subject): \(text)"
     }
 }
 
@@ -32,8 +34,18 @@ enum HDF5Library {
     /// thread in Debian's thread-safe build, so every entry point (file
     /// create/open) calls it; DiodeHDF5 is used from one thread only.
     static func silenceAutomaticErrorPrinting() {
+        _ = skipLibraryCleanupAtExit
         _ = H5Eset_auto2(chdf5_e_default(), nil, nil)
     }
+
+    /// `H5dont_atexit()`, once, before the first call that initialises the
+    /// library: HDF5's exit handler closes every file still open, and one
+    /// whose close already failed (a full disk) crashes it. diodescan never
+    /// relies on it: files are closed explicitly or when released, and a
+    /// scanning file survives even a SIGKILL.
+    nonisolated(unsafe) static let skipLibraryCleanupAtExit: Void = {
+        _ = H5dont_atexit()
+    }()
 
     /// The innermost message of the current thread's error stack, or "".
     static func currentErrorMessage() -> String {

@@ -15,12 +15,17 @@
 //       our output.
 //   DiodeIOTestHelper open-for-resume PATH
 //       Opens PATH with ResultFile.openForResume and closes it.
+//   DiodeIOTestHelper close-on-full-disk DIRECTORY
+//       In DIRECTORY (a file system of a few KiB), creates a file whose
+//       close fails for want of space, releases it and its dataset, prints
+//       the close's error and exits normally (it crashed in HDF5, issue 13).
 //   DiodeIOTestHelper mpi-lifecycle
 //       Initialises MPI, reports rank and size, finalises twice, checks that
 //       re-initialisation is refused.
 //   DiodeIOTestHelper mpi-exchange
 //       Under mpirun -np N ≥ 2: broadcast from rank 0, every rank sends to 0,
 //       rank 0 polls with iprobe and receives from any source, barrier.
+import DiodeHDF5
 import DiodeMPI
 import DiodeScan
 import DiodeTestSupport
@@ -124,6 +129,24 @@ func mpiExchange() throws {
     try MPIEnvironment.finalize()
 }
 
+/// A file whose close meets a full disk: metadata that HDF5 caches and
+/// writes only when the file is closed.
+func closeOnFullDisk(directory: String) throws {
+    let file = try HDF5File.create((directory as NSString).appendingPathComponent("full.h5"), mode: .exclusive)
+    let dataset = try file.createDataset("d", of: Double.self, shape: [16], fillValue: .nan)
+    do {
+        for index in 0..<64 {
+            try dataset.setAttribute("text_\(index)", .string(String(repeating: "x", count: 2000)))
+        }
+        try file.close()
+        print("closed")
+    } catch {
+        print("failed: \(error)")
+    }
+    try file.close()  // does nothing
+    // `dataset` and `file` are released here, and the library's exit follows.
+}
+
 let arguments = CommandLine.arguments.dropFirst()
 do {
     switch arguments.first {
@@ -135,6 +158,8 @@ do {
     case "open-for-resume" where arguments.count == 2:
         try ResultFile.openForResume(path: arguments.last!).close()
         print("opened")
+    case "close-on-full-disk" where arguments.count == 2:
+        try closeOnFullDisk(directory: arguments.last!)
     case "mpi-lifecycle":
         try mpiLifecycle()
     case "mpi-exchange":
