@@ -38,8 +38,11 @@ final class ScanProcess {
 
     /// - Parameters:
     ///   - mpiRanks: run under `mpirun -np N --oversubscribe` when set.
-    init(_ scanArguments: [String], in directory: URL, mpiRanks: Int? = nil, environment extra: [String: String] = [:]) throws {
-        let arguments = ["scan"] + scanArguments
+    ///   - replacingArguments: run `program` (default: diodescan) with
+    ///     exactly these arguments instead of `scan scanArguments`.
+    init(_ scanArguments: [String], in directory: URL, mpiRanks: Int? = nil, environment extra: [String: String] = [:],
+         replacingArguments: [String]? = nil, program: URL? = nil) throws {
+        let arguments = replacingArguments ?? (["scan"] + scanArguments)
         // Drop what an MPI singleton in this test process (the I/O tests) put
         // into the environment: inherited, it makes mpirun believe it runs
         // inside a job.
@@ -56,7 +59,7 @@ final class ScanProcess {
                 + extra.keys.sorted().flatMap { ["-x", $0] }
                 + [DiodescanBinary.url.path] + arguments
         } else {
-            process.executableURL = DiodescanBinary.url
+            process.executableURL = program ?? DiodescanBinary.url
             process.arguments = arguments
         }
         process.environment = environment
