@@ -205,6 +205,33 @@ final class RobustnessCLITests: XCTestCase {
         try ScanResults(path: output).assertIdentical(to: ScanResults(path: path("reference.h5")), "resumed after a full disk")
     }
 
+    func testADiskFullWhileFinishingIsOneLineStatus1AndTheFileResumesElsewhere() throws {
+        let small = try smallFileSystem("finish", kilobytes: 1400)
+        // 90 × 98 points: the scanning file fits (about 0.8 MB on disk), its
+        // deflate-compressed rewrite beside it does not.
+        let mid = try writeJob("deflate.toml", replacing: "count = 6", with: "count = 90")
+        var text = try String(contentsOfFile: mid, encoding: .utf8)
+        let eps3 = text.split(separator: "\n").first { $0.hasPrefix("eps3") }.map(String.init) ?? ""
+        text = text.replacingOccurrences(of: eps3, with: "eps3 = { from = 30.0, to = 50.0, count = 98 }")
+            .replacingOccurrences(of: "dT = [0.5, 1.0]", with: "dT = [1.0]")
+            .replacingOccurrences(of: "[output]", with: "[output]\ncompression = \"deflate\"")
+        try text.write(toFile: mid, atomically: true, encoding: .utf8)
+        let output = small + "/out.h5"
+        let failed = try run(["scan", mid, "--output", output, "--quiet"], timeout: 120)
+        XCTAssertEqual(failed.status, 1, failed.stderr)
+        XCTAssertEqual(failed.stderr.split(separator: "\n").count, 1, failed.stderr)
+        XCTAssertTrue(failed.stderr.contains("cannot write \(output): No space left on device"), failed.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: small), ["out.h5"], "no temporary left")
+
+        // Moved where there is room, the file resumes and equals an uninterrupted scan.
+        try FileManager.default.copyItem(atPath: output, toPath: path("moved.h5"))
+        let resumed = try run(["scan", mid, "--output", "moved.h5", "--resume", "--quiet"], timeout: 120)
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        let reference = try run(["scan", mid, "--output", "reference.h5", "--quiet"], timeout: 120)
+        XCTAssertEqual(reference.status, 0, reference.stderr)
+        try ScanResults(path: path("moved.h5")).assertIdentical(to: ScanResults(path: path("reference.h5")), "finished elsewhere")
+    }
+
     // MARK: Two scans at once (item 9)
 
     func testTwoScansStartedTogetherOnANewOutputLeaveOneFileAndNoTemporary() throws {
