@@ -100,6 +100,14 @@ final class RobustnessTests: XCTestCase {
         }
     }
 
+    func testMalformedResultMessagesAreRejectedWithoutOverflow() {
+        let good = MPITransport.message(for: [FinishedTile(tile: 3, payload: [1, 2, 3][...])])
+        XCTAssertEqual(MPITransport.finishedTiles(in: good)?.first?.tile, 3)
+        for bad in [[1e18], [0, 1, 2, 9.2e18], [1, 2, 3, 9.2e18, 3, 1], [1, 2, 3, 4e18, 3, 1], [-1], [.nan], []] as [[Double]] {
+            XCTAssertNil(MPITransport.finishedTiles(in: bad), "\(bad)")
+        }
+    }
+
     // MARK: Item 4: huge grids are refused before anything is allocated
 
     func testAHugeCountIsRefusedNamingTheKeyAndTheSize() throws {

@@ -92,14 +92,16 @@ public final class MPITransport: ScanTransport {
     /// The tiles of a `results` message (layout in the type's description),
     /// or nil if it is not well formed.
     static func finishedTiles(in values: [Double]) -> [FinishedTile]? {
-        guard let last = values.last, let count = Int(exactly: last), count >= 0,
+        // Counts and lengths come from another process: compared so that
+        // no arithmetic on them can overflow.
+        guard let last = values.last, let count = Int(exactly: last), count >= 0, count < values.count,
               2 * count + 1 <= values.count else { return nil }
         let table = values.count - 1 - 2 * count
         var finished: [FinishedTile] = []
         finished.reserveCapacity(count)
         var start = 0
         for k in 0..<count {
-            guard let length = Int(exactly: values[table + 2 * k]), length >= 0, start + length <= table,
+            guard let length = Int(exactly: values[table + 2 * k]), length >= 0, length <= table - start,
                   let tile = Int(exactly: values[table + 2 * k + 1]) else { return nil }
             finished.append(FinishedTile(tile: tile, payload: values[start..<(start + length)]))
             start += length
