@@ -150,7 +150,8 @@ final class ResultFileJournal {
         let journalPath = Self.path(for: path)
         let descriptor = Foundation.open(journalPath, O_RDWR)
         guard descriptor >= 0 else {
-            if errno == ENOENT { return .none }
+            // No journal, or none can exist at that name.
+            if errno == ENOENT || errno == ENOTDIR || errno == ENAMETOOLONG { return .none }
             throw ResultFileError.interruptedFinish(path: path, reason: "open: \(String(cString: strerror(errno)))")
         }
         defer { Foundation.close(descriptor) }

@@ -78,6 +78,9 @@ final class RobustnessCLITests: XCTestCase {
         try assertRejected(["scan", path("missing.toml")], mentioning: ["No such file or directory"])
         XCTAssertTrue(FileManager.default.createFile(atPath: path("plain"), contents: Data()))
         try assertRejected(["scan", job, "--output", "plain/out.h5"], mentioning: ["'plain' is not a directory"])
+        try assertRejected(["scan", job, "--output", "new/"], mentioning: ["ends with '/'"])
+        try assertRejected(["scan", job, "--output", String(repeating: "a", count: 300) + ".h5"],
+                           mentioning: ["the file name is 303 bytes long"])
     }
 
     func testOverwriteRefusesTheJobFileAndWhatIsNotARegularFile() throws {

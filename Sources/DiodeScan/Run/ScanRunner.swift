@@ -249,6 +249,16 @@ public enum ScanRunner {
         guard !path.isEmpty else {
             throw ResultFileError.cannotCreate(path: path, reason: "the output path is empty")
         }
+        guard !path.hasSuffix("/") else {
+            throw ResultFileError.cannotCreate(path: path, reason: "the path ends with '/' (a directory); name the HDF5 file")
+        }
+        // Its temporaries and journal add at most 26 bytes to the name
+        // (`.creating.<pid>.<hex>`), within the usual limit of 255.
+        let nameLength = (path as NSString).lastPathComponent.utf8.count
+        guard nameLength <= 229 else {
+            throw ResultFileError.cannotCreate(
+                path: TOMLValue.shorten(path), reason: "the file name is \(nameLength) bytes long; allowed: at most 229")
+        }
         let exists = FileManager.default.fileExists(atPath: path)
         if exists && ScanRunner.isSameFile(path, options.jobPath) {
             throw ResultFileError.cannotCreate(path: path, reason: "it is the job file '\(options.jobPath)' itself")
