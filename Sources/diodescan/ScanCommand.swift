@@ -33,7 +33,7 @@ struct ScanCommand: ParsableCommand {
     var output: String?
 
     @Option(help: ArgumentHelp(
-        "Worker threads per rank (default: the cores of this node divided by its MPI ranks, or SLURM_CPUS_PER_TASK).",
+        "Worker threads per rank, 1 … 1024 (default: the cores of this node divided by its MPI ranks, or SLURM_CPUS_PER_TASK).",
         valueName: "n"))
     var threads: Int?
 
