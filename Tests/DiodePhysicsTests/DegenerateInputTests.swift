@@ -1,0 +1,129 @@
+import DiodePhysics
+import RealModule
+import XCTest
+
+/// Valid but extreme inputs (issue 13, item 1): no input the validation
+/// accepts may trap. Every configuration ends converged with finite,
+/// conserving currents, or flagged (`notConverged`/`nonFinite`) with NaN.
+final class DegenerateInputTests: XCTestCase {
+    struct Smooth: VectorIntegrand {
+        func callAsFunction(_ e: Double) -> SIMD2<Double> { SIMD2(Double.cos(e), 1 / (1 + e * e)) }
+    }
+
+    /// An empty range gives 0 (converged, no evaluation), a reversed one the
+    /// oriented integral, a non-finite limit NaN and not converged. (Before
+    /// the fix the first two aborted in `SquareRootGrading.reset`.)
+    func testDegenerateGradedRangesDoNotTrap() {
+        var quadrature = AdaptiveQuadrature<SIMD2<Double>>(maximumEvaluations: 20_000)
+        var grading = SquareRootGrading()
+        var scratch: [Double] = []
+        func integrate(_ lower: Double, _ upper: Double) -> QuadratureResult<SIMD2<Double>> {
+            quadrature.integrateGraded(Smooth(), lower: lower, upper: upper, roots: SIMD4(0.5, 0, 0, 0),
+                                       rootCount: 1, features: [0.25], relativeTolerance: SIMD2(repeating: 1e-12),
+                                       grading: &grading, scratch: &scratch)
+        }
+        let empty = integrate(120, 120)
+        XCTAssertTrue(empty.converged)
+        XCTAssertEqual(empty.value, .zero)
+        XCTAssertEqual(empty.evaluations, 0)
+
+        let forward = integrate(-1, 2), reversed = integrate(2, -1)
+        XCTAssertTrue(forward.converged)
+        XCTAssertTrue(reversed.converged)
+        XCTAssertEqual(forward.value[0], Double.sin(2) + Double.sin(1), accuracy: 1e-12)
+        XCTAssertEqual(reversed.value, -forward.value)
+
+        for (lower, upper) in [(Double.nan, 1.0), (0, .infinity), (-.infinity, 0)] {
+            let r = integrate(lower, upper)
+            XCTAssertFalse(r.converged, "\(lower) \(upper)")
+            XCTAssertTrue(r.value[0].isNaN, "\(lower) \(upper)")
+        }
+
+        grading.reset(lower: 3, upper: 3, roots: SIMD4(3, 0, 0, 0), count: 1)
+        XCTAssertEqual(grading.parameterRange.lower, grading.parameterRange.upper)
+        grading.reset(lower: 3, upper: 2, roots: .zero, count: 0)
+        XCTAssertEqual(grading.parameterRange.lower, grading.parameterRange.upper)
+    }
+
+    /// A potential below half the rounding unit of a window edge (|U| ≲ 1e-14
+    /// at the edge 120) makes the edge interval [edge − U, edge] collapse:
+    /// the edge terms must stay finite and linear in U (they are
+    /// U·ν(edge)f(edge) to O(U²)). This is what the Newton iterates of the
+    /// issue's points hit (U₁ = ±1.1e-16 at Γ = 500, Γ = 200; U₃ at
+    /// Γ₃ = 1e4; U₂ at ΔT = 3), and it aborted the process.
+    func testEdgeTermsOfPotentialsBelowTheRoundingOfTheWindowEdge() {
+        let model = DeviceParameters(eps1: 45, eps3: 48.2, gamma1: 500, gamma3: 500, lambda: 1,
+                                     screening: true).scatteringModel
+        var charges = ExcessCharges(model: model, mu: 40, leftTemperature: 2, rightTemperature: 1)
+        let tiny = 1.1102230246251565e-16
+        let small = charges.edgeTerms(potentials: SIMD3(tiny, -tiny, 2 * tiny))
+        XCTAssertTrue(small.converged)
+        // U = ±2^-30: edge − U is exact at both edges (120 and −40), so the
+        // quadrature's interval has exactly the length U.
+        let v = Double.ulpOfOne * 0x1p22
+        let reference = charges.edgeTerms(potentials: SIMD3(v, -v, 2 * v))
+        XCTAssertTrue(reference.converged)
+        let derivativeScale = (0..<3).map { max(abs(small.derivative[$0]), abs(reference.derivative[$0])) }.max()!
+        for alpha in 0..<3 {
+            XCTAssertTrue(small.value[alpha].isFinite && small.derivative[alpha].isFinite)
+            let scale = [1.0, -1.0, 2.0][alpha]
+            // Linear in U: E(U)/U agrees between U ~ 1e-16 and U ~ 1e-9.
+            assertClose(small.value[alpha] / (scale * tiny), reference.value[alpha] / (scale * v), relative: 1e-7,
+                        absolute: 1e-12 * derivativeScale, "α=\(alpha + 1)")
+            assertClose(small.derivative[alpha], reference.derivative[alpha], relative: 1e-7,
+                        absolute: 1e-12 * derivativeScale, "α=\(alpha + 1)")
+        }
+    }
+
+    /// Converged: finite, current and energy conserved at the returned
+    /// state, the probe conditions hold and the reported currents are the
+    /// left lead's. Not converged: NaN everywhere.
+    static func checkOutcome(_ r: ConfigurationResult, solver: DiodeSolver, deltaT: Double,
+                             configuration: Configuration, _ label: String,
+                             file: StaticString = #filePath, line: UInt = #line) {
+        guard r.status == .converged else {
+            XCTAssertTrue(r.particleCurrent.isNaN && r.heatCurrent.isNaN, label, file: file, line: line)
+            XCTAssertTrue(r.state.u[0].isNaN, label, file: file, line: line)
+            return
+        }
+        XCTAssertTrue(r.particleCurrent.isFinite && r.heatCurrent.isFinite, label, file: file, line: line)
+        let c = solver.terminalCurrents(deltaT: deltaT, configuration: configuration, state: r.state)
+        XCTAssertTrue(c.converged, label, file: file, line: line)
+        let mu = solver.parameters.mu
+        let muP = solver.hasProbe ? r.state.muP : mu
+        let scaleI = c.particleMagnitude.max(), scaleJ = c.heatMagnitude.max()
+        XCTAssertEqual(c.particle.sum(), 0, accuracy: 1e-12 * scaleI, label, file: file, line: line)
+        XCTAssertEqual(c.heat.sum() + mu * (c.particle[0] + c.particle[1]) + muP * c.particle[2], 0,
+                       accuracy: 1e-12 * (scaleJ + abs(mu) * scaleI + abs(muP) * c.particleMagnitude[2]),
+                       label, file: file, line: line)
+        if solver.hasProbe {
+            XCTAssertEqual(c.particle[2], 0, accuracy: 1e-7 * c.particleMagnitude[2], label, file: file, line: line)
+            XCTAssertEqual(c.heat[2], 0, accuracy: 1e-7 * c.heatMagnitude[2], label, file: file, line: line)
+        }
+        XCTAssertEqual(r.particleCurrent, c.particle[0], accuracy: 1e-8 * c.particleMagnitude[0],
+                       label, file: file, line: line)
+        XCTAssertEqual(r.heatCurrent, c.heat[0], accuracy: 1e-8 * c.heatMagnitude[0], label, file: file, line: line)
+    }
+
+    /// The issue's commands at the physics level. Each aborted the process
+    /// before (precondition `upper > lower` in `SquareRootGrading.reset`,
+    /// from `ExcessCharges.edgeTerms`).
+    func testIssueCommandsGiveResultsOrAStatus() throws {
+        let cases: [(DeviceParameters, Double, expectConverged: Bool)] = [
+            (DeviceParameters(eps1: 45, eps3: 48.2, gamma1: 500, gamma3: 500, lambda: 1, screening: true), 1, true),
+            (DeviceParameters(eps1: 45, eps3: 48.2, gamma1: 200, gamma3: 200, lambda: 0.5, screening: true), 1, true),
+            (DeviceParameters(eps1: 45, eps3: 48.2, gamma1: 1, gamma3: 1e4, lambda: 1, screening: true), 1, false),
+            (DeviceParameters(eps1: 34, eps3: 25, gamma1: 1, gamma3: 1, lambda: 1, screening: true), 3, true),
+        ]
+        for (p, deltaT, expectConverged) in cases {
+            let solver = try DiodeSolver(parameters: p)
+            let point = solver.solvePoint(deltaT: deltaT)
+            let label = "Γ=\(p.gamma1)/\(p.gamma3) λ=\(p.lambda) ε=\(p.eps1)/\(p.eps3) ΔT=\(deltaT)"
+            for (r, configuration) in [(point.forward, Configuration.forward), (point.backward, .backward)] {
+                if expectConverged { XCTAssertEqual(r.status, .converged, "\(label) \(configuration)") }
+                Self.checkOutcome(r, solver: solver, deltaT: deltaT, configuration: configuration,
+                                  "\(label) \(configuration)")
+            }
+        }
+    }
+}
