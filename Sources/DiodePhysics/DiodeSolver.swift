@@ -379,6 +379,9 @@ public struct DiodeSolver: Sendable {
         let tolerance = SIMD8(repeating: settings.relativeTolerance)
         let r: QuadratureResult<SIMD8<Double>>
         if parameters.screening {
+            // The reported I_L, J_L (components 0, 1) to relativeTolerance of
+            // themselves, down to the floor reportedCurrentFloor·∫|𝓘_L|.
+            let (floor, value) = reportedCurrentTolerances(SIMD8<Double>.self)
             // The transmissions have √|E − U₂| kinks at the band bottom,
             // where Gauss–Kronrod converges only algebraically and
             // |K₂₁ − G₁₀| is no longer a safe estimate: graded there, as the
@@ -386,7 +389,7 @@ public struct DiodeSolver: Sendable {
             var grading = SquareRootGrading(), scratch: [Double] = []
             r = quadrature.integrateGraded(
                 integrand, lower: window.lower, upper: window.upper, roots: SIMD4(state.u[1], 0, 0, 0),
-                rootCount: 1, features: breakpoints.points, relativeTolerance: tolerance,
+                rootCount: 1, features: breakpoints.points, relativeTolerance: floor, valueTolerance: value,
                 grading: &grading, scratch: &scratch, startingFrom: partition)
         } else {
             // As the probe solver's own passes (so checks compare like with like).
@@ -401,6 +404,36 @@ public struct DiodeSolver: Sendable {
                                 converged: r.converged)
     }
 
+    /// Where the reported currents are integrated on their own (with
+    /// screening: ``terminalCurrents(deltaT:configuration:state:)`` at the
+    /// solution; λ = 0 without screening), their quadrature error is bounded
+    /// relative to the currents themselves, not to the gross flows ∫|𝓘_L|,
+    /// which can exceed |I| by 10³ or more:
+    ///
+    ///     error(X) ≤ max(relativeTolerance · |X|, max(reportedCurrentFloor · relativeTolerance, 1e-13) · ∫|integrand of X|)
+    ///
+    /// for X = I_L, J_L (docs/physics.md §6). The floor keeps a current that
+    /// vanishes (a sign change along a line) from asking for the impossible:
+    /// below it the state's own accuracy (~1e-12 in U) dominates anyway.
+    public static let reportedCurrentFloor = 1e-3
+
+    /// Per-component (relativeTolerance, valueTolerance) for a quadrature
+    /// whose components 0 and 1 are the reported I_L, J_L: those relative to
+    /// their values down to the floor, every other component relative to
+    /// ∫|g_c| as usual.
+    func reportedCurrentTolerances<Vector: SIMD>(_: Vector.Type) -> (relative: Vector, value: Vector)
+        where Vector.Scalar == Double {
+        var relative = Vector(repeating: settings.relativeTolerance), value = Vector.zero
+        for c in 0..<2 {
+            // Never below 1e-13 of ∫|g| (round-off; what tight reference
+            // settings, relativeTolerance 1e-13, have always asked for).
+            relative[c] = Swift.min(Swift.max(Self.reportedCurrentFloor * settings.relativeTolerance, 1e-13),
+                                    settings.relativeTolerance)
+            value[c] = settings.relativeTolerance
+        }
+        return (relative, value)
+    }
+
     static func unknowns(_ state: InternalState) -> SIMD8<Double> {
         SIMD8(state.muP, Double.log(state.tP), 0, 0, 0, 0, 0, 0)
     }
@@ -413,9 +446,9 @@ public struct DiodeSolver: Sendable {
                           range: window.lower...window.upper)
         breakpoints.update(window: window.lower, window.upper, moving: nil)
         var quadrature = AdaptiveQuadrature<SIMD2<Double>>(maximumEvaluations: settings.maximumEvaluations)
+        let (floor, value) = reportedCurrentTolerances(SIMD2<Double>.self)
         let r = quadrature.integrate(TwoTerminalIntegrand(model: model, potentials: .zero, left: left, right: right),
-                                     breakpoints: breakpoints.points,
-                                     relativeTolerance: SIMD2(repeating: settings.relativeTolerance))
+                                     breakpoints: breakpoints.points, relativeTolerance: floor, valueTolerance: value)
         guard r.converged else {
             return .failed(.notConverged, iterations: 0, residual: .nan, evaluations: r.evaluations)
         }

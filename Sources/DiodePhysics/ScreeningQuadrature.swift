@@ -42,7 +42,7 @@ public struct SquareRootGrading: Sendable {
     /// order; points outside the open interval and duplicates are ignored).
     /// An empty range (upper ≤ lower, or a limit NaN) gives the map of the
     /// single point `lower`: one linear piece of length 0, over which every
-    /// integral is 0 (``AdaptiveQuadrature/integrateGraded(_:lower:upper:roots:rootCount:features:relativeTolerance:absoluteTolerance:grading:scratch:startingFrom:)``
+    /// integral is 0 (``AdaptiveQuadrature/integrateGraded(_:lower:upper:roots:rootCount:features:relativeTolerance:absoluteTolerance:valueTolerance:grading:scratch:startingFrom:)``
     /// handles reversed and non-finite limits before it gets here).
     public mutating func reset(lower: Double, upper: Double, roots candidates: SIMD4<Double>, count: Int) {
         roots.removeAll(keepingCapacity: true)
@@ -194,7 +194,7 @@ extension AdaptiveQuadrature {
     @inlinable
     public mutating func integrateGraded<F: VectorIntegrand>(
         _ f: F, lower: Double, upper: Double, roots: SIMD4<Double>, rootCount: Int, features: [Double],
-        relativeTolerance: Vector, absoluteTolerance: Vector = .zero,
+        relativeTolerance: Vector, absoluteTolerance: Vector = .zero, valueTolerance: Vector = .zero,
         grading: inout SquareRootGrading, scratch: inout [Double],
         startingFrom warm: QuadraturePartition? = nil
     ) -> QuadratureResult<Vector> where F.Vector == Vector {
@@ -207,7 +207,7 @@ extension AdaptiveQuadrature {
             var reversed = integrateGraded(
                 f, lower: upper, upper: lower, roots: roots, rootCount: rootCount, features: features,
                 relativeTolerance: relativeTolerance, absoluteTolerance: absoluteTolerance,
-                grading: &grading, scratch: &scratch, startingFrom: warm)
+                valueTolerance: valueTolerance, grading: &grading, scratch: &scratch, startingFrom: warm)
             reversed.value = -reversed.value
             return reversed
         }
@@ -215,6 +215,6 @@ extension AdaptiveQuadrature {
         grading.mapBreakpoints(features, into: &scratch)
         return integrate(GradedIntegrand(f, grading: grading), breakpoints: scratch,
                          relativeTolerance: relativeTolerance, absoluteTolerance: absoluteTolerance,
-                         startingFrom: warm)
+                         valueTolerance: valueTolerance, startingFrom: warm)
     }
 }
