@@ -542,6 +542,14 @@ public struct AdaptiveQuadrature<Vector: SIMD>: Sendable where Vector: Sendable,
                 lower = upper
             }
         }
+        // More breakpoint intervals than the cap can evaluate once (e.g. the
+        // Fabry–Pérot states of a window of 10⁵ k_B T at d = 10³): report
+        // not converged at once instead of evaluating them all.
+        guard initialPanels.count <= maximumEvaluations / 21 else {
+            let nan = Vector(repeating: .nan)
+            return QuadratureResult(value: nan, error: nan, magnitude: nan, evaluations: 0,
+                                    segments: 0, converged: false)
+        }
         if let warm { seed(from: warm) }
         if leaves.isEmpty || 21 * leaves.count > maximumEvaluations {
             leaves.removeAll(keepingCapacity: true)

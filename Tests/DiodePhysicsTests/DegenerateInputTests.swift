@@ -126,4 +126,89 @@ final class DegenerateInputTests: XCTestCase {
             }
         }
     }
+
+    /// Windows no quadrature can cover end flagged, at once: ΔT = 1e300 made
+    /// the Fabry–Pérot search loop forever (Θ = ∞); d = 10³ with ΔT = 10⁴
+    /// gave ~10⁵ states and millions of initial panels, evaluated in full
+    /// before the evaluation cap was looked at (minutes per point).
+    func testAbsurdWindowsEndFlaggedAtOnce() throws {
+        let cases: [(DeviceParameters, Double)] = [
+            (DeviceParameters(eps1: 45, eps3: 48, gamma1: 1, gamma3: 1, lambda: 0.5), 1e300),
+            (DeviceParameters(eps1: 45, eps3: 48, gamma1: 1, gamma3: 1, lambda: 0, screening: true), 1e300),
+            (DeviceParameters(eps1: 1100, eps3: 995, gamma1: 1e-8, gamma3: 1e-8, mu: 1000, lambda: 0.5, d: 1000), 1e4),
+        ]
+        for (p, deltaT) in cases {
+            let solver = try DiodeSolver(parameters: p)
+            for configuration in Configuration.allCases {
+                let r = solver.solve(deltaT: deltaT, configuration: configuration)
+                XCTAssertNotEqual(r.status, .converged, "λ=\(p.lambda) ΔT=\(deltaT)")
+                XCTAssertTrue(r.particleCurrent.isNaN && r.heatCurrent.isNaN)
+            }
+        }
+        var states: [FabryPerotState] = []
+        DeviceParameters(eps1: 45, eps3: 48, gamma1: 1, gamma3: 1, lambda: 0.5).scatteringModel
+            .appendFabryPerotStates(in: -10, .infinity, potentials: .zero, to: &states)
+        XCTAssertLessThanOrEqual(states.count, 3 * ScatteringModel.maximumFabryPerotStates)
+        // More breakpoint intervals than the cap allows: not converged, nothing evaluated.
+        var quadrature = AdaptiveQuadrature<SIMD2<Double>>(maximumEvaluations: 21 * 10)
+        let r = quadrature.integrate(Smooth(), breakpoints: (0...11).map(Double.init),
+                                     relativeTolerance: SIMD2(repeating: 1e-9))
+        XCTAssertFalse(r.converged)
+        XCTAssertEqual(r.evaluations, 0)
+        XCTAssertTrue(quadrature.integrate(Smooth(), breakpoints: (0...10).map(Double.init),
+                                           relativeTolerance: SIMD2(repeating: 1e-9)).converged)
+    }
+
+    /// Extreme but valid parameters: Γ from 1e-3 to 1e4 (also Γ1 ≠ Γ3),
+    /// ΔT from −0.9 to 20, λ ∈ {0, 0.5, 1}, screening on and off, μ from 0
+    /// to 200, d from 0.01 to 50 (with screening up to 5: at d = 50 and
+    /// ΔT = 20 its window holds ~10² Fabry–Pérot states, a minute per point
+    /// in a debug build; such points were checked with the release CLI). No
+    /// trap; each configuration converges with conserved currents, or is
+    /// flagged with NaN.
+    func testExtremeButValidParametersConvergeOrAreFlagged() throws {
+        var generator = SplitMix64(seed: 13)
+        let gammas = [1e-3, 0.1, 1, 30, 1e4]
+        var converged = 0, total = 0
+        for _ in 0..<30 {
+            let mu = [0.0, 5, 40, 200].randomElement(using: &generator)!
+            let gamma1 = gammas.randomElement(using: &generator)!
+            let gamma3 = Bool.random(using: &generator) ? gamma1 : gammas.randomElement(using: &generator)!
+            let screening = Bool.random(using: &generator)
+            let p = DeviceParameters(
+                eps1: mu + Double.random(in: -12...12, using: &generator),
+                eps3: mu + Double.random(in: -12...12, using: &generator),
+                gamma1: gamma1, gamma3: gamma3, mu: mu,
+                lambda: [0.0, 0.5, 1].randomElement(using: &generator)!,
+                d: [0.01, 1, screening ? 5 : 50].randomElement(using: &generator)!,
+                screening: screening)
+            let deltaT = [-0.9, 0.01, 1, 3, 20].randomElement(using: &generator)!
+            let solver = try DiodeSolver(parameters: p)
+            let point = solver.solvePoint(deltaT: deltaT)
+            let label = "\(p) ΔT=\(deltaT)"
+            for (r, configuration) in [(point.forward, Configuration.forward), (point.backward, .backward)] {
+                total += 1
+                if r.status == .converged { converged += 1 }
+                Self.checkOutcome(r, solver: solver, deltaT: deltaT, configuration: configuration,
+                                  "\(label) \(configuration)")
+            }
+        }
+        // Most of them converge (a statement about coverage, not a tolerance).
+        XCTAssertGreaterThan(converged, total / 2)
+    }
+
+    /// `solveClosedForm` where the closed forms do not apply (public API):
+    /// the general solve, not a trap (it was a precondition).
+    func testClosedFormsWhereTheyDoNotApplyFallBackToTheGeneralPath() throws {
+        for p in [DeviceParameters(eps1: 44, eps3: 42, gamma1: 1, gamma3: 1, lambda: 0.5),
+                  DeviceParameters(eps1: 44, eps3: 42, gamma1: 1, gamma3: 1, lambda: 1, screening: true)] {
+            let solver = try DiodeSolver(parameters: p)
+            XCTAssertFalse(solver.closedFormApplies)
+            let viaClosedForm = solver.solveClosedForm(deltaT: 1, configuration: .forward)
+            let general = solver.solve(deltaT: 1, configuration: .forward)
+            XCTAssertEqual(viaClosedForm.status, .converged)
+            XCTAssertEqual(viaClosedForm.particleCurrent, general.particleCurrent)
+            XCTAssertEqual(viaClosedForm.heatCurrent, general.heatCurrent)
+        }
+    }
 }
