@@ -170,7 +170,17 @@ final class DegenerateInputTests: XCTestCase {
         var generator = SplitMix64(seed: 13)
         let gammas = [1e-3, 0.1, 1, 30, 1e4]
         var converged = 0, total = 0
-        for _ in 0..<30 {
+        // Points of a release-build sweep that aborted before (11 of 150
+        // random points there did, all with screening and some Γ ≥ 100).
+        let aborted: [(DeviceParameters, Double)] = [
+            (DeviceParameters(eps1: 13.849504812380719, eps3: -7.686790412082516, gamma1: 100, gamma3: 1e4, mu: 5,
+                              lambda: 0.5, d: 0.3, screening: true), -0.9),
+            (DeviceParameters(eps1: 9.353472482055693, eps3: 10.493905746873676, gamma1: 1e4, gamma3: 100, mu: 0.5,
+                              lambda: 0.5, d: 1, screening: true), -0.5),
+            (DeviceParameters(eps1: -6.345999665021738, eps3: -3.7316432065044456, gamma1: 1e4, gamma3: 0.1, mu: 5,
+                              lambda: 1, d: 1, screening: true), 1),
+        ]
+        for index in 0..<(30 + aborted.count) {
             let mu = [0.0, 5, 40, 200].randomElement(using: &generator)!
             let gamma1 = gammas.randomElement(using: &generator)!
             let gamma3 = Bool.random(using: &generator) ? gamma1 : gammas.randomElement(using: &generator)!
@@ -182,10 +192,11 @@ final class DegenerateInputTests: XCTestCase {
                 lambda: [0.0, 0.5, 1].randomElement(using: &generator)!,
                 d: [0.01, 1, screening ? 5 : 50].randomElement(using: &generator)!,
                 screening: screening)
-            let deltaT = [-0.9, 0.01, 1, 3, 20].randomElement(using: &generator)!
-            let solver = try DiodeSolver(parameters: p)
+            let random = (p, [-0.9, 0.01, 1, 3, 20].randomElement(using: &generator)!)
+            let (parameters, deltaT) = index < 30 ? random : aborted[index - 30]
+            let solver = try DiodeSolver(parameters: parameters)
             let point = solver.solvePoint(deltaT: deltaT)
-            let label = "\(p) ΔT=\(deltaT)"
+            let label = "\(parameters) ΔT=\(deltaT)"
             for (r, configuration) in [(point.forward, Configuration.forward), (point.backward, .backward)] {
                 total += 1
                 if r.status == .converged { converged += 1 }
