@@ -343,8 +343,9 @@ public struct DiodeSolver: Sendable {
 
     /// All terminal currents at a given internal state (no solving): for
     /// checks of conservation laws and of the probe conditions. With
-    /// screening the quadrature is square-root graded at the band bottom U₂
-    /// (as the screening solver's lead currents); without, it is the probe
+    /// screening and at λ = 0 the quadrature is square-root graded at the
+    /// band bottom U₂ (as the screening solver's lead currents and the
+    /// coherent path); on the probe path without screening it is the probe
     /// solver's plain one.
     public func terminalCurrents(deltaT: Double, configuration: Configuration, state: InternalState) -> TerminalCurrents {
         var partition: QuadraturePartition? = nil
@@ -376,21 +377,28 @@ public struct DiodeSolver: Sendable {
         let integrand = TerminalCurrentsIntegrand(
             model: model, potentials: state.u,
             reservoirs: Reservoirs(left: left, right: right, probe: probe ?? left))
-        let tolerance = SIMD8(repeating: settings.relativeTolerance)
         let r: QuadratureResult<SIMD8<Double>>
-        if parameters.screening {
+        if parameters.screening || !hasProbe {
+            // The reported I_L, J_L (components 0, 1) to relativeTolerance
+            // of themselves, down to the floor reportedCurrentFloor·∫|𝓘_L|
+            // (docs/physics.md §6.1).
+            let (floor, value) = reportedCurrentTolerances(SIMD8<Double>.self)
             // The transmissions have √|E − U₂| kinks at the band bottom,
             // where Gauss–Kronrod converges only algebraically and
             // |K₂₁ − G₁₀| is no longer a safe estimate: graded there, as the
-            // charges are (docs/physics.md §9.3, §9.4).
+            // charges are (docs/physics.md §9.3, §9.4), and as the coherent
+            // path (λ = 0 without screening, U₂ = 0; at Γ = 10⁴, d = 50,
+            // ΔT = 20 the plain rule was 9e-6 off in I, its estimate meeting
+            // the tolerance).
             var grading = SquareRootGrading(), scratch: [Double] = []
             r = quadrature.integrateGraded(
                 integrand, lower: window.lower, upper: window.upper, roots: SIMD4(state.u[1], 0, 0, 0),
-                rootCount: 1, features: breakpoints.points, relativeTolerance: tolerance,
+                rootCount: 1, features: breakpoints.points, relativeTolerance: floor, valueTolerance: value,
                 grading: &grading, scratch: &scratch, startingFrom: partition)
         } else {
             // As the probe solver's own passes (so checks compare like with like).
-            r = quadrature.integrate(integrand, breakpoints: breakpoints.points, relativeTolerance: tolerance,
+            r = quadrature.integrate(integrand, breakpoints: breakpoints.points,
+                                     relativeTolerance: SIMD8(repeating: settings.relativeTolerance),
                                      startingFrom: partition)
         }
         partition = r.converged ? quadrature.partition : nil
@@ -399,6 +407,36 @@ public struct DiodeSolver: Sendable {
                                 particleMagnitude: SIMD3(r.magnitude[0], r.magnitude[2], r.magnitude[4]),
                                 heatMagnitude: SIMD3(r.magnitude[1], r.magnitude[3], r.magnitude[5]),
                                 converged: r.converged)
+    }
+
+    /// Where the reported currents are integrated on their own (with
+    /// screening: ``terminalCurrents(deltaT:configuration:state:)`` at the
+    /// solution; λ = 0 without screening), their quadrature error is bounded
+    /// relative to the currents themselves, not to the gross flows ∫|𝓘_L|,
+    /// which can exceed |I| by 10³ or more:
+    ///
+    ///     error(X) ≤ max(relativeTolerance · |X|, max(reportedCurrentFloor · relativeTolerance, 1e-13) · ∫|integrand of X|)
+    ///
+    /// for X = I_L, J_L (docs/physics.md §6). The floor keeps a current that
+    /// vanishes (a sign change along a line) from asking for the impossible:
+    /// below it the state's own accuracy (~1e-12 in U) dominates anyway.
+    public static let reportedCurrentFloor = 1e-3
+
+    /// Per-component (relativeTolerance, valueTolerance) for a quadrature
+    /// whose components 0 and 1 are the reported I_L, J_L: those relative to
+    /// their values down to the floor, every other component relative to
+    /// ∫|g_c| as usual.
+    func reportedCurrentTolerances<Vector: SIMD>(_: Vector.Type) -> (relative: Vector, value: Vector)
+        where Vector.Scalar == Double {
+        var relative = Vector(repeating: settings.relativeTolerance), value = Vector.zero
+        for c in 0..<2 {
+            // Never below 1e-13 of ∫|g| (round-off; what tight reference
+            // settings, relativeTolerance 1e-13, have always asked for).
+            relative[c] = Swift.min(Swift.max(Self.reportedCurrentFloor * settings.relativeTolerance, 1e-13),
+                                    settings.relativeTolerance)
+            value[c] = settings.relativeTolerance
+        }
+        return (relative, value)
     }
 
     static func unknowns(_ state: InternalState) -> SIMD8<Double> {
@@ -413,9 +451,15 @@ public struct DiodeSolver: Sendable {
                           range: window.lower...window.upper)
         breakpoints.update(window: window.lower, window.upper, moving: nil)
         var quadrature = AdaptiveQuadrature<SIMD2<Double>>(maximumEvaluations: settings.maximumEvaluations)
-        let r = quadrature.integrate(TwoTerminalIntegrand(model: model, potentials: .zero, left: left, right: right),
-                                     breakpoints: breakpoints.points,
-                                     relativeTolerance: SIMD2(repeating: settings.relativeTolerance))
+        let (floor, value) = reportedCurrentTolerances(SIMD2<Double>.self)
+        // Graded at the band bottom E = 0 (its √ kink), as the screened lead
+        // currents: at ΔT = 2.5 the kink, weighted by e^{−40/3.5}, left I up
+        // to 7e-10 off with the plain rule (docs/physics.md §6.1).
+        var grading = SquareRootGrading(), scratch: [Double] = []
+        let r = quadrature.integrateGraded(
+            TwoTerminalIntegrand(model: model, potentials: .zero, left: left, right: right),
+            lower: window.lower, upper: window.upper, roots: .zero, rootCount: 1, features: breakpoints.points,
+            relativeTolerance: floor, valueTolerance: value, grading: &grading, scratch: &scratch)
         guard r.converged else {
             return .failed(.notConverged, iterations: 0, residual: .nan, evaluations: r.evaluations)
         }

@@ -211,14 +211,24 @@ public struct ExcessCharges: Sendable {
             for (edge, sign) in [(window.upper, 1.0), (window.lower, -1.0)] {
                 // ∫_{edge−U}^{edge}: oriented, so a negative U flips the sign.
                 let (lo, hi, orientation) = shift > 0 ? (edge - shift, edge, 1.0) : (edge, edge - shift, -1.0)
+                // d/dU ∫_{edge−U}^{edge} g(E) f(E+U) dE = g(edge−U) f(edge) + ∫ g f′(E+U) dE.
+                let boundary = model.injectivities(energy: edge - shift).total[alpha] * equilibrium(edge).occupation
+                guard hi > lo else {
+                    // |U| below half the rounding unit of the edge: edge − U
+                    // rounds to the edge and the interval is not representable
+                    // (a quadrature over [edge, edge] would give 0). One-point
+                    // rule, exact to O(U²): ∫ ≈ U·g(edge)f(edge + U).
+                    let g = integrand(edge)
+                    value[alpha] += sign * shift * g[0]
+                    derivative[alpha] += sign * (boundary + shift * g[1])
+                    continue
+                }
                 let r = quadrature2.integrateGraded(
                     integrand, lower: lo, upper: hi, roots: SIMD4(0, 0, 0, 0), rootCount: 1, features: [],
                     relativeTolerance: SIMD2(repeating: relativeTolerance),
                     absoluteTolerance: SIMD2(repeating: absoluteTolerance), grading: &grading, scratch: &scratch)
                 converged = converged && r.converged
                 value[alpha] += sign * orientation * r.value[0]
-                // d/dU ∫_{edge−U}^{edge} g(E) f(E+U) dE = g(edge−U) f(edge) + ∫ g f′(E+U) dE.
-                let boundary = model.injectivities(energy: edge - shift).total[alpha] * equilibrium(edge).occupation
                 derivative[alpha] += sign * (boundary + orientation * r.value[1])
             }
         }

@@ -18,10 +18,13 @@ extension DiodeSolver {
     /// counts closed-form evaluations (each a few digamma differences plus,
     /// where it matters, the band-bottom quadrature).
     ///
-    /// Precondition: ``closedFormApplies``.
+    /// Where the closed forms do not apply (not ``closedFormApplies``) this
+    /// is ``solve(deltaT:configuration:guess:)``'s general path (formerly a
+    /// precondition, a trap for a public caller).
     public func solveClosedForm(deltaT: Double, configuration: Configuration,
                                 guess: InternalState? = nil) -> ConfigurationResult {
-        precondition(closedFormApplies, "the closed forms need λ = 1 without screening")
+        // solve(...) takes the closed forms only where they apply: no recursion.
+        guard closedFormApplies else { return solve(deltaT: deltaT, configuration: configuration, guess: guess) }
         guard (try? DeviceParameters.validate(deltaT: deltaT)) != nil else {
             return .failed(.nonFinite, iterations: 0, residual: .nan, evaluations: 0)
         }
@@ -30,18 +33,20 @@ extension DiodeSolver {
             eps1: parameters.eps1, gamma1: parameters.gamma1, eps3: parameters.eps3, gamma3: parameters.gamma3,
             mu: parameters.mu, d: parameters.d, leftTemperature: tL, rightTemperature: tR))
         var iterations = 0, evaluations = 0
-        var solution: LorentzianProbeSolution? = nil
+        var warmSolution: LorentzianProbeSolution? = nil
         if let guess, guess.muP.isFinite, guess.tP.isFinite, guess.tP > 0 {
             let warm = solver.solve(muP: guess.muP, tP: guess.tP)
             iterations += warm.iterations; evaluations += warm.evaluations
-            if warm.status == .converged { solution = warm }
+            if warm.status == .converged { warmSolution = warm }
         }
-        if solution == nil {
+        let result: LorentzianProbeSolution
+        if let warmSolution {
+            result = warmSolution
+        } else {
             let cold = solver.solve(muP: parameters.mu, tP: 1 + 0.5 * deltaT)
             iterations += cold.iterations; evaluations += cold.evaluations
-            solution = cold
+            result = cold
         }
-        let result = solution!
         guard result.status == .converged else {
             return .failed(result.status, iterations: iterations, residual: result.residual, evaluations: evaluations)
         }

@@ -38,6 +38,10 @@ extension ScatteringModel {
         return (phase, slope)
     }
 
+    /// The most Fabry–Pérot states ``appendFabryPerotStates(in:_:potentials:to:)``
+    /// appends per piece between Breit–Wigner centres (5 breakpoints each).
+    public static let maximumFabryPerotStates = 100_000
+
     /// Appends to `states` every Fabry–Pérot state of region 2 with energy
     /// in [lower, upper] (only above the band bottom U₂, where |e^{iφ}| = 1).
     ///
@@ -54,7 +58,8 @@ extension ScatteringModel {
         // Pieces: [bottom, upper] cut at the Breit–Wigner centres inside it.
         let c1 = eps1 + u[0], c3 = eps3 + u[2]
         var edges = [bottom]
-        for centre in [Swift.min(c1, c3), Swift.max(c1, c3)] where centre > edges.last! && centre < upper {
+        // edges is never empty here (it starts with `bottom`).
+        for centre in [Swift.min(c1, c3), Swift.max(c1, c3)] where centre > edges[edges.count - 1] && centre < upper {
             edges.append(centre)
         }
         edges.append(upper)
@@ -68,7 +73,15 @@ extension ScatteringModel {
             let thetaLow = roundTripPhase(energy: lo, potentials: u).phase
             let thetaHigh = roundTripPhase(energy: hi, potentials: u).phase
             var n = (thetaLow / twoPi).rounded(.up)
-            while n * twoPi <= thetaHigh {
+            // At most `maximumFabryPerotStates` per piece, so that an absurd
+            // window (ΔT ~ 1e300: Θ = ∞) cannot loop forever. That many states
+            // are 5e5 breakpoints, beyond the default evaluation cap (400 000
+            // per integral), so the quadrature reports not converged long
+            // before a truncated list could matter. (An integer count: at
+            // |n| ≥ 2⁵³, n += 1 would not move n.)
+            var found = 0
+            while n * twoPi <= thetaHigh && found < Self.maximumFabryPerotStates {
+                found += 1
                 let target = n * twoPi
                 var bracketLow = lo, bracketHigh = hi
                 var e = lo + (hi - lo) * (target - thetaLow) / (thetaHigh - thetaLow)

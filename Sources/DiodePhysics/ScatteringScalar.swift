@@ -71,6 +71,9 @@ public struct AmplitudeJet: ScatteringScalar, Hashable {
         case 1: return d1
         case 2: return d2
         case 3: return d3
+        // A programming error, unreachable from any physical input: the
+        // solvers never call this (they read d1, d2, d3); its callers (tests)
+        // pass region indices 1…3.
         default: preconditionFailure("region index \(alpha) is not 1, 2 or 3")
         }
     }

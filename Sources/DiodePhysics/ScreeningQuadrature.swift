@@ -40,9 +40,21 @@ public struct SquareRootGrading: Sendable {
 
     /// Rebuilds the map for [lower, upper] with the given root points (any
     /// order; points outside the open interval and duplicates are ignored).
+    /// An empty range (upper ≤ lower, or a limit NaN) gives the map of the
+    /// single point `lower`: one linear piece of length 0, over which every
+    /// integral is 0 (``AdaptiveQuadrature/integrateGraded(_:lower:upper:roots:rootCount:features:relativeTolerance:absoluteTolerance:valueTolerance:grading:scratch:startingFrom:)``
+    /// handles reversed and non-finite limits before it gets here).
     public mutating func reset(lower: Double, upper: Double, roots candidates: SIMD4<Double>, count: Int) {
-        precondition(upper > lower, "empty integration range")
         roots.removeAll(keepingCapacity: true)
+        guard upper > lower else {
+            parameterBreaks.removeAll(keepingCapacity: true)
+            energyBreaks.removeAll(keepingCapacity: true)
+            kinds.removeAll(keepingCapacity: true)
+            parameterBreaks.append(contentsOf: [0, 0])
+            energyBreaks.append(contentsOf: [lower, lower])
+            kinds.append(0)
+            return
+        }
         for i in 0..<count where candidates[i] > lower && candidates[i] < upper { roots.append(candidates[i]) }
         roots.sort()
         var unique = 0
@@ -166,23 +178,43 @@ public struct GradedIntegrand<Base: VectorIntegrand>: VectorIntegrand {
 }
 
 extension AdaptiveQuadrature {
-    /// ∫ f(E) dE over [lower, upper] with square-root grading around the
+    /// ∫ f(E) dE from `lower` to `upper` with square-root grading around the
     /// `roots` (see ``SquareRootGrading``) and the energy breakpoints
     /// `features`. `grading` and `scratch` are reusable buffers.
     /// `startingFrom` seeds the panels with an earlier integration's
     /// ``partition`` (leaves placed relative to the breakpoint intervals in
     /// the graded variable, so they move with the roots and features).
+    ///
+    /// Degenerate limits never trap: lower == upper (e.g. an interval
+    /// [edge − U, edge] whose length U is below the rounding unit of the
+    /// edge) gives 0, converged, with no evaluation; upper < lower gives the
+    /// oriented integral −∫_upper^lower; a non-finite limit gives NaN, not
+    /// converged (the callers' solvers then report `nonFinite` or
+    /// `notConverged`).
     @inlinable
     public mutating func integrateGraded<F: VectorIntegrand>(
         _ f: F, lower: Double, upper: Double, roots: SIMD4<Double>, rootCount: Int, features: [Double],
-        relativeTolerance: Vector, absoluteTolerance: Vector = .zero,
+        relativeTolerance: Vector, absoluteTolerance: Vector = .zero, valueTolerance: Vector = .zero,
         grading: inout SquareRootGrading, scratch: inout [Double],
         startingFrom warm: QuadraturePartition? = nil
     ) -> QuadratureResult<Vector> where F.Vector == Vector {
+        guard lower.isFinite && upper.isFinite else {
+            let nan = Vector(repeating: .nan)
+            return QuadratureResult(value: nan, error: nan, magnitude: nan, evaluations: 0, segments: 0,
+                                    converged: false)
+        }
+        if upper < lower {
+            var reversed = integrateGraded(
+                f, lower: upper, upper: lower, roots: roots, rootCount: rootCount, features: features,
+                relativeTolerance: relativeTolerance, absoluteTolerance: absoluteTolerance,
+                valueTolerance: valueTolerance, grading: &grading, scratch: &scratch, startingFrom: warm)
+            reversed.value = -reversed.value
+            return reversed
+        }
         grading.reset(lower: lower, upper: upper, roots: roots, count: rootCount)
         grading.mapBreakpoints(features, into: &scratch)
         return integrate(GradedIntegrand(f, grading: grading), breakpoints: scratch,
                          relativeTolerance: relativeTolerance, absoluteTolerance: absoluteTolerance,
-                         startingFrom: warm)
+                         valueTolerance: valueTolerance, startingFrom: warm)
     }
 }
