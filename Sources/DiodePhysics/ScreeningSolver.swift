@@ -100,7 +100,10 @@ extension DiodeSolver {
             }
         }
         var deflated = DeflatedSystem(base: system, root: known)
-        for start in starts.prefix(2) {
+        // Only from starts away from the known root (near it, e.g. at small
+        // ΔT where every state is close to equilibrium, deflation has
+        // nothing to push against: m ~ 1/‖x − x*‖² explodes).
+        for start in starts.prefix(2) where Self.distance(start, known, dimension: n) > Self.branchMatch {
             let outcome = NewtonSolver.solve(&deflated, from: start, settings: limited)
             iterations += outcome.iterations
             evaluations += outcome.integrandEvaluations

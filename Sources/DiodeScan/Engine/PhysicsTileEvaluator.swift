@@ -62,14 +62,22 @@ public struct PhysicsTileEvaluator: Sendable {
     public func evaluateLine(eps1: ArraySlice<Double>, eps3: Double, deltaT: Double,
                              each: (PointResult?) -> Void) {
         var continuation = DiodeSolver.Continuation()
-        for value in eps1 {
+        var branches = BranchChecks(deltaT: deltaT, active: model.screening)
+        for (i, value) in zip(eps1.indices, eps1) {
             guard let solver = try? DiodeSolver(parameters: model.parameters(eps1: value, eps3: eps3),
                                                 settings: settings) else {
                 continuation = DiodeSolver.Continuation()
+                branches.skip(i)
                 each(nil)
                 continue
             }
-            each(solver.solvePoint(deltaT: deltaT, continuation: &continuation))
+            let fresh = continuation.forward.guess == nil && continuation.backward.guess == nil
+            let point = solver.solvePoint(deltaT: deltaT, continuation: &continuation)
+            // The branch checks as in a tile (earlier points they replace
+            // are not handed on again: the dry run only times the work).
+            let checked = branches.add(point, at: i, solver: solver, fresh: fresh, last: i == grid.eps1.count - 1,
+                                       continuation: &continuation)
+            each(checked.last?.1 ?? point)
         }
     }
 
