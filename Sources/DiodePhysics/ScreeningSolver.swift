@@ -129,7 +129,8 @@ extension DiodeSolver {
     /// where the solution (continued from a neighbour, or from the cold
     /// start) is not on it, the configuration is solved again from the
     /// guess, and if that gives another solution it replaces the first one,
-    /// which is kept as ``ConfigurationResult/otherSolution``. With
+    /// which is kept as ``ConfigurationResult/otherSolution``. A configuration
+    /// that did not converge is retried from the guess. With
     /// `searching` (a single point, where no neighbour's solution is there
     /// to compare with), a configuration that is on the branch is also
     /// searched for a second solution: Newton from the cold start and from
@@ -140,12 +141,27 @@ extension DiodeSolver {
     public func checkedBranch(deltaT: Double, point: PointResult, searching: Bool = false)
         -> (point: PointResult, replaced: (forward: Bool, backward: Bool)) {
         guard parameters.screening, (try? DeviceParameters.validate(deltaT: deltaT)) != nil,
-              point.forward.status == .converged || point.backward.status == .converged,
               let reference = equilibriumStates(deltaT: deltaT) else {
             return (point, (false, false))
         }
         func check(_ result: ConfigurationResult, _ configuration: Configuration) -> (ConfigurationResult, Bool) {
-            guard result.status == .converged else { return (result, false) }
+            guard result.status == .converged else {
+                // Not converged from the neighbour or the cold start: the
+                // branch guess is one more start (a placeholder for a
+                // configuration not asked for has no iterations).
+                guard result.iterations > 0 else { return (result, false) }
+                let branch = equilibriumBranchGuess(deltaT: deltaT, configuration: configuration,
+                                                    equilibriumStates: reference)
+                var retried = result
+                if let state = branch.state {
+                    var continuation = ConfigurationContinuation(guess: state)
+                    retried = solveScreened(deltaT: deltaT, configuration: configuration,
+                                            continuation: &continuation, equilibriumStates: reference)
+                }
+                retried.iterations += result.iterations + branch.iterations
+                retried.integrandEvaluations += result.integrandEvaluations + branch.evaluations
+                return (retried, retried.status == .converged)
+            }
             var system = screeningSystem(deltaT: deltaT, configuration: configuration, equilibriumStates: reference)
             let solved = system.unknowns(result.state)
             let branch = equilibriumBranchGuess(deltaT: deltaT, configuration: configuration,

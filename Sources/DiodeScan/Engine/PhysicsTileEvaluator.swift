@@ -124,7 +124,8 @@ public struct PhysicsTileEvaluator: Sendable {
 /// (docs/physics.md §9.8). The points of a tile are solved by continuation
 /// from their neighbour, which follows whatever solution the line is on.
 /// A point solved without a neighbour (the first, and after a failure, from
-/// the cold start), every ``interval``-th point, the last one, and any point whose state jumped (moved more than ``jump`` in μ_p,
+/// the cold start), a point that did not converge (retried from the
+/// branch), every ``interval``-th point, the last one, and any point whose state jumped (moved more than ``jump`` in μ_p,
 /// log T_p or U from the previous point) are checked
 /// (``DiodeSolver/checkedBranch(deltaT:point:searching:)``); where a check replaced a
 /// configuration or the state jumped, the points back to the last checked
@@ -132,7 +133,7 @@ public struct PhysicsTileEvaluator: Sendable {
 /// line then continues from the checked state. A tile's values still
 /// depend only on the tile.
 struct BranchChecks {
-    static let interval = 16
+    static let interval = 32
     static let jump = 0.25
 
     let deltaT: Double
@@ -159,9 +160,10 @@ struct BranchChecks {
         guard active else { return [(index, point)] }
         if fresh { pending.removeAll() }
         let jumped = !fresh && (previous.map { Self.jumped(from: $0, to: point) } ?? false)
+        let failed = point.forward.status != .converged || point.backward.status != .converged
         previous = point
         pending.append((index, solver, point))
-        guard fresh || jumped || last || pending.count >= Self.interval else { return [(index, point)] }
+        guard fresh || jumped || failed || last || pending.count >= Self.interval else { return [(index, point)] }
         var updated: [(Int, PointResult)] = []
         var newest = true
         while let (i, pointSolver, result) = pending.popLast() {
