@@ -91,6 +91,7 @@ extension DiodeSolver {
         var iterations = 0, evaluations = 0
         var limited = newton
         limited.maximumIterations = Swift.min(newton.maximumIterations, 15)
+        limited.maximumBacktracks = Swift.min(newton.maximumBacktracks, 10)
         for start in starts where Self.distance(start, known, dimension: n) > Self.branchMatch {
             let outcome = NewtonSolver.solve(&system, from: start, settings: limited)
             iterations += outcome.iterations
@@ -312,15 +313,22 @@ extension DiodeSolver {
 /// Deflated Newton (Farrell, Birkisson & Funke 2015): G(x) = m(x) F(x) with
 /// m(x) = 1/‖x − x*‖² + 1 has the roots of F except x*, so Newton on G from a
 /// start that would return to x* is pushed to another root, if any.
-/// ∂G/∂x = m ∂F/∂x + F (∂m/∂x)ᵀ, ∂m/∂x = −2(x − x*)/‖x − x*‖⁴ (max-free
-/// Euclidean norm over the unknowns, all in k_B T or log units).
+/// ∂G/∂x = m ∂F/∂x + F (∂m/∂x)ᵀ, ∂m/∂x = −2(x − x*)/‖x − x*‖⁴ (Euclidean
+/// norm over the unknowns, all in k_B T or log units). Unknowns below 1e-9
+/// in magnitude are evaluated as 0: deflated steps backtrack deeply from
+/// the cold start (U = 0), and a potential below the rounding of the charge
+/// window's edge (~1e-14) would make an edge integral an empty range, which
+/// the graded quadrature does not accept; for a search, whose result is
+/// polished without deflation, the difference is immaterial.
 struct DeflatedSystem<Base: NewtonSystem>: NewtonSystem {
     var base: Base
     let root: SIMD8<Double>
     var dimension: Int { base.dimension }
     var maximumStep: SIMD8<Double> { base.maximumStep }
 
-    mutating func evaluate(at x: SIMD8<Double>) -> NewtonEvaluation {
+    mutating func evaluate(at trial: SIMD8<Double>) -> NewtonEvaluation {
+        var x = trial
+        for i in 0..<dimension where abs(x[i]) < 1e-9 { x[i] = 0 }
         var e = base.evaluate(at: x)
         let n = dimension
         var offset = SIMD8<Double>.zero, squared = 0.0
