@@ -59,9 +59,9 @@ final class EquilibriumBranchScanTests: XCTestCase {
     }
 
     func testOnlyFailuresCountAsNotConverged() {
-        var values = TileValues(pointCount: 4)
-        values[.statusF] = [0, 3, 1, 0]
-        values[.statusB] = [3, 0, 0, 2]
-        XCTAssertEqual(values.nonConvergedPoints, 2)
+        var values = TileValues(pointCount: 5)
+        values[.statusF] = [0, 3, 1, 0, -1]
+        values[.statusB] = [3, 0, 0, 2, -1]
+        XCTAssertEqual(values.nonConvergedPoints, 3, "1, 2 and -1 (never computed); 3 is converged")
     }
 }

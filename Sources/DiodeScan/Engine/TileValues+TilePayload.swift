@@ -29,12 +29,12 @@ extension TileValues: TilePayload {
         }
     }
 
-    /// Points where the forward or backward solve did not converge (status
-    /// 1 or 2; 3, converged with a second solution, is valid), none, without
-    /// reading, when both status fields are omitted: all zero.
+    /// Points where the forward or backward solve did not converge (any
+    /// status but 0 and 3, converged with a second solution, which is valid),
+    /// none, without reading, when both status fields are omitted: all zero.
     public var nonConvergedPoints: Int {
         guard !(omits(.statusF) && omits(.statusB)) else { return 0 }
-        func failed(_ code: Int32) -> Bool { code == 1 || code == 2 }
+        func failed(_ code: Int32) -> Bool { code != 0 && code != 3 }
         return (0..<pointCount).reduce(0) { $0 + (failed(self[.statusF, $1]) || failed(self[.statusB, $1]) ? 1 : 0) }
     }
 }
