@@ -179,7 +179,8 @@ public struct ProbeSystem: NewtonSystem {
         self.potentials = potentials
         self.left = left
         self.right = right
-        let currents = settings.relativeTolerance, derivatives = settings.jacobianRelativeTolerance
+        let derivatives = settings.jacobianRelativeTolerance
+        let currents = DiodeSolver.currentTolerance(settings, deltaT: left.temperature - right.temperature)
         self.tolerance = SIMD16(currents, currents, currents, currents,
                                 derivatives, derivatives, derivatives, derivatives,
                                 derivatives, derivatives, derivatives, derivatives, 1, 1, 1, 1)

@@ -164,8 +164,13 @@ public struct InternalState: Sendable, Hashable {
 }
 
 /// Status codes as stored in result files.
+///
+/// `multipleSolutions` is never a solver outcome: it is the stored code of a
+/// converged configuration that has a second self-consistent solution
+/// (``ConfigurationResult/otherSolution``); its numbers are valid and belong
+/// to the reported branch (docs/physics.md §9.8).
 public enum SolveStatus: Int32, Sendable, Hashable {
-    case converged = 0, notConverged = 1, nonFinite = 2
+    case converged = 0, notConverged = 1, nonFinite = 2, multipleSolutions = 3
 }
 
 /// The solution of one configuration. When `status` is not `.converged`,
@@ -191,12 +196,28 @@ public struct ConfigurationResult: Sendable {
     public var residual: Double
     /// Integrand evaluations used.
     public var integrandEvaluations: Int
+    /// A second self-consistent solution found while solving (screening
+    /// only, docs/physics.md §9.8), nil if none was found; the reported state
+    /// is always the equilibrium branch. `status` stays `.converged`:
+    /// ``storedStatus`` is where the flag shows.
+    public var otherSolution: InternalState? = nil
+
+    /// The status code to store and show: `.multipleSolutions` for a
+    /// converged configuration with ``otherSolution``, else `status`.
+    public var storedStatus: SolveStatus {
+        status == .converged && otherSolution != nil ? .multipleSolutions : status
+    }
 
     public init(particleCurrent: Double, heatCurrent: Double, state: InternalState, status: SolveStatus,
                 iterations: Int, residual: Double, integrandEvaluations: Int = 0) {
         self.particleCurrent = particleCurrent; self.heatCurrent = heatCurrent; self.state = state
         self.status = status; self.iterations = iterations; self.residual = residual
         self.integrandEvaluations = integrandEvaluations
+    }
+
+    /// A placeholder for a configuration that was not asked for.
+    static var notSolved: ConfigurationResult {
+        .failed(.notConverged, iterations: 0, residual: .nan, evaluations: 0)
     }
 
     static func failed(_ status: SolveStatus, iterations: Int, residual: Double, evaluations: Int)
@@ -254,6 +275,36 @@ public struct DiodeSolver: Sendable {
     /// Whether the configuration has probe unknowns.
     public var hasProbe: Bool { parameters.lambda > 0 }
 
+    /// Newton's settings for ΔT: the step tolerance scaled by min(1, √|ΔT|).
+    /// The unknowns' departures from equilibrium (μ_p − μ, log T_p, U) are
+    /// of order ΔT, and the returned state's error is O(step²) (quadratic
+    /// convergence), so a step tolerance τ√|ΔT| leaves a relative error of
+    /// order τ² in the state at any ΔT; an absolute τ is met trivially at
+    /// ΔT ≲ τ (one step from the cold start, relative error ~τ²/ΔT). For
+    /// |ΔT| ≥ 1 the settings are unchanged (docs/physics.md §6).
+    public func newtonSettings(deltaT: Double) -> NewtonSettings {
+        var newton = settings.newton
+        let scale = Swift.min(1, Swift.max(abs(deltaT), 1e-12).squareRoot())
+        newton.stepTolerance *= scale
+        return newton
+    }
+
+    /// The relative quadrature tolerance of integrals that are O(ΔT) by
+    /// cancellation (the currents, the probe residuals): `relativeTolerance`,
+    /// but not below the rounding floor of the Fermi differences f_j − f_k,
+    /// whose relative accuracy is ~1e-16/|ΔT| (docs/physics.md §6). Equal to
+    /// `relativeTolerance` for |ΔT| ≥ 1e-5 at the defaults.
+    public static func currentTolerance(_ settings: SolverSettings, deltaT: Double) -> Double {
+        Swift.max(settings.relativeTolerance, roundingFloor(deltaT: deltaT))
+    }
+
+    /// 1e-14/|ΔT|, the relative accuracy to which O(ΔT) currents can be
+    /// integrated in double precision (≥ 10× the Fermi differences' rounding).
+    public static func roundingFloor(deltaT: Double) -> Double {
+        let spread = abs(deltaT)
+        return spread > 0 ? Swift.min(1e-14 / spread, 0.1) : 0.1
+    }
+
     /// The cold start of the probe: μ_p = μ, T_p = 1 + ΔT/2.
     public func coldStart(deltaT: Double) -> InternalState {
         hasProbe ? InternalState(muP: parameters.mu, tP: 1 + 0.5 * deltaT) : InternalState()
@@ -274,8 +325,15 @@ public struct DiodeSolver: Sendable {
         let right = FermiDistribution(mu: parameters.mu, temperature: tr)
         if parameters.screening {
             var continuation = ConfigurationContinuation(guess: guess)
-            return solveScreened(deltaT: deltaT, configuration: configuration, continuation: &continuation,
-                                 equilibriumStates: nil)
+            let result = solveScreened(deltaT: deltaT, configuration: configuration, continuation: &continuation,
+                                       equilibriumStates: nil)
+            guard guess == nil else { return result }
+            // A single point: reported on the equilibrium branch, searched
+            // for a second solution (docs/physics.md §9.8).
+            let point = configuration == .forward ? PointResult(forward: result, backward: .notSolved)
+                                                  : PointResult(forward: .notSolved, backward: result)
+            let checked = checkedBranch(deltaT: deltaT, point: point, searching: true).point
+            return configuration == .forward ? checked.forward : checked.backward
         }
         guard hasProbe else { return solveCoherent(left: left, right: right) }
         if settings.closedForms && closedFormApplies {
@@ -303,7 +361,7 @@ public struct DiodeSolver: Sendable {
             .filter { $0.muP.isFinite && $0.tP.isFinite && $0.tP > 0 }
             .map { Self.unknowns($0) }
         let result = NewtonSolver.solve(&system, from: guesses, orElse: Self.unknowns(coldStart(deltaT: deltaT)),
-                                        settings: settings.newton)
+                                        settings: newtonSettings(deltaT: deltaT))
         continuation.newtonPartition = system.passPartition
         guard result.status == .converged else {
             return .failed(result.status, iterations: result.iterations, residual: result.residual,
@@ -338,7 +396,12 @@ public struct DiodeSolver: Sendable {
     public func solvePoint(deltaT: Double, guess: (forward: InternalState?, backward: InternalState?) = (nil, nil))
         -> PointResult {
         var continuation = Continuation(guess: guess)
-        return solvePoint(deltaT: deltaT, continuation: &continuation)
+        let point = solvePoint(deltaT: deltaT, continuation: &continuation)
+        // A single point with screening: reported on the equilibrium branch,
+        // searched for a second solution (docs/physics.md §9.8). With
+        // guesses (a caller's own continuation) it is left as solved.
+        guard parameters.screening, guess.forward == nil, guess.backward == nil else { return point }
+        return checkedBranch(deltaT: deltaT, point: point, searching: true).point
     }
 
     /// All terminal currents at a given internal state (no solving): for
@@ -377,12 +440,13 @@ public struct DiodeSolver: Sendable {
         let integrand = TerminalCurrentsIntegrand(
             model: model, potentials: state.u,
             reservoirs: Reservoirs(left: left, right: right, probe: probe ?? left))
+        let tolerance = SIMD8(repeating: Self.currentTolerance(settings, deltaT: deltaT))
         let r: QuadratureResult<SIMD8<Double>>
         if parameters.screening || !hasProbe {
             // The reported I_L, J_L (components 0, 1) to relativeTolerance
             // of themselves, down to the floor reportedCurrentFloor·∫|𝓘_L|
             // (docs/physics.md §6.1).
-            let (floor, value) = reportedCurrentTolerances(SIMD8<Double>.self)
+            let (floor, value) = reportedCurrentTolerances(SIMD8<Double>.self, deltaT: deltaT)
             // The transmissions have √|E − U₂| kinks at the band bottom,
             // where Gauss–Kronrod converges only algebraically and
             // |K₂₁ − G₁₀| is no longer a safe estimate: graded there, as the
@@ -398,8 +462,7 @@ public struct DiodeSolver: Sendable {
         } else {
             // As the probe solver's own passes (so checks compare like with like).
             r = quadrature.integrate(integrand, breakpoints: breakpoints.points,
-                                     relativeTolerance: SIMD8(repeating: settings.relativeTolerance),
-                                     startingFrom: partition)
+                                     relativeTolerance: tolerance, startingFrom: partition)
         }
         partition = r.converged ? quadrature.partition : nil
         return TerminalCurrents(particle: SIMD3(r.value[0], r.value[2], r.value[4]),
@@ -426,15 +489,18 @@ public struct DiodeSolver: Sendable {
     /// whose components 0 and 1 are the reported I_L, J_L: those relative to
     /// their values down to the floor, every other component relative to
     /// ∫|g_c| as usual.
-    func reportedCurrentTolerances<Vector: SIMD>(_: Vector.Type) -> (relative: Vector, value: Vector)
+    /// At small |ΔT| the base tolerance is ``currentTolerance(_:deltaT:)``
+    /// and the floor never goes below the Fermi differences' rounding floor.
+    func reportedCurrentTolerances<Vector: SIMD>(_: Vector.Type, deltaT: Double) -> (relative: Vector, value: Vector)
         where Vector.Scalar == Double {
-        var relative = Vector(repeating: settings.relativeTolerance), value = Vector.zero
+        let base = Self.currentTolerance(settings, deltaT: deltaT)
+        var relative = Vector(repeating: base), value = Vector.zero
         for c in 0..<2 {
             // Never below 1e-13 of ∫|g| (round-off; what tight reference
             // settings, relativeTolerance 1e-13, have always asked for).
-            relative[c] = Swift.min(Swift.max(Self.reportedCurrentFloor * settings.relativeTolerance, 1e-13),
-                                    settings.relativeTolerance)
-            value[c] = settings.relativeTolerance
+            let floor = Swift.max(Self.reportedCurrentFloor * base, 1e-13, Self.roundingFloor(deltaT: deltaT))
+            relative[c] = Swift.min(floor, base)
+            value[c] = base
         }
         return (relative, value)
     }
@@ -451,7 +517,7 @@ public struct DiodeSolver: Sendable {
                           range: window.lower...window.upper)
         breakpoints.update(window: window.lower, window.upper, moving: nil)
         var quadrature = AdaptiveQuadrature<SIMD2<Double>>(maximumEvaluations: settings.maximumEvaluations)
-        let (floor, value) = reportedCurrentTolerances(SIMD2<Double>.self)
+        let (floor, value) = reportedCurrentTolerances(SIMD2<Double>.self, deltaT: left.temperature - right.temperature)
         // Graded at the band bottom E = 0 (its √ kink), as the screened lead
         // currents: at ΔT = 2.5 the kink, weighted by e^{−40/3.5}, left I up
         // to 7e-10 off with the plain rule (docs/physics.md §6.1).

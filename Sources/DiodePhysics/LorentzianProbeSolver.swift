@@ -61,6 +61,12 @@ public struct LorentzianProbeSolver: Sendable {
                 evaluations += 1
             }
         }
+        // The closed forms are differences of digamma functions of O(1)
+        // magnitude while the probe currents are O(ΔT): their rounding floor,
+        // relative to the flows, is ~1e-15/|ΔT| (1e-7 at ΔT = 1e-8), so the
+        // floor tolerance follows it for small ΔT (unchanged for |ΔT| ≥ 1e-4).
+        let spread = abs(device.leftTemperature - device.rightTemperature)
+        let floorTolerance = spread > 0 ? Swift.max(self.floorTolerance, 1e-14 / spread) : self.floorTolerance
         var iterations = 0
         func finish(_ status: LorentzianProbeSolution.Status) -> LorentzianProbeSolution {
             LorentzianProbeSolution(

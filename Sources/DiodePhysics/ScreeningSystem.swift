@@ -216,8 +216,10 @@ public struct ScreeningSystem: NewtonSystem {
         self.left = left
         self.right = right
         self.equilibriumStates = equilibriumStates
-        let currents = settings.relativeTolerance, derivatives = settings.jacobianRelativeTolerance
-        let chargeTolerance = Self.chargeTolerance(settings)
+        let deltaT = left.temperature - right.temperature
+        let currents = DiodeSolver.currentTolerance(settings, deltaT: deltaT)
+        let derivatives = settings.jacobianRelativeTolerance
+        let chargeTolerance = Self.chargeTolerance(settings, deltaT: deltaT)
         var coherent = SIMD16<Double>(repeating: derivatives)
         for i in 0..<3 { coherent[i] = chargeTolerance }
         coherentTolerance = coherent
@@ -240,6 +242,16 @@ public struct ScreeningSystem: NewtonSystem {
     /// them to about 1e-13 relative, and a tighter request could never be met.
     public static func chargeTolerance(_ settings: SolverSettings) -> Double {
         Swift.max(0.1 * settings.relativeTolerance, 1e-13)
+    }
+
+    /// ``chargeTolerance(_:)`` for ΔT: the charges n_α are O(ΔT) differences
+    /// of O(1) state counts, so for |ΔT| < 1 the tolerance shrinks with |ΔT|
+    /// (down to the same 1e-13 floor), which keeps U, hence the currents, to
+    /// the same relative accuracy as at ΔT = 1 down to |ΔT| ~ 1e-3; below,
+    /// the 1e-13 round-off of the charges limits U to ~1e-13 absolute
+    /// (docs/physics.md §6). Unchanged for |ΔT| ≥ 1.
+    public static func chargeTolerance(_ settings: SolverSettings, deltaT: Double) -> Double {
+        Swift.max(0.1 * settings.relativeTolerance * Swift.min(1, abs(deltaT)), 1e-13)
     }
 
     /// x for an internal state.

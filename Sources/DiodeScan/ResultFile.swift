@@ -544,7 +544,9 @@ public final class ResultFile {
                 let backward = try statusB.read(Int32.self, start: [d, first, 0], count: [1, lines, nE1])
                 for line in 0..<lines where done[d * nE3 + first + line] == ResultFileLayout.TileFlag.done {
                     for i in (line * nE1)..<((line + 1) * nE1) {
-                        let failedF = forward[i] > 0, failedB = backward[i] > 0
+                        // 3 (converged, a second solution found) is valid.
+                        let failedF = forward[i] == 1 || forward[i] == 2
+                        let failedB = backward[i] == 1 || backward[i] == 2
                         if failedF { counts.forward += 1 }
                         if failedB { counts.backward += 1 }
                         if failedF || failedB { counts.either += 1 }

@@ -87,9 +87,10 @@ enum ResultFileLayout {
     }
 
     /// Status codes, documented in the `status_codes` attribute.
-    static let statusCodes = "-1: not computed, 0: converged, 1: not converged, 2: non-finite"
-    static let statusFlagValues: [Int64] = [-1, 0, 1, 2]
-    static let statusFlagMeanings = "not_computed converged not_converged non_finite"
+    static let statusCodes = "-1: not computed, 0: converged, 1: not converged, 2: non-finite, "
+        + "3: converged (the equilibrium branch), a second self-consistent solution was found"
+    static let statusFlagValues: [Int64] = [-1, 0, 1, 2, 3]
+    static let statusFlagMeanings = "not_computed converged not_converged non_finite multiple_solutions"
 
     /// A coordinate (1-D dimension scale).
     struct Coordinate {

@@ -153,10 +153,22 @@ enum PointReport {
             "\"T_p\": \(hasProbe ? number(r.state.tP) : "null")",
             "\"U\": [\(number(u[0])), \(number(u[1])), \(number(u[2]))]",
             "\"converged\": \(r.status == .converged)",
+            "\"status\": \"\(statusName(r.storedStatus))\"",
+            "\"multiple_solutions\": \(r.otherSolution != nil)",
             "\"iterations\": \(r.iterations)",
             "\"residual\": \(number(r.residual))",
         ]
         return "{" + fields.joined(separator: ", ") + "}"
+    }
+
+    /// The status as in the result files' `flag_meanings`.
+    static func statusName(_ s: SolveStatus) -> String {
+        switch s {
+        case .converged: return "converged"
+        case .notConverged: return "not_converged"
+        case .nonFinite: return "non_finite"
+        case .multipleSolutions: return "multiple_solutions"
+        }
     }
 
     static func json(parameters p: DeviceParameters, deltaT: Double, result: PointResult, hasProbe: Bool) -> String {
@@ -181,6 +193,7 @@ enum PointReport {
             case .converged: return "converged"
             case .notConverged: return "NOT CONVERGED"
             case .nonFinite: return "NON-FINITE"
+            case .multipleSolutions: return "converged, MULTIPLE SOLUTIONS (the equilibrium branch is reported)"
             }
         }
         var lines = [
@@ -189,7 +202,7 @@ enum PointReport {
             "",
         ]
         for (name, r) in [("forward  (T_L = 1 + dT)", result.forward), ("backward (T_R = 1 + dT)", result.backward)] {
-            lines.append("\(name): \(status(r.status)), \(r.iterations) iterations, "
+            lines.append("\(name): \(status(r.storedStatus)), \(r.iterations) iterations, "
                          + "residual \(r.residual) (last evaluation, a bound for this state's)")
             lines.append("  I   = \(r.particleCurrent)   [k_B T/h]")
             lines.append("  J   = \(r.heatCurrent)   [(k_B T)^2/h]")
@@ -198,6 +211,10 @@ enum PointReport {
             }
             if p.screening {
                 lines.append("  U   = [\(r.state.u[0]), \(r.state.u[1]), \(r.state.u[2])]   [k_B T]")
+            }
+            if let other = r.otherSolution {
+                lines.append("  another self-consistent solution: U = [\(other.u[0]), \(other.u[1]), \(other.u[2])]"
+                             + (hasProbe ? "  mu_p = \(other.muP)  T_p = \(other.tP)" : ""))
             }
         }
         lines.append("")

@@ -23,7 +23,10 @@ final class PointCommandTests: XCTestCase {
         XCTAssertEqual(parameters["dT"] as? Double, 1)
         for key in ["forward", "backward"] {
             let c = try XCTUnwrap(object[key] as? [String: Any])
-            XCTAssertEqual(Set(c.keys), ["I", "J", "mu_p", "T_p", "U", "converged", "iterations", "residual"])
+            XCTAssertEqual(Set(c.keys), ["I", "J", "mu_p", "T_p", "U", "converged", "status", "multiple_solutions",
+                                         "iterations", "residual"])
+            XCTAssertEqual(c["status"] as? String, "converged")
+            XCTAssertEqual(c["multiple_solutions"] as? Bool, false)
             XCTAssertNotNil(c["I"] as? Double)
             XCTAssertNotNil(c["J"] as? Double)
             XCTAssertNotNil(c["mu_p"] as? Double)

@@ -460,7 +460,8 @@ final class ResultFileTests: XCTestCase {
         XCTAssertTrue(raw.fillDouble("I_F").isNaN && raw.fillDouble("R_J").isNaN)
         XCTAssertEqual(raw.fillInt32("status_B"), -1)
         XCTAssertEqual(raw.fillInt32("iterations_F"), -1)
-        let statusCodes = "-1: not computed, 0: converged, 1: not converged, 2: non-finite"
+        let statusCodes = "-1: not computed, 0: converged, 1: not converged, 2: non-finite, "
+            + "3: converged (the equilibrium branch), a second self-consistent solution was found"
         XCTAssertEqual(raw.stringAttribute("status_codes"), statusCodes)
         XCTAssertEqual(raw.stringAttribute("status_codes", of: "status_F"), statusCodes)
         XCTAssertEqual(raw.stringAttribute("file_stage"), stage)

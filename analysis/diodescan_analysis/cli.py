@@ -149,7 +149,9 @@ def _info(dataset, arguments) -> int:
         )
         print(f"  {label:<8} {counts}", file=out)
     if "status_F" in dataset and "status_B" in dataset:
-        failed = np.count_nonzero((dataset["status_F"].values > 0) | (dataset["status_B"].values > 0))
+        # 1, 2 failed; 3 (converged, a second solution found) is valid.
+        failed = np.count_nonzero(np.isin(dataset["status_F"].values, (1, 2))
+                                  | np.isin(dataset["status_B"].values, (1, 2)))
         print(f"  non-converged points (F or B): {failed}", file=out)
     if "tile_done" in dataset:
         done = dataset["tile_done"].values

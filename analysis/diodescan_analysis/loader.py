@@ -9,12 +9,14 @@ particle and heat currents, the rectification coefficients
 the probe state (mu_p, T_p), the region potentials ``U`` (trailing axis
 ``region``) and a status code per configuration:
 
-    -1 not computed, 0 converged, 1 not converged, 2 non-finite.
+    -1 not computed, 0 converged, 1 not converged, 2 non-finite,
+    3 converged, and a second self-consistent solution was found (the values
+      are those of the equilibrium branch, docs/physics.md §9.8).
 
 :func:`load` returns the data with labelled coordinates, every root attribute
 (model and solver parameters, provenance) in ``Dataset.attrs``, and values at
-points whose status is not 0 replaced by NaN, so that a non-converged point can
-never be mistaken for a number.
+points whose status is neither 0 nor 3 replaced by NaN, so that a
+non-converged point can never be mistaken for a number.
 """
 
 from __future__ import annotations
@@ -42,7 +44,11 @@ STATUS_CODES: dict[int, str] = {
     0: "converged",
     1: "not converged",
     2: "non-finite",
+    3: "converged, multiple solutions",
 }
+
+#: Status codes whose values are valid (converged).
+_VALID_STATUS = (0, 3)
 
 #: Documented dimensions of every dataset, used when a file lacks dimension
 #: scales (the normal files always have them).
@@ -94,10 +100,10 @@ def load(
         still running (or was interrupted) load too: points not yet computed
         have status -1 and NaN values.
     mask:
-        Replace values at points whose status is not 0 (converged) by NaN.
-        ``R_I`` and ``R_J`` need both configurations, so they are masked where
-        either status is not 0. Integer datasets (status, iterations) are
-        never masked.
+        Replace values at points whose status is not 0 or 3 (converged) by
+        NaN. ``R_I`` and ``R_J`` need both configurations, so they are masked
+        where either is not converged. Integer datasets (status, iterations)
+        are never masked.
     dT:
         Read only the ΔT values of the file nearest to this value (or to each
         of these values); the ``dT`` dimension is kept. Saves memory on files
@@ -109,7 +115,9 @@ def load(
         Dimensions ``dT``, ``eps3``, ``eps1`` (and ``region`` for ``U_F``,
         ``U_B``), with the derived coordinates ``x1 = eps1 - mu`` and
         ``x3 = eps3 - mu``; boolean data variables ``converged_F``,
-        ``converged_B`` and ``converged`` (both); every root attribute in
+        ``converged_B`` and ``converged`` (both; status 0 or 3) and
+        ``multiple_solutions_F``, ``multiple_solutions_B`` (status 3: a
+        second self-consistent solution was found); every root attribute in
         ``attrs``. Values are read into memory; the file is closed on return.
     """
     with _open(path) as handle:
@@ -318,7 +326,7 @@ def _add_status_masks(dataset: xr.Dataset, *, mask: bool) -> xr.Dataset:
     statuses = {suffix: dataset.get(f"status_{suffix}") for suffix in ("F", "B")}
     if any(status is None for status in statuses.values()):
         return dataset
-    converged = {suffix: (status == 0) for suffix, status in statuses.items()}
+    converged = {suffix: status.isin(_VALID_STATUS) for suffix, status in statuses.items()}
     both = converged["F"] & converged["B"]
     if mask:
         for name in list(dataset.data_vars):
@@ -340,7 +348,11 @@ def _add_status_masks(dataset: xr.Dataset, *, mask: bool) -> xr.Dataset:
         ("converged_B", converged["B"], "backward configuration"),
         ("converged", both, "both configurations"),
     ):
-        dataset[name] = keep.assign_attrs(long_name=f"{which} converged (status 0)", units="1")
+        dataset[name] = keep.assign_attrs(long_name=f"{which} converged (status 0 or 3)", units="1")
+    for suffix, which in (("F", "forward configuration"), ("B", "backward configuration")):
+        dataset[f"multiple_solutions_{suffix}"] = (statuses[suffix] == 3).assign_attrs(
+            long_name=f"{which}: a second self-consistent solution was found (status 3)", units="1"
+        )
     return dataset
 
 

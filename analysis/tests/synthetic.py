@@ -20,7 +20,10 @@ from dataclasses import dataclass, field
 import h5py
 import numpy as np
 
-STATUS_CODES_TEXT = "-1: not computed, 0: converged, 1: not converged, 2: non-finite"
+STATUS_CODES_TEXT = (
+    "-1: not computed, 0: converged, 1: not converged, 2: non-finite, "
+    "3: converged (the equilibrium branch), a second self-consistent solution was found"
+)
 
 JOB_TEMPLATE = """title = "synthetic test file"
 [model]
@@ -54,6 +57,9 @@ class SyntheticSpec:
     not_converged: tuple[int, int, int] = (1, 3, 4)
     #: (dT index, eps3 index, eps1 index) of a point whose B solve was non-finite.
     non_finite: tuple[int, int, int] = (1, 5, 7)
+    #: (dT index, eps3 index, eps1 index) of a point whose F solve converged
+    #: and found a second self-consistent solution (status 3).
+    multiple_solutions: tuple[int, int, int] = (1, 6, 9)
     #: (dT index, eps3 index) of a tile never computed (interrupted scan).
     missing_tile: tuple[int, int] = (0, 2)
 
@@ -116,6 +122,7 @@ def write_synthetic(path, spec: SyntheticSpec | None = None, *, libver=None) -> 
     iterations = {"F": np.full(shape, 7, np.int32), "B": np.full(shape, 8, np.int32)}
     status["F"][spec.not_converged] = 1
     status["B"][spec.non_finite] = 2
+    status["F"][spec.multiple_solutions] = 3
     tile_done = np.ones(shape[:2], np.uint8)
     tile_done[spec.missing_tile] = 0
     for suffix in ("F", "B"):
@@ -125,9 +132,9 @@ def write_synthetic(path, spec: SyntheticSpec | None = None, *, libver=None) -> 
     for name, values in fields.items():
         failed = np.zeros(shape, bool)
         if name.endswith("_F") or name.startswith("R_"):
-            failed |= status["F"] != 0
+            failed |= ~np.isin(status["F"], (0, 3))
         if name.endswith("_B") or name.startswith("R_"):
-            failed |= status["B"] != 0
+            failed |= ~np.isin(status["B"], (0, 3))
         values[failed] = np.nan
 
     job = JOB_TEMPLATE.format(
@@ -175,8 +182,8 @@ def write_synthetic(path, spec: SyntheticSpec | None = None, *, libver=None) -> 
         for suffix in ("F", "B"):
             create(f"status_{suffix}", status[suffix], point_dims, np.int32(-1), "solver status", "1")
             f[f"status_{suffix}"].attrs["status_codes"] = STATUS_CODES_TEXT
-            f[f"status_{suffix}"].attrs["flag_values"] = np.array([-1, 0, 1, 2], np.int64)
-            f[f"status_{suffix}"].attrs["flag_meanings"] = "not_computed converged not_converged non_finite"
+            f[f"status_{suffix}"].attrs["flag_values"] = np.array([-1, 0, 1, 2, 3], np.int64)
+            f[f"status_{suffix}"].attrs["flag_meanings"] = "not_computed converged not_converged non_finite multiple_solutions"
             create(f"iterations_{suffix}", iterations[suffix], point_dims, np.int32(-1),
                    "solver iterations", "1")
         create("tile_done", tile_done, ("dT", "eps3"), np.uint8(0), "tile finished (1) or not (0)", "1")

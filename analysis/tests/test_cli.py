@@ -42,7 +42,8 @@ def test_info_summarises_grid_parameters_and_status(result_file, capsys):
     assert "title: analysis test scan" in out or result_file.kind == "synthetic"
     assert "non-converged points (F or B):" in out
     if result_file.kind == "synthetic":
-        assert "non-converged points (F or B): 2" in out
+        assert "non-converged points (F or B): 2" in out  # the status-3 point is converged
+        assert "1 converged, multiple solutions" in out
         assert "tiles done: 41 / 42" in out
 
 

@@ -73,10 +73,11 @@ def test_values_equal_the_file_where_converged_and_nan_elsewhere(result_file):
     status = {s: _raw(result_file.path, f"status_{s}") for s in "FB"}
     for name in FLOAT_FIELDS:
         raw = _raw(result_file.path, name)
+        valid = {s: np.isin(status[s], (0, 3)) for s in "FB"}  # 3: converged, multiple solutions
         if name.startswith("R_"):
-            keep = (status["F"] == 0) & (status["B"] == 0)
+            keep = valid["F"] & valid["B"]
         else:
-            keep = status[name[-1]] == 0
+            keep = valid[name[-1]]
         if raw.ndim == 4:
             keep = keep[..., None] & np.ones(raw.shape, bool)
         expected = np.where(keep, raw, np.nan)
@@ -98,8 +99,8 @@ def test_integer_fields_are_never_masked(result_file):
 
 def test_converged_masks_follow_the_status(result_file):
     ds = da.load(result_file.path)
-    forward = _raw(result_file.path, "status_F") == 0
-    backward = _raw(result_file.path, "status_B") == 0
+    forward = np.isin(_raw(result_file.path, "status_F"), (0, 3))
+    backward = np.isin(_raw(result_file.path, "status_B"), (0, 3))
     np.testing.assert_array_equal(ds["converged_F"].values, forward)
     np.testing.assert_array_equal(ds["converged_B"].values, backward)
     np.testing.assert_array_equal(ds["converged"].values, forward & backward)
@@ -174,6 +175,17 @@ def test_a_non_converged_forward_point_masks_forward_values_and_r_only(synthetic
     assert np.isnan(float(at["R_I"])) and np.isnan(float(at["R_J"]))
     assert np.isfinite(float(at["I_B"])) and np.isfinite(float(at["J_B"]))
     assert not bool(at["converged_F"]) and bool(at["converged_B"]) and not bool(at["converged"])
+
+
+def test_a_point_with_multiple_solutions_keeps_its_values_and_is_flagged(synthetic_file, synthetic_spec):
+    ds = da.load(synthetic_file.path)
+    at = ds.isel(dict(zip(POINT_DIMS, synthetic_spec.multiple_solutions)))
+    assert int(at["status_F"]) == 3
+    assert np.isfinite(float(at["I_F"])) and np.isfinite(float(at["R_I"]))
+    assert bool(at["converged_F"]) and bool(at["converged"])
+    assert bool(at["multiple_solutions_F"]) and not bool(at["multiple_solutions_B"])
+    assert int(ds["multiple_solutions_F"].sum()) == 1 and not bool(ds["multiple_solutions_B"].any())
+    assert da.STATUS_CODES[3] == "converged, multiple solutions"
 
 
 def test_a_missing_tile_is_nan_with_status_not_computed(synthetic_file, synthetic_spec):

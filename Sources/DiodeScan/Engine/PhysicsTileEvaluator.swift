@@ -30,6 +30,7 @@ public struct PhysicsTileEvaluator: Sendable {
         let eps3 = grid.eps3[eps3Index]
         var values = TileValues(pointCount: grid.eps1.count)
         var continuation = DiodeSolver.Continuation()
+        var branches = BranchChecks(deltaT: deltaT, active: model.screening)
         for (i, eps1) in grid.eps1.enumerated() {
             if stop.isSet { return nil }
             if testPointDelay > 0 { Thread.sleep(forTimeInterval: testPointDelay) }
@@ -39,10 +40,14 @@ public struct PhysicsTileEvaluator: Sendable {
                 values[.statusF, i] = SolveStatus.nonFinite.rawValue
                 values[.statusB, i] = SolveStatus.nonFinite.rawValue
                 continuation = DiodeSolver.Continuation()
+                branches.skip(i)
                 continue
             }
+            let fresh = continuation.forward.guess == nil && continuation.backward.guess == nil
             let point = solver.solvePoint(deltaT: deltaT, continuation: &continuation)
-            store(point, at: i, in: &values)
+            let checked = branches.add(point, at: i, solver: solver, fresh: fresh, last: i == grid.eps1.count - 1,
+                                       continuation: &continuation)
+            for (index, result) in checked { store(result, at: index, in: &values) }
         }
         // Checked here, on the worker thread that made the values: the zero
         // fields (U without screening, the status where all converged) then
@@ -57,14 +62,22 @@ public struct PhysicsTileEvaluator: Sendable {
     public func evaluateLine(eps1: ArraySlice<Double>, eps3: Double, deltaT: Double,
                              each: (PointResult?) -> Void) {
         var continuation = DiodeSolver.Continuation()
-        for value in eps1 {
+        var branches = BranchChecks(deltaT: deltaT, active: model.screening)
+        for (i, value) in zip(eps1.indices, eps1) {
             guard let solver = try? DiodeSolver(parameters: model.parameters(eps1: value, eps3: eps3),
                                                 settings: settings) else {
                 continuation = DiodeSolver.Continuation()
+                branches.skip(i)
                 each(nil)
                 continue
             }
-            each(solver.solvePoint(deltaT: deltaT, continuation: &continuation))
+            let fresh = continuation.forward.guess == nil && continuation.backward.guess == nil
+            let point = solver.solvePoint(deltaT: deltaT, continuation: &continuation)
+            // The branch checks as in a tile (earlier points they replace
+            // are not handed on again: the dry run only times the work).
+            let checked = branches.add(point, at: i, solver: solver, fresh: fresh, last: i == grid.eps1.count - 1,
+                                       continuation: &continuation)
+            each(checked.last?.1 ?? point)
         }
     }
 
@@ -100,9 +113,88 @@ public struct PhysicsTileEvaluator: Sendable {
             values[.uF, 3 * i + region] = f.state.u[region]
             values[.uB, 3 * i + region] = b.state.u[region]
         }
-        values[.statusF, i] = f.status.rawValue
-        values[.statusB, i] = b.status.rawValue
+        values[.statusF, i] = f.storedStatus.rawValue
+        values[.statusB, i] = b.storedStatus.rawValue
         values[.iterationsF, i] = Int32(clamping: f.iterations)
         values[.iterationsB, i] = Int32(clamping: b.iterations)
+    }
+}
+
+/// The scan's check that a tile reports the equilibrium branch
+/// (docs/physics.md §9.8). The points of a tile are solved by continuation
+/// from their neighbour, which follows whatever solution the line is on.
+/// A point solved without a neighbour (the first, and after a failure, from
+/// the cold start), a point that did not converge (retried from the
+/// branch), every ``interval``-th point, the last one, and any point whose state jumped (moved more than ``jump`` in μ_p,
+/// log T_p or U from the previous point) are checked
+/// (``DiodeSolver/checkedBranch(deltaT:point:searching:)``); where a check replaced a
+/// configuration or the state jumped, the points back to the last checked
+/// one are checked too, from the newest, until one is on the branch. The
+/// line then continues from the checked state. A tile's values still
+/// depend only on the tile.
+struct BranchChecks {
+    static let interval = 32
+    static let jump = 0.25
+
+    let deltaT: Double
+    let active: Bool
+    /// The solved points since the last checked one (index, solver, result).
+    var pending: [(index: Int, solver: DiodeSolver, point: PointResult)] = []
+    var previous: PointResult? = nil
+
+    init(deltaT: Double, active: Bool) {
+        self.deltaT = deltaT
+        self.active = active
+    }
+
+    /// An invalid device: the line restarts.
+    mutating func skip(_ index: Int) {
+        pending.removeAll()
+        previous = nil
+    }
+
+    /// Adds a solved point; returns the points to store (this one, checked
+    /// if due, and any earlier one that a check replaced).
+    mutating func add(_ point: PointResult, at index: Int, solver: DiodeSolver, fresh: Bool, last: Bool,
+                      continuation: inout DiodeSolver.Continuation) -> [(Int, PointResult)] {
+        guard active else { return [(index, point)] }
+        if fresh { pending.removeAll() }
+        let jumped = !fresh && (previous.map { Self.jumped(from: $0, to: point) } ?? false)
+        let failed = point.forward.status != .converged || point.backward.status != .converged
+        previous = point
+        pending.append((index, solver, point))
+        guard fresh || jumped || failed || last || pending.count >= Self.interval else { return [(index, point)] }
+        var updated: [(Int, PointResult)] = []
+        var newest = true
+        while let (i, pointSolver, result) = pending.popLast() {
+            let checked = pointSolver.checkedBranch(deltaT: deltaT, point: result, searching: false)
+            let replaced = checked.replaced.forward || checked.replaced.backward
+            if replaced || newest { updated.append((i, checked.point)) }
+            if newest {
+                // The line continues from the checked state.
+                if checked.replaced.forward { continuation.forward.guess = checked.point.forward.state }
+                if checked.replaced.backward { continuation.backward.guess = checked.point.backward.state }
+                previous = checked.point
+                newest = false
+                if !(replaced || jumped) { break }
+            } else if !replaced {
+                break
+            }
+        }
+        pending.removeAll()
+        return updated.reversed()
+    }
+
+    static func jumped(from a: PointResult, to b: PointResult) -> Bool {
+        func distance(_ x: ConfigurationResult, _ y: ConfigurationResult) -> Double {
+            guard x.status == .converged, y.status == .converged else { return 0 }
+            var d = Swift.max(abs(x.state.u[0] - y.state.u[0]), abs(x.state.u[1] - y.state.u[1]),
+                              abs(x.state.u[2] - y.state.u[2]))
+            if x.state.muP.isFinite, y.state.muP.isFinite, x.state.tP > 0, y.state.tP > 0 {
+                d = Swift.max(d, abs(x.state.muP - y.state.muP), abs(log(x.state.tP / y.state.tP)))
+            }
+            return d
+        }
+        return Swift.max(distance(a.forward, b.forward), distance(a.backward, b.backward)) > jump
     }
 }

@@ -29,11 +29,13 @@ extension TileValues: TilePayload {
         }
     }
 
-    /// Points where the forward or backward solve did not converge (none,
-    /// without reading, when both status fields are omitted: all zero).
+    /// Points where the forward or backward solve did not converge (any
+    /// status but 0 and 3, converged with a second solution, which is valid),
+    /// none, without reading, when both status fields are omitted: all zero.
     public var nonConvergedPoints: Int {
         guard !(omits(.statusF) && omits(.statusB)) else { return 0 }
-        return (0..<pointCount).reduce(0) { $0 + (self[.statusF, $1] != 0 || self[.statusB, $1] != 0 ? 1 : 0) }
+        func failed(_ code: Int32) -> Bool { code != 0 && code != 3 }
+        return (0..<pointCount).reduce(0) { $0 + (failed(self[.statusF, $1]) || failed(self[.statusB, $1]) ? 1 : 0) }
     }
 }
 
