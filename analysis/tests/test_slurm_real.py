@@ -327,6 +327,17 @@ def test_srun_has_pmix(cluster):
     assert "pmix" in cluster.run("srun", "--mpi=list"), "this Slurm has no PMIx plugin (slurm-wlm-basic-plugins)"
 
 
+def test_default_resources_fit_one_small_node(cluster):
+    """The script's #SBATCH defaults (one whole node) fit a 2-CPU node; the old ones (2 × 4 × 8) did not."""
+    result = subprocess.run(["sbatch", "--test-only", str(SBATCH), "job.toml"], env=cluster.environment,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and re.search(r"to start at .* using \d+ processors", result.stderr), result.stderr
+    result = subprocess.run(["sbatch", "--test-only", "--nodes=2", "--ntasks-per-node=4", "--cpus-per-task=8",
+                             str(SBATCH), "job.toml"], env=cluster.environment, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode != 0 and "Requested node configuration is not available" in result.stderr
+
+
 @pytest.mark.parametrize("launcher", ["srun", "mpirun"])
 def test_warning_stops_requeues_and_resumes(cluster, scan_setup, launcher):
     directory, environment, reference = scan_setup
