@@ -9,19 +9,25 @@ slurmctld and slurmd in the foreground (``-D``) with ``proctrack/linuxproc``,
 what is left and stops the three daemons by their PIDs, also after a failure.
 
 The jobs run the real diodescan (``DIODESCAN``), slowed to ~5 s per scan by
-``DIODESCAN_TEST_POINT_DELAY`` so that they can be signalled mid-way:
+``DIODESCAN_TEST_POINT_DELAY`` so that they can be signalled mid-way, with
+each launcher of the script (``LAUNCHER=srun``: ``srun --mpi=pmix``;
+``LAUNCHER=mpirun``: Open MPI's mpirun inside the allocation), 2 ranks × 1
+thread:
 
-* ``srun --mpi=pmix``, 2 ranks × 1 thread: the time-limit warning sent as
-  Slurm sends it (``scancel --batch --signal=USR1``, to the batch shell only)
-  → the script forwards it, the scan stops (138) with finished tiles only →
-  ``scontrol requeue`` → the requeued job (restart 1) adds ``--resume`` and
-  completes the file.
-* ``mpirun`` inside the allocation, 2 ranks × 1 thread: ``scancel`` → the job
-  is cancelled with exit code 143 and not requeued; its file, resubmitted with
-  the script's default resources (one whole node: 1 rank × 2 threads),
-  resumes to completion.
+* the time-limit warning sent as Slurm sends it (``scancel --batch
+  --signal=USR1``, to the batch shell only) → the script forwards it, the scan
+  stops (138) keeping its finished tiles → ``scontrol requeue`` → the requeued
+  job (``Restarts=1``, after ~11 s: ``cred_expire=10``) adds ``--resume`` and
+  completes the file;
+* ``scancel`` → the job ends ``CANCELLED`` with exit code 143 and is not
+  requeued; the file, resubmitted with the script's default resources (one
+  whole node: 1 rank × 2 threads), resumes to completion.
 
-Both finished files are compared with an uninterrupted run of the same job
+Also: ``sbatch --test-only`` accepts the default resources on this
+2-CPU node and reports the old defaults (2 nodes × 4 ranks × 8 CPUs) as
+"Requested node configuration is not available".
+
+Every finished file is compared with an uninterrupted run of the same job
 without Slurm: every dataset (results, status, iterations, coordinates,
 ``tile_done``) bit for bit, and every root attribute except the run's
 provenance (``history``, ``date_created``, ``wall_time_seconds``,
