@@ -9,5 +9,5 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 swift build -c release --product diodescan
 DIODESCAN_BIN="$(swift build -c release --show-bin-path)/diodescan" swift test
 if [ -d analysis/tests ]; then
-    DIODESCAN_BIN="$(swift build -c release --show-bin-path)/diodescan" python3 -m pytest -q analysis/tests
+    DIODESCAN_BIN="$(swift build -c release --show-bin-path)/diodescan" python3 -m pytest -q -rs analysis/tests
 fi

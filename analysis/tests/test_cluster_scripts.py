@@ -1,8 +1,9 @@
 """The batch scripts of cluster/ run against fake schedulers and a fake scan.
 
 The fakes stand in for srun/mpirun (pass the command through), scontrol/qsub
-(log the request) and diodescan (log its arguments; on SIGUSR1 write a partial
-file and exit 138 like the real scan, else finish and exit 0). They check the
+(log the request) and diodescan (log its arguments; on SIGUSR1 or SIGTERM write a
+partial file and exit 138 or 143 like the real scan, else finish and exit
+0). They check the
 scripts' own logic: the thread count handed to the scan, the forwarded warning
 signal, requeue/resubmission only after a time-limit warning, and --resume
 when the output exists. The last test runs the Slurm script with the real
@@ -28,6 +29,7 @@ FAKE_SCAN = """#!/usr/bin/env bash
 echo "diodescan $*" >> "$FAKE_LOG"
 out=""; prev=""; for a in "$@"; do [ "$prev" = --output ] && out=$a; prev=$a; done
 trap 'echo partial > "$out"; echo "stopped 138" >> "$FAKE_LOG"; exit 138' USR1
+trap 'echo partial > "$out"; echo "stopped 143" >> "$FAKE_LOG"; exit 143' TERM
 for i in $(seq 1 "${FAKE_STEPS:-100}"); do sleep 0.05; done
 echo complete > "$out"; exit 0
 """
@@ -112,13 +114,13 @@ def test_slurm_forwards_the_warning_requeues_and_resumes(bench):
 
 
 def test_slurm_does_not_requeue_after_a_bare_sigterm(bench):
-    """TERM without the warning is scancel (or a crash of the plan): stop, keep the file, no requeue."""
+    """TERM without the warning is scancel: forwarded as TERM, the file kept, no requeue, exit 143."""
     directory, environment, log = bench
     environment.update(SLURM)
     status, err = _run(SBATCH, directory, environment, arguments=["job.toml", "other.h5"],
                        interrupt=signal.SIGTERM)
-    assert status == 138, err
-    assert "scontrol" not in log.read_text()
+    assert status == 143, err
+    assert "stopped 143" in log.read_text() and "scontrol" not in log.read_text()
     assert (directory / "other.h5").read_text() == "partial\n"
     assert "resume with" in err
 
@@ -130,6 +132,30 @@ def test_slurm_with_mpirun_maps_ranks_and_threads(bench):
     assert status == 0, err
     first = log.read_text().splitlines()[0]
     assert first.startswith("mpirun -np 4 --map-by ppr:2:node:PE=3 --bind-to core")
+
+
+def test_slurm_threads_default_to_the_cpus_of_a_node_shared_by_its_ranks(bench):
+    """Without --cpus-per-task (the script's default: whole nodes), threads = CPUs of the smallest node / ranks."""
+    directory, environment, log = bench
+    environment.update(SLURM, FAKE_STEPS="2", SLURM_JOB_CPUS_PER_NODE="8(x2),6", SLURM_TASKS_PER_NODE="2(x3)")
+    del environment["SLURM_CPUS_PER_TASK"]
+    status, err = _run(SBATCH, directory, environment, arguments=["job.toml"])
+    assert status == 0, err
+    lines = log.read_text().splitlines()
+    assert lines[0].endswith("SRUN_CPUS_PER_TASK=3") and lines[1].endswith("--threads 3")
+
+
+def test_slurm_fails_clearly_when_the_allocation_is_too_small(bench):
+    directory, environment, log = bench
+    environment.update(SLURM, SLURM_JOB_CPUS_PER_NODE="2", SLURM_TASKS_PER_NODE="4")
+    del environment["SLURM_CPUS_PER_TASK"]
+    status, err = _run(SBATCH, directory, environment, arguments=["job.toml"])
+    assert status == 2 and "4 ranks on a node of 2 CPUs leave no CPU per rank" in err
+    assert not log.exists()
+
+    environment.update(LAUNCHER="mpirun", SLURM_CPUS_PER_TASK="1", SLURM_TASKS_PER_NODE="2(x2),1")
+    status, err = _run(SBATCH, directory, environment, arguments=["job.toml"])
+    assert status == 2 and "LAUNCHER=mpirun needs as many ranks on every node" in err
 
 
 def test_slurm_rejects_a_missing_job_file(bench):
@@ -238,7 +264,7 @@ def test_slurm_script_stops_requeues_and_resumes_the_real_scan(bench):
     log.unlink()
     environment["SLURM_RESTART_COUNT"] = "1"
     status, err = _signal_after_progress(SBATCH, directory, environment, output, signal.SIGTERM, beyond=first)
-    assert status == 138, err  # the script forwards TERM as USR1 too
+    assert status == 143, err  # the script forwards TERM as it is
     assert "--resume" in err and "scontrol" not in log.read_text()
     second, _ = _tiles(output)
     assert first < second < total
