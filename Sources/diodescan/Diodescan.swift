@@ -15,6 +15,7 @@ struct Diodescan: AsyncParsableCommand {
             PointCommand.self,
             ScanCommand.self,
             BenchCommand.self,
+            SpectrumCommand.self,
         ]
     )
 }
