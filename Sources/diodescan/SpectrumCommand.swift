@@ -12,20 +12,25 @@ struct SpectrumCommand: ParsableCommand {
         commandName: "spectrum",
         abstract: "Transmissions, spectral currents and injectivities of one point over energy (F, B, equilibrium).",
         discussion: """
-            Takes the model flags of `point`, solves F and B as `point` does, and evaluates at
-            --count equally spaced energies from --emin to --emax (default: the union of the
-            current integration windows of F and B, [min(mu, mu_p) - 40 T_w, max(mu, mu_p) + 40 T_w]):
-            T_LR, T_Lp, T_Rp at the solved U and at U = 0 (equilibrium), the spectral particle
-            currents of L, R, p and the spectral heat currents (E - mu_j) x those, and with
-            --screening the injectivities nu_j,alpha. A uniform grid does not resolve the
-            sharpest Fabry-Perot states (widths down to ~1e-3 k_B T): narrow --emin/--emax or
+            Takes the model flags of `point`, solves F and B as `point` does, and evaluates at \
+            --count equally spaced energies from --emin to --emax (default: the union of the \
+            current integration windows of F and B, [min(mu, mu_p) - 40 T_w, max(mu, mu_p) + 40 T_w]): \
+            T_LR, T_Lp, T_Rp at the solved U and at U = 0 (equilibrium), the spectral particle \
+            currents of L, R, p and the spectral heat currents (E - mu_j) x those, and with \
+            --screening the injectivities nu_j,alpha. A uniform grid does not resolve the \
+            sharpest Fabry-Perot states (widths down to ~1e-3 k_B T): narrow --emin/--emax or \
             raise --count to look at them.
-            Output: a table on stdout (default), one JSON object (--json: point's JSON plus
-            "energy" and "spectra"), and/or an HDF5 file (--output; never overwrites without
-            --overwrite). See README.md and docs/physics.md §10.
+
+            Output: a table on stdout (default), one JSON object (--json: point's JSON plus \
+            "energy" and "spectra"), and/or an HDF5 file (--output; an existing file is only \
+            replaced with --overwrite). See README.md and docs/physics.md §10.
+
             Example (the paper's Fig. 3(e) point):
               diodescan spectrum --eps1 46.648 --eps3 48.2 --gamma 1 --screening --emin 30 --emax 60 --count 3001 --output star.h5
-            Invalid input exits with status 2 and a one-line message naming the flag.
+
+            Exit status: 0 done; 1 a configuration did not converge (its spectra are NaN) or \
+            the file could not be written; 2 invalid input (one line naming the flag) or an \
+            existing --output without --overwrite.
             """)
 
     /// The model flags, their validation and --json, --reference: exactly `point`'s.
@@ -56,6 +61,14 @@ struct SpectrumCommand: ParsableCommand {
                 throw PointInputError("--emin must be < --emax (got \(emin) and \(emax))")
             }
             if overwrite && output == nil { throw PointInputError("--overwrite needs --output") }
+            if let output {
+                let directory = (output as NSString).deletingLastPathComponent
+                var isDirectory: ObjCBool = false
+                if output.isEmpty || (!directory.isEmpty
+                    && !(FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) && isDirectory.boolValue)) {
+                    throw PointInputError("--output must be a file in an existing directory (got \(output))")
+                }
+            }
             if let output, !overwrite, FileManager.default.fileExists(atPath: output) {
                 throw PointInputError("--output \(output) exists (use --overwrite to replace it)")
             }

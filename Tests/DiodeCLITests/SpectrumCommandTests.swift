@@ -109,6 +109,7 @@ final class SpectrumCommandTests: XCTestCase {
             (["--gamma", "1", "--emax", "inf"], "--emax"),
             (["--gamma", "1", "--emin", "5", "--emax", "5"], "--emin"),
             (["--gamma", "1", "--overwrite"], "--overwrite"),
+            (["--gamma", "1", "--output", "/nonexistent-diodescan-directory/s.h5"], "--output"),
             (["--gamma", "0"], "--gamma"),
             (["--gamma", "1", "--lambda", "2"], "--lambda"),
             (["--gamma", "1", "--dT", "-1"], "--dT"),
