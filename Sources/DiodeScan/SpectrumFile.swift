@@ -39,6 +39,50 @@ public struct PointSpectrum: Sendable {
         self.equilibrium = energies.map { eq($0, injectivities: nu) }
     }
 
+    /// The energies of the sharp features of the three spectra (equilibrium,
+    /// F and B at their states) inside `range`: the solver's quadrature
+    /// breakpoints (band bottom U₂, Breit–Wigner peaks ε_α + U_α and ± Γ_α,
+    /// Fermi edges μ_j and μ_j ± 3T_j, Fabry–Pérot states with their ±1 and
+    /// ±8 widths; docs/physics.md §4) and the half-maximum points of every
+    /// Fabry–Pérot state. Merged into a uniform grid (`spectrum --features`)
+    /// they put nodes on peaks that the grid would step over. Sorted, unique.
+    public static func featureEnergies(parameters: DeviceParameters, deltaT: Double, result: PointResult,
+                                       in range: ClosedRange<Double>) -> [Double] {
+        let model = parameters.scatteringModel
+        var spectra = [DeviceSpectrum.equilibrium(parameters: parameters)]
+        for (configuration, r) in [(Configuration.forward, result.forward), (.backward, result.backward)] {
+            spectra.append(DeviceSpectrum(parameters: parameters, deltaT: deltaT, configuration: configuration,
+                                          state: r.state))
+        }
+        var energies: [Double] = []
+        for spectrum in spectra {
+            let u = spectrum.potentials, reservoirs = spectrum.reservoirs
+            guard u[0].isFinite, u[1].isFinite, u[2].isFinite,
+                  reservoirs.probe.mu.isFinite, reservoirs.probe.temperature.isFinite else { continue }
+            var breakpoints = EnergyBreakpoints()
+            var leads = [reservoirs.left, reservoirs.right]
+            if parameters.lambda > 0 { leads.append(reservoirs.probe) }
+            breakpoints.reset(model: model, potentials: u, leads: leads, range: range)
+            energies += breakpoints.fixed
+            for state in breakpoints.fabryPerotStates where state.width.isFinite {
+                energies += [state.energy - 0.5 * state.width, state.energy + 0.5 * state.width]
+            }
+        }
+        return Array(Set(energies.filter { $0.isFinite && range.contains($0) })).sorted()
+    }
+
+    /// `uniform` merged with `features`, sorted, without repeats.
+    public static func merge(_ uniform: [Double], _ features: [Double]) -> [Double] {
+        var all = (uniform + features).sorted()
+        var write = 0
+        for value in all where write == 0 || value > all[write - 1] {
+            all[write] = value
+            write += 1
+        }
+        all.removeLast(all.count - write)
+        return all
+    }
+
     /// The union of MODEL.md's current windows of both configurations at
     /// their solved states (the equilibrium window [μ − 40, μ + 40] where
     /// neither converged): the default energy range of `diodescan spectrum`.

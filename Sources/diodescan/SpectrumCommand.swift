@@ -19,7 +19,8 @@ struct SpectrumCommand: ParsableCommand {
             currents of L, R, p and the spectral heat currents (E - mu_j) x those, and with \
             --screening the injectivities nu_j,alpha. A uniform grid does not resolve the \
             sharpest Fabry-Perot states (widths down to ~1e-3 k_B T): narrow --emin/--emax or \
-            raise --count to look at them.
+            raise --count to look at them, or add --features (nodes on every resonance and \
+            Fabry-Perot state, so the grid is no longer uniform).
 
             Output: a table on stdout (default), one JSON object (--json: point's JSON plus \
             "energy" and "spectra"), and/or an HDF5 file (--output; an existing file is only \
@@ -42,6 +43,8 @@ struct SpectrumCommand: ParsableCommand {
     var emax: Double?
     @Option(parsing: .unconditional, help: "Number of equally spaced energies, in [2, \(SpectrumCommand.maximumCount)].")
     var count: Int = 4001
+    @Flag(help: "Add nodes at the sharp features (resonances, Fabry-Perot states and their half-maximum points, band bottom, Fermi edges) to the uniform grid.")
+    var features = false
     @Option(help: ArgumentHelp("Also write the spectra to this HDF5 file.", valueName: "path"))
     var output: String?
     @Flag(help: "Replace an existing --output file.")
@@ -81,7 +84,11 @@ struct SpectrumCommand: ParsableCommand {
         let window = PointSpectrum.defaultRange(parameters: parameters, deltaT: deltaT, result: result)
         let lower = emin ?? Swift.min(window.lower, (emax ?? window.upper) - 1)
         let upper = emax ?? Swift.max(window.upper, lower + 1)
-        let energies = DeviceSpectrum.uniformEnergies(from: lower, to: upper, count: count)
+        var energies = DeviceSpectrum.uniformEnergies(from: lower, to: upper, count: count)
+        if features {
+            energies = PointSpectrum.merge(energies, PointSpectrum.featureEnergies(
+                parameters: parameters, deltaT: deltaT, result: result, in: lower...upper))
+        }
         let references = point.reference
             ? PointReport.references(solver: solver, deltaT: deltaT, result: result) : nil
         let spectrum = PointSpectrum(parameters: parameters, deltaT: deltaT, energies: energies, result: result,

@@ -65,6 +65,20 @@ final class SpectrumCommandTests: XCTestCase {
         XCTAssertEqual(forward["T_LR"] as? [Double], Array(repeating: 0, count: 11))
     }
 
+    func testFeaturesAddNodesToTheUniformGrid() throws {
+        let object = try json(["spectrum", "--json", "--features", "--count", "21", "--emin", "35", "--emax", "55"]
+                              + fig3Star)
+        let energy = try XCTUnwrap(object["energy"] as? [Double])
+        XCTAssertGreaterThan(energy.count, 21)
+        XCTAssertTrue(zip(energy, energy.dropFirst()).allSatisfy { $0 < $1 })
+        XCTAssertEqual(energy.first, 35)
+        XCTAssertEqual(energy.last, 55)
+        let spectra = try XCTUnwrap(object["spectra"] as? [String: Any])
+        let t = try XCTUnwrap((spectra["equilibrium"] as? [String: Any])?["T_LR"] as? [Double])
+        XCTAssertEqual(t.count, energy.count)
+        XCTAssertGreaterThan(t.max() ?? 0, 0.97, "the sharp Fabry-Pérot peak is sampled")
+    }
+
     func testTableOutput() throws {
         let output = try DiodescanProcess.run(["spectrum", "--count", "5", "--eps1", "45", "--eps3", "48",
                                                "--gamma", "1"])

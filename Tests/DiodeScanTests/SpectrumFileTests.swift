@@ -84,6 +84,30 @@ final class SpectrumFileTests: XCTestCase {
         XCTAssertEqual(try file.attribute("screening"), .int(0))
     }
 
+    func testFeatureNodesLandOnTheSharpFabryPerotPeak() throws {
+        // Fig. 3 ★: the sharp Fabry–Pérot state below μ (width ~0.13) sits at
+        // 38.133 in equilibrium, 37.535 in F, 37.709 in B (docs/physics.md §10.1).
+        let p = DeviceParameters(eps1: 46.648, eps3: 48.2, gamma1: 1, gamma3: 1, screening: true)
+        let result = try DiodeSolver(parameters: p).solvePoint(deltaT: 1)
+        let features = PointSpectrum.featureEnergies(parameters: p, deltaT: 1, result: result, in: 35...55)
+        XCTAssertEqual(features, features.sorted())
+        XCTAssertEqual(Set(features).count, features.count)
+        XCTAssertTrue(features.allSatisfy { (35...55).contains($0) })
+        let coarse = DeviceSpectrum.uniformEnergies(from: 35, to: 55, count: 21)
+        let energies = PointSpectrum.merge(coarse, features)
+        XCTAssertTrue(zip(energies, energies.dropFirst()).allSatisfy { $0 < $1 })
+        XCTAssertTrue(Set(coarse).isSubset(of: energies))
+        let spectrum = PointSpectrum(parameters: p, deltaT: 1, energies: energies, result: result)
+        for (values, peak) in [(spectrum.equilibrium, 0.97), (spectrum.forward, 0.99), (spectrum.backward, 0.94)] {
+            let sharp = zip(energies, values).filter { $0.0 > 36 && $0.0 < 40 }.map { $0.1.transmissions.leftRight }
+            XCTAssertGreaterThan(sharp.max() ?? 0, peak, "the peak is sampled at its maximum")
+        }
+        // The uniform grid alone steps over it.
+        let plain = PointSpectrum(parameters: p, deltaT: 1, energies: coarse, result: result)
+        XCTAssertLessThan(plain.equilibrium.map(\.transmissions.leftRight).max() ?? 1, 0.9)
+        XCTAssertEqual(PointSpectrum.merge([1, 2, 3], [2, 2.5, 0]), [0, 1, 2, 2.5, 3])
+    }
+
     func testAnExistingFileIsReplacedOnlyWithOverwrite() throws {
         let s = try spectrum(screening: false, count: 5)
         let path = directory.file("existing.h5")
