@@ -16,7 +16,7 @@ import os
 import numpy as np
 import xarray as xr
 
-__all__ = ["SPECTRUM_KIND", "load_spectrum", "plot_spectrum", "integrate_spectrum"]
+__all__ = ["SPECTRUM_KIND", "load_spectrum", "plot_spectrum", "integrate_spectrum", "spectrum_figure"]
 
 #: The root attribute ``file_kind`` of a spectrum file.
 SPECTRUM_KIND = "diodescan spectrum"
@@ -73,4 +73,27 @@ def plot_spectrum(dataset: xr.Dataset, *, quantity: str = "T_LR", ax=None):
     ax.set_xlabel(r"$(E-\mu)/k_BT$")
     ax.set_ylabel(quantity)
     ax.legend(frameon=False)
+    return figure
+
+
+def spectrum_figure(dataset: xr.Dataset, *, quantities: tuple[str, ...] = ("T_LR", "spectral_I_L")):
+    """One panel per quantity, stacked over a shared E - mu axis (default: the
+    transmission as in the paper's Fig. 3(e), and the spectral particle current
+    of lead L). Returns the figure."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(len(quantities), 1, figsize=(5, 2.6 * len(quantities)), sharex=True,
+                                layout="constrained", squeeze=False)
+    for ax, quantity in zip(axes[:, 0], quantities):
+        plot_spectrum(dataset, quantity=quantity, ax=ax)
+        if ax is not axes[-1, 0]:
+            ax.set_xlabel("")
+    a = dataset.attrs
+    figure.suptitle(
+        f"eps1 - mu = {a['eps1'] - a['mu']:g}, eps3 - mu = {a['eps3'] - a['mu']:g}, "
+        f"lambda = {a['lambda']:g}, dT = {a['dT']:g}" + (", screening" if int(a.get("screening", 0)) else ""),
+        fontsize="medium")
     return figure

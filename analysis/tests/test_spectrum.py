@@ -76,3 +76,23 @@ def test_spectral_current_integrates_to_the_current(tmp_path):
 def test_load_spectrum_rejects_a_scan_file(synthetic_file):
     with pytest.raises(ValueError, match="not a diodescan spectrum file"):
         load_spectrum(synthetic_file.path)
+
+
+def test_cli_plots_a_spectrum_file(tmp_path, capsys):
+    from diodescan_analysis.cli import main
+
+    path, _ = _spectrum(tmp_path, "plain.h5", [
+        "--eps1", "45", "--eps3", "48.2", "--gamma", "1", "--count", "201", "--emin", "30", "--emax", "60"])
+    assert main(["spectrum", str(path), "-o", str(tmp_path / "fig"), "--formats", "png"]) == 0
+    written = capsys.readouterr().out.split()
+    assert written == [str(tmp_path / "fig" / "plain_spectrum.png")]
+    assert (tmp_path / "fig" / "plain_spectrum.png").stat().st_size > 0
+    assert main(["spectrum", str(path), "-o", str(tmp_path / "fig"), "--quantities", "nu_L"]) == 2
+    assert "no dataset nu_L" in capsys.readouterr().err
+
+
+def test_cli_rejects_a_scan_file_as_spectrum(synthetic_file, tmp_path, capsys):
+    from diodescan_analysis.cli import main
+
+    assert main(["spectrum", str(synthetic_file.path), "-o", str(tmp_path)]) == 2
+    assert "not a diodescan spectrum file" in capsys.readouterr().err
