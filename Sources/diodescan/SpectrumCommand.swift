@@ -37,9 +37,9 @@ struct SpectrumCommand: ParsableCommand {
     /// The model flags, their validation and --json, --reference: exactly `point`'s.
     @OptionGroup var point: PointCommand
 
-    @Option(parsing: .unconditional, help: "Lowest energy of the grid (k_B T, absolute; default: the window's lower edge).")
+    @Option(parsing: .unconditional, help: "Lowest energy of the grid (k_B T, absolute, in [-1e6, 1e6]; default: the window's lower edge).")
     var emin: Double?
-    @Option(parsing: .unconditional, help: "Highest energy of the grid (k_B T, absolute; default: the window's upper edge).")
+    @Option(parsing: .unconditional, help: "Highest energy of the grid (k_B T, absolute, in [-1e6, 1e6]; default: the window's upper edge).")
     var emax: Double?
     @Option(parsing: .unconditional, help: "Number of equally spaced energies, in [2, \(SpectrumCommand.maximumCount)].")
     var count: Int = 4001
@@ -51,6 +51,8 @@ struct SpectrumCommand: ParsableCommand {
     var overwrite = false
 
     static let maximumCount = 200_000
+    /// |--emin|, |--emax| ≤ 1e6 k_B T (the features search walks the Fabry-Perot states up to there).
+    static let energyBound = 1e6
 
     func run() throws {
         let (parameters, solver) = try point.validatedInput()
@@ -58,8 +60,11 @@ struct SpectrumCommand: ParsableCommand {
             guard (2...Self.maximumCount).contains(count) else {
                 throw PointInputError("--count must be an integer in [2, \(Self.maximumCount)] (got \(count))")
             }
-            if let emin, !emin.isFinite { throw PointInputError("--emin must be a finite number (got \(emin))") }
-            if let emax, !emax.isFinite { throw PointInputError("--emax must be a finite number (got \(emax))") }
+            for (flag, value) in [("emin", emin), ("emax", emax)] {
+                if let value, !(abs(value) <= Self.energyBound) {
+                    throw PointInputError("--\(flag) must be a number in [-1e6, 1e6] (got \(value))")
+                }
+            }
             if let emin, let emax, !(emin < emax) {
                 throw PointInputError("--emin must be < --emax (got \(emin) and \(emax))")
             }

@@ -121,6 +121,7 @@ final class SpectrumCommandTests: XCTestCase {
             (["--gamma", "1", "--count", "100000000"], "--count"),
             (["--gamma", "1", "--emin", "nan"], "--emin"),
             (["--gamma", "1", "--emax", "inf"], "--emax"),
+            (["--gamma", "1", "--emin", "-2e6"], "--emin"),
             (["--gamma", "1", "--emin", "5", "--emax", "5"], "--emin"),
             (["--gamma", "1", "--overwrite"], "--overwrite"),
             (["--gamma", "1", "--output", "/nonexistent-diodescan-directory/s.h5"], "--output"),
