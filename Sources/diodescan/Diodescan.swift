@@ -17,6 +17,7 @@ struct Diodescan: AsyncParsableCommand {
             PointCommand.self,
             ScanCommand.self,
             BenchCommand.self,
+            SpectrumCommand.self,
         ]
     )
 

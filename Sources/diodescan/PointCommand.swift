@@ -54,8 +54,18 @@ struct PointCommand: ParsableCommand {
     var c3g: Double = 0
     @Flag(help: "Print exactly one JSON object on stdout.")
     var json = false
+    @Flag(help: "Also report the reference currents: linear response I_lin, J_lin and the equilibrium-transmission currents I_eqT, J_eqT (docs/physics.md §10).")
+    var reference = false
 
     func run() throws {
+        let (parameters, solver) = try validatedInput()
+        try report(parameters: parameters, solver: solver)
+    }
+
+    /// The validated parameters and their solver; on invalid input prints
+    /// one line naming the flag and throws ExitCode(2). Shared with
+    /// `diodescan spectrum`, which takes the same model flags.
+    func validatedInput() throws -> (DeviceParameters, DiodeSolver) {
         let parameters: DeviceParameters
         let solver: DiodeSolver
         do {
@@ -64,11 +74,18 @@ struct PointCommand: ParsableCommand {
             printError(error.message)
             throw ExitCode(2)
         }
+        return (parameters, solver)
+    }
+
+    private func report(parameters: DeviceParameters, solver: DiodeSolver) throws {
         let result = solver.solvePoint(deltaT: deltaT)
+        let references = reference ? PointReport.references(solver: solver, deltaT: deltaT, result: result) : nil
         if json {
-            print(PointReport.json(parameters: parameters, deltaT: deltaT, result: result, hasProbe: solver.hasProbe))
+            print(PointReport.json(parameters: parameters, deltaT: deltaT, result: result, hasProbe: solver.hasProbe,
+                                   references: references))
         } else {
-            print(PointReport.text(parameters: parameters, deltaT: deltaT, result: result, hasProbe: solver.hasProbe))
+            print(PointReport.text(parameters: parameters, deltaT: deltaT, result: result, hasProbe: solver.hasProbe,
+                                   references: references))
         }
         let failed = [result.forward.status, result.backward.status].contains { $0 != .converged }
         if failed { throw ExitCode(1) }
@@ -144,9 +161,9 @@ enum PointReport {
         x.isFinite ? "\(x)" : "null"
     }
 
-    static func configuration(_ r: ConfigurationResult, hasProbe: Bool) -> String {
+    static func configuration(_ r: ConfigurationResult, hasProbe: Bool, reference: ReferenceCurrents? = nil) -> String {
         let u = r.state.u
-        let fields = [
+        var fields = [
             "\"I\": \(number(r.particleCurrent))",
             "\"J\": \(number(r.heatCurrent))",
             "\"mu_p\": \(hasProbe ? number(r.state.muP) : "null")",
@@ -158,6 +175,7 @@ enum PointReport {
             "\"iterations\": \(r.iterations)",
             "\"residual\": \(number(r.residual))",
         ]
+        if let reference { fields += referenceFields(reference) }
         return "{" + fields.joined(separator: ", ") + "}"
     }
 
@@ -171,7 +189,24 @@ enum PointReport {
         }
     }
 
-    static func json(parameters p: DeviceParameters, deltaT: Double, result: PointResult, hasProbe: Bool) -> String {
+    /// The reference currents of both configurations (docs/physics.md §10).
+    static func references(solver: DiodeSolver, deltaT: Double, result: PointResult)
+        -> (forward: ReferenceCurrents, backward: ReferenceCurrents) {
+        (solver.referenceCurrents(deltaT: deltaT, configuration: .forward, result: result.forward),
+         solver.referenceCurrents(deltaT: deltaT, configuration: .backward, result: result.backward))
+    }
+
+    /// JSON fields of `--reference`: L1_I = dI/ddT at dT = 0, I_lin = L1_I dT (and J),
+    /// I_eqT, J_eqT the currents with the equilibrium transmission (U = 0).
+    static func referenceFields(_ r: ReferenceCurrents) -> [String] {
+        ["\"L1_I\": \(number(r.linearResponse.particle))", "\"L1_J\": \(number(r.linearResponse.heat))",
+         "\"I_lin\": \(number(r.linearParticleCurrent))", "\"J_lin\": \(number(r.linearHeatCurrent))",
+         "\"I_eqT\": \(number(r.equilibriumTransmission.particleCurrent))",
+         "\"J_eqT\": \(number(r.equilibriumTransmission.heatCurrent))"]
+    }
+
+    static func json(parameters p: DeviceParameters, deltaT: Double, result: PointResult, hasProbe: Bool,
+                     references: (forward: ReferenceCurrents, backward: ReferenceCurrents)? = nil) -> String {
         let parameters = [
             "\"eps1\": \(number(p.eps1))", "\"eps3\": \(number(p.eps3))",
             "\"gamma1\": \(number(p.gamma1))", "\"gamma3\": \(number(p.gamma3))",
@@ -182,12 +217,13 @@ enum PointReport {
                 + "\"c2g\": \(number(p.capacitances.c2g)), \"c3g\": \(number(p.capacitances.c3g))}",
         ].joined(separator: ", ")
         return "{\"parameters\": {\(parameters)}, "
-            + "\"forward\": \(configuration(result.forward, hasProbe: hasProbe)), "
-            + "\"backward\": \(configuration(result.backward, hasProbe: hasProbe)), "
+            + "\"forward\": \(configuration(result.forward, hasProbe: hasProbe, reference: references?.forward)), "
+            + "\"backward\": \(configuration(result.backward, hasProbe: hasProbe, reference: references?.backward)), "
             + "\"R_I\": \(number(result.rectificationI)), \"R_J\": \(number(result.rectificationJ))}"
     }
 
-    static func text(parameters p: DeviceParameters, deltaT: Double, result: PointResult, hasProbe: Bool) -> String {
+    static func text(parameters p: DeviceParameters, deltaT: Double, result: PointResult, hasProbe: Bool,
+                     references: (forward: ReferenceCurrents, backward: ReferenceCurrents)? = nil) -> String {
         func status(_ s: SolveStatus) -> String {
             switch s {
             case .converged: return "converged"
@@ -201,7 +237,8 @@ enum PointReport {
             "mu = \(p.mu)  lambda = \(p.lambda)  d = \(p.d)  dT = \(deltaT)  screening = \(p.screening)",
             "",
         ]
-        for (name, r) in [("forward  (T_L = 1 + dT)", result.forward), ("backward (T_R = 1 + dT)", result.backward)] {
+        for (name, r, reference) in [("forward  (T_L = 1 + dT)", result.forward, references?.forward),
+                                     ("backward (T_R = 1 + dT)", result.backward, references?.backward)] {
             lines.append("\(name): \(status(r.storedStatus)), \(r.iterations) iterations, "
                          + "residual \(r.residual) (last evaluation, a bound for this state's)")
             lines.append("  I   = \(r.particleCurrent)   [k_B T/h]")
@@ -215,6 +252,12 @@ enum PointReport {
             if let other = r.otherSolution {
                 lines.append("  another self-consistent solution: U = [\(other.u[0]), \(other.u[1]), \(other.u[2])]"
                              + (hasProbe ? "  mu_p = \(other.muP)  T_p = \(other.tP)" : ""))
+            }
+            if let reference {
+                lines.append("  I_lin = \(reference.linearParticleCurrent)   J_lin = \(reference.linearHeatCurrent)"
+                             + "   (linear response L1 dT)")
+                lines.append("  I_eqT = \(reference.equilibriumTransmission.particleCurrent)   "
+                             + "J_eqT = \(reference.equilibriumTransmission.heatCurrent)   (equilibrium transmission, U = 0)")
             }
         }
         lines.append("")

@@ -9,6 +9,7 @@ Plotting functions import matplotlib on first use, so ``load`` works without it.
 """
 
 from .loader import STATUS_CODES, ModelParameters, job_title, load, model_parameters
+from .spectrum import SPECTRUM_KIND, integrate_spectrum, load_spectrum, plot_spectrum, spectrum_figure
 
 __all__ = [
     "STATUS_CODES",
@@ -21,6 +22,11 @@ __all__ = [
     "plot_map",
     "plot_cut",
     "paper_cuts",
+    "SPECTRUM_KIND",
+    "load_spectrum",
+    "integrate_spectrum",
+    "plot_spectrum",
+    "spectrum_figure",
 ]
 __version__ = "0.1.0"
 

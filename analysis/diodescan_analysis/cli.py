@@ -1,4 +1,4 @@
-"""Command line: ``python -m diodescan_analysis {plot,info} FILE``.
+"""Command line: ``python -m diodescan_analysis {plot,info,spectrum} FILE``.
 
     python -m diodescan_analysis info out/fig2.h5
     python -m diodescan_analysis plot out/fig2.h5 -o figures/ [--dT 1] \
@@ -7,7 +7,10 @@
 ``plot`` writes, for each selected ΔT, ``<stem>_dT<ΔT>.png`` and ``.pdf`` laid
 out like the paper's Figs. 2-4, and for a file with several ΔT also
 ``<stem>_dT-overview.png``/``.pdf`` (R_I and R_J maps across ΔT). It prints the
-paths it wrote. Exit status 2 on bad input (missing file, not a diodescan file).
+paths it wrote. ``spectrum`` plots a file of ``diodescan spectrum --output``
+(transmission and spectral current over E - mu, equilibrium / F / B) as
+``<stem>_spectrum.png``/``.pdf``. Exit status 2 on bad input (missing file,
+not a diodescan file).
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     if not Path(arguments.file).is_file():
         parser.exit(2, f"error: no such file: {arguments.file}\n")
+    if getattr(arguments, "spectrum_file", False):
+        return arguments.run(arguments)
     try:
         # `plot --dT X` needs one ΔT slice only: read just that from the file.
         dataset = load(arguments.file, dT=getattr(arguments, "dT", None))
@@ -71,6 +76,17 @@ def _parser() -> argparse.ArgumentParser:
                       help="comma-separated file formats (default png,pdf)")
     plot.add_argument("--dpi", type=int, default=150, help="resolution of raster formats (default 150)")
     plot.set_defaults(run=_plot)
+
+    spectrum = commands.add_parser("spectrum", help="plot a spectrum file of `diodescan spectrum --output`")
+    spectrum.add_argument("file", metavar="FILE")
+    spectrum.add_argument("-o", "--output", metavar="DIR", default=".", help="directory for the figure (created)")
+    spectrum.add_argument("--quantities", default="T_LR,spectral_I_L", metavar="LIST",
+                          help="comma-separated dataset names without the _eq/_F/_B suffix, one panel each "
+                               "(default T_LR,spectral_I_L)")
+    spectrum.add_argument("--formats", default="png,pdf", metavar="LIST",
+                          help="comma-separated file formats (default png,pdf)")
+    spectrum.add_argument("--dpi", type=int, default=150, help="resolution of raster formats (default 150)")
+    spectrum.set_defaults(run=_spectrum, spectrum_file=True)
     return parser
 
 
@@ -117,6 +133,35 @@ def _plot(dataset, arguments) -> int:
             figure.savefig(path, dpi=arguments.dpi)
             print(path)
         plt.close(figure)
+    return 0
+
+
+def _spectrum(arguments) -> int:
+    from .spectrum import load_spectrum, spectrum_figure
+    import matplotlib.pyplot as plt
+
+    try:
+        dataset = load_spectrum(arguments.file)
+    except (OSError, ValueError) as error:
+        print(f"error: cannot read {arguments.file} as a diodescan spectrum file: {error}", file=sys.stderr)
+        return 2
+    quantities = tuple(item.strip() for item in arguments.quantities.split(",") if item.strip())
+    formats = [item.strip().lstrip(".") for item in arguments.formats.split(",") if item.strip()]
+    if not quantities or not formats:
+        print("error: --quantities and --formats must name at least one item", file=sys.stderr)
+        return 2
+    try:
+        figure = spectrum_figure(dataset, quantities=quantities)
+    except KeyError as error:
+        print(f"error: {error.args[0]}", file=sys.stderr)
+        return 2
+    output = Path(arguments.output)
+    output.mkdir(parents=True, exist_ok=True)
+    for extension in formats:
+        path = output / f"{Path(arguments.file).stem}_spectrum.{extension}"
+        figure.savefig(path, dpi=arguments.dpi)
+        print(path)
+    plt.close(figure)
     return 0
 
 
