@@ -68,6 +68,6 @@ let package = Package(
         .testTarget(name: "DiodeIOTests", dependencies: ["DiodeMPI", "DiodeHDF5", "CHDF5", "CMPI", "DiodeTestSupport"]),
         .testTarget(
             name: "DiodeScanTests", dependencies: ["DiodeScan", "DiodePhysics", "DiodeHDF5", "CHDF5", "DiodeTestSupport"]),
-        .testTarget(name: "DiodeCLITests", dependencies: ["diodescan", "DiodeScan"]),
+        .testTarget(name: "DiodeCLITests", dependencies: ["diodescan", "DiodeScan", "DiodeTestSupport"]),
     ]
 )

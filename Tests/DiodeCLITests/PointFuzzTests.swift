@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import XCTest
+import DiodeTestSupport
 @testable import diodescan
 
 /// Fuzzing of `diodescan point` (issue 13): random and extreme command
@@ -9,18 +10,6 @@ import XCTest
 /// dozen run the real program, which must exit 0, 1 or 2 within a time
 /// limit, with one line on stderr when it rejects its input.
 final class PointFuzzTests: XCTestCase {
-    /// SplitMix64: a small seeded generator, the same sequence everywhere.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let options = ["--eps1", "--eps3", "--gamma", "--gamma1", "--gamma3", "--mu", "--lambda", "--d", "--dT",
                           "--c12", "--c13", "--c23", "--c1g", "--c2g", "--c3g"]
     static let flags = ["--screening", "--json", "--help", "--bogus", "-x", "--", "point"]

@@ -148,8 +148,8 @@ final class SpectrumCommandTests: XCTestCase {
         var l1: [Double] = []
         for key in ["forward", "backward"] {
             let c = try XCTUnwrap(object[key] as? [String: Any])
-            XCTAssertEqual(Set(c.keys), ["I", "J", "mu_p", "T_p", "U", "converged", "iterations", "residual",
-                                         "L1_I", "L1_J", "I_lin", "J_lin", "I_eqT", "J_eqT"])
+            XCTAssertEqual(Set(c.keys), ["I", "J", "mu_p", "T_p", "U", "converged", "status", "multiple_solutions",
+                                         "iterations", "residual", "L1_I", "L1_J", "I_lin", "J_lin", "I_eqT", "J_eqT"])
             let slope = try XCTUnwrap(c["L1_I"] as? Double)
             XCTAssertEqual(try XCTUnwrap(c["I_lin"] as? Double), 0.5 * slope, accuracy: 1e-15)
             XCTAssertNotEqual(try XCTUnwrap(c["I_eqT"] as? Double), try XCTUnwrap(c["I"] as? Double))

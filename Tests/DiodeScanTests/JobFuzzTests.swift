@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import DiodeTestSupport
 @testable import DiodeScan
 
 /// Fuzzing of the job parser and validation (issue 13): a few thousand
@@ -8,18 +9,6 @@ import XCTest
 /// `JobError`; a trap would end the test process, which is the failure this
 /// test looks for.
 final class JobFuzzTests: XCTestCase {
-    /// SplitMix64: a small seeded generator, the same sequence everywhere.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let valid = """
     title = "fuzz"
     [model]
