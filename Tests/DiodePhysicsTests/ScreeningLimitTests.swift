@@ -2,7 +2,7 @@ import DiodePhysics
 import RealModule
 import XCTest
 
-/// The closed-form spectra at λ = 0 and λ = 1 (ScreeningLimits.swift) against
+/// The closed-form spectra at λ = 0 and λ = 1 (Scattering/SeparableSensitivity.swift) against
 /// the generic jet composition they replace, field by field.
 ///
 /// Tolerance: 1e-12 of the field's scale. Both paths evaluate the same
