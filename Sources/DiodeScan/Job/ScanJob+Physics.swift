@@ -66,13 +66,11 @@ public struct ResolvedJob: Sendable {
     public var canonicalDescription: String {
         let m = job.model
         var lines = ["diodescan scan job, normalised"]
-        lines.append("model.mu = \(m.mu)")
-        lines.append("model.gamma1 = \(m.gamma1)")
-        lines.append("model.gamma3 = \(m.gamma3)")
-        lines.append("model.lambda = \(m.lambda)")
-        lines.append("model.d = \(m.d)")
+        // Same lines, in the same order, as before the parameter table: the
+        // fingerprints of existing files must not change.
+        for parameter in ModelParameter.device { lines.append("\(parameter.jobKey) = \(m[parameter] ?? .nan)") }
         lines.append("model.screening = \(m.screening)")
-        for (name, value) in m.capacitances.named { lines.append("model.capacitances.\(name) = \(value)") }
+        for parameter in ModelParameter.capacitances { lines.append("\(parameter.jobKey) = \(m[parameter] ?? .nan)") }
         lines.append("grid.eps1 = \(grid.eps1)")
         lines.append("grid.eps3 = \(grid.eps3)")
         lines.append("grid.dT = \(grid.dT)")
@@ -95,15 +93,10 @@ public struct ResolvedJob: Sendable {
     /// Every model and solver parameter as root attributes of the result file.
     public var metadataParameters: [ScanMetadata.Parameter] {
         let m = job.model
-        var parameters: [ScanMetadata.Parameter] = [
-            .init("mu", .double(m.mu)),
-            .init("gamma1", .double(m.gamma1)),
-            .init("gamma3", .double(m.gamma3)),
-            .init("lambda", .double(m.lambda)),
-            .init("d", .double(m.d)),
-            .init("screening", .int(m.screening ? 1 : 0)),
-        ]
-        for (name, value) in m.capacitances.named { parameters.append(.init(name, .double(value))) }
+        var parameters: [ScanMetadata.Parameter] = []
+        for parameter in ModelParameter.device { parameters.append(.init(parameter.key, .double(m[parameter] ?? .nan))) }
+        parameters.append(.init("screening", .int(m.screening ? 1 : 0)))
+        for parameter in ModelParameter.capacitances { parameters.append(.init(parameter.key, .double(m[parameter] ?? .nan))) }
         for leaf in SolverOverrides.leaves(of: settings) {
             let name = "solver_" + leaf.path.map(SolverOverrides.jobKey).joined(separator: "_")
             switch leaf.value {

@@ -58,10 +58,6 @@ public struct CapacitanceSpec: Sendable, Hashable {
     public init(c12: Double = 0, c13: Double = 0, c23: Double = 0, c1g: Double = 0, c2g: Double = 0, c3g: Double = 0) {
         (self.c12, self.c13, self.c23, self.c1g, self.c2g, self.c3g) = (c12, c13, c23, c1g, c2g, c3g)
     }
-    /// Names in job-file order, with their values.
-    public var named: [(String, Double)] {
-        [("c12", c12), ("c13", c13), ("c23", c23), ("c1g", c1g), ("c2g", c2g), ("c3g", c3g)]
-    }
 }
 
 /// A validated job file: what to compute and where to write it.
@@ -128,14 +124,20 @@ public struct ScanJob: Sendable {
 
     private static func parseModel(_ table: TOMLTable) throws(JobError) -> ModelSpec {
         var reader = TableReader(table, path: "model")
-        let positive = "a finite number > 0"
-        let mu = try reader.real("mu", allowed: "a finite number") ?? 40
-        let gamma = try reader.real("gamma", allowed: positive) { $0 > 0 }
-        let gamma1 = try reader.real("gamma1", allowed: positive) { $0 > 0 }
-        let gamma3 = try reader.real("gamma3", allowed: positive) { $0 > 0 }
-        let lambda = try reader.real("lambda", allowed: "0 ≤ lambda ≤ 1") { (0...1).contains($0) } ?? 0
-        let d = try reader.real("d", allowed: positive) { $0 > 0 } ?? 1
-        let screening = try reader.boolean("screening") ?? false
+        func read(_ parameter: ModelParameter, from reader: inout TableReader) throws(JobError) -> Double? {
+            try reader.real(parameter.key, allowed: parameter.allowed, parameter.isAllowed)
+        }
+        // Read in the order of `ModelParameter.all` so the first bad key is reported first.
+        var given: [String: Double] = [:]
+        for parameter in [ModelParameter.mu, .gamma, .gamma1, .gamma3, .lambda, .d] {
+            given[parameter.key] = try read(parameter, from: &reader)
+        }
+        var model = ModelSpec(gamma1: 1, gamma3: 1)
+        for parameter in [ModelParameter.mu, .lambda, .d] {
+            if let value = given[parameter.key] ?? parameter.defaultValue { model.set(parameter, to: value) }
+        }
+        let (gamma, gamma1, gamma3) = (given["gamma"], given["gamma1"], given["gamma3"])
+        model.screening = try reader.boolean("screening") ?? false
         let capacitanceTable = try reader.subtable("capacitances")
         try reader.finish()
 
@@ -154,22 +156,14 @@ public struct ScanJob: Sendable {
             }
         }
 
-        var capacitances = CapacitanceSpec()
+        (model.gamma1, model.gamma3) = widths
         if let capacitanceTable {
-            var c = TableReader(capacitanceTable, path: "model.capacitances")
-            let nonNegative = "a finite number ≥ 0 (in e²/k_B T)"
-            func read(_ key: String) throws(JobError) -> Double {
-                try c.real(key, allowed: nonNegative) { $0 >= 0 } ?? 0
+            var c = TableReader(capacitanceTable, path: ModelParameter.Section.capacitances.rawValue)
+            for parameter in ModelParameter.capacitances {
+                if let value = try read(parameter, from: &c) ?? parameter.defaultValue { model.set(parameter, to: value) }
             }
-            capacitances.c12 = try read("c12")
-            capacitances.c13 = try read("c13")
-            capacitances.c23 = try read("c23")
-            capacitances.c1g = try read("c1g")
-            capacitances.c2g = try read("c2g")
-            capacitances.c3g = try read("c3g")
             try c.finish()
         }
-        return ModelSpec(mu: mu, gamma1: widths.0, gamma3: widths.1, lambda: lambda, d: d,
-                         screening: screening, capacitances: capacitances)
+        return model
     }
 }

@@ -29,8 +29,10 @@ public enum DryRun {
         let grid = resolved.grid
         let m = job.model
         output("job: \(jobPath)" + (job.title.map { " — \($0)" } ?? ""))
-        output("model: mu = \(m.mu), gamma1 = \(m.gamma1), gamma3 = \(m.gamma3), lambda = \(m.lambda), d = \(m.d), screening = \(m.screening)"
-               + (m.capacitances == CapacitanceSpec() ? "" : ", capacitances " + m.capacitances.named.map { "\($0.0) = \($0.1)" }.joined(separator: ", ")))
+        let device = ModelParameter.device.map { "\($0.key) = \(m[$0] ?? .nan)" }.joined(separator: ", ")
+        let capacitances = ModelParameter.capacitances.map { "\($0.key) = \(m[$0] ?? .nan)" }.joined(separator: ", ")
+        output("model: \(device), screening = \(m.screening)"
+               + (m.capacitances == CapacitanceSpec() ? "" : ", capacitances " + capacitances))
         output("solver: " + resolved.settingsFields.map { "\($0.key) = \($0.value)" }.joined(separator: ", "))
         output("grid: \(describe(grid.eps1, "eps1")) × \(describe(grid.eps3, "eps3")) × \(describe(grid.dT, "dT"))")
         output("      = \(grid.pointCount) points in \(grid.tileCount) tiles of \(grid.pointsPerTile) points"
