@@ -122,6 +122,15 @@ public protocol NewtonSystem {
     var maximumStep: SIMD8<Double> { get }
     /// F, ∂F/∂x and the observables at x. May reuse internal buffers.
     mutating func evaluate(at x: SIMD8<Double>) -> NewtonEvaluation
+    /// F at x alone (Jacobian and observables unused), when that is cheaper
+    /// than ``evaluate(at:)``: the passes of chord steps, which reuse an
+    /// earlier iterate's Jacobian. nil (the default) when there is no cheaper
+    /// residual; Newton then evaluates the Jacobian at every iterate.
+    mutating func evaluateResidual(at x: SIMD8<Double>) -> NewtonEvaluation?
+}
+
+extension NewtonSystem {
+    public mutating func evaluateResidual(at x: SIMD8<Double>) -> NewtonEvaluation? { nil }
 }
 
 /// Settings of the damped Newton iteration.
@@ -182,7 +191,38 @@ public struct NewtonOutcome: Sendable {
 /// when Deuflhard's natural monotonicity test holds (the simplified Newton
 /// correction J(x)⁻¹F(x + tΔx) is smaller than (1 − t/4)|Δx|); otherwise t
 /// is halved. Steps are first shortened to the system's trust bounds.
+///
+/// **Chord steps** (systems with a cheaper ``NewtonSystem/evaluateResidual(at:)``).
+/// Near the solution Newton's last pass only confirms convergence: its step
+/// is ~K|Δx_prev|². When a full, unshortened step Δx_k of at most
+/// ``chordThreshold`` is taken, the next iterate is evaluated residual-only
+/// and its step is the chord step δ = −J(x_k)⁻¹F(x_{k+1}) with the
+/// Jacobian of x_k. With F'' the second derivative, Newton's step after
+/// Δx_k is δ ≈ ½J⁻¹F''[Δx_k, Δx_k] and the chord contracts by
+/// ρ ≈ |J⁻¹F''[Δx_k, ·]| ≈ 2|δ|/|Δx_k|, so x_{k+1} + δ is off by about
+/// ρ|δ| = 2|δ|²/|Δx_k| instead of Newton's ~|δ|². It is accepted as the
+/// solution when |δ| ≤ stepTolerance (Newton's test) and
+/// 2|δ|²/|Δx_k| ≤ ``chordAccuracy`` · stepTolerance²;
+/// a chord step that contracts well (ρ ≤ ``chordContraction``) is taken
+/// residual-only again, one that does not is taken with a full evaluation
+/// at its end (so the Jacobian is fresh again). A singular stale Jacobian
+/// or a failed line search re-evaluates the Jacobian at x first.
 public enum NewtonSolver {
+    /// The largest full Newton step after which the next pass is
+    /// residual-only (see the type's documentation). From there quadratic
+    /// convergence makes the next step ~K·1e-4 or less.
+    public static let chordThreshold = 1e-2
+    /// A chord solution is accepted when its estimated error 2|δ|²/|Δx_prev|
+    /// is at most this multiple of stepTolerance², the order of Newton's own
+    /// O(stepTolerance²) error. (With screening the state is anyway limited
+    /// by the charges' quadrature to ~1e-11: plain Newton from two starts
+    /// differs by that much; docs/physics.md §9.4.) 10 instead of 1 saved
+    /// ~2 % of a warm Fig. 3 solve and was not taken.
+    public static let chordAccuracy = 1.0
+    /// A stale Jacobian is kept for the next pass while the chord steps
+    /// shrink at least this fast.
+    public static let chordContraction = 0.01
+
     @inlinable
     public static func solve<System: NewtonSystem>(_ system: inout System, from start: SIMD8<Double>,
                                                    settings: NewtonSettings) -> NewtonOutcome {
@@ -192,6 +232,14 @@ public enum NewtonSolver {
         var evaluation = system.evaluate(at: x)
         var iterations = 1
         var evaluations = evaluation.integrandEvaluations
+        // Whether evaluation.jacobian is x's own (false: an earlier iterate's,
+        // after a residual-only pass), and the size of the last accepted step.
+        var fresh = true
+        var lastStep = Double.infinity
+        // The previous full step taken with a fresh Jacobian (nil after a
+        // damped or chord step): with it, K ≈ |Δx_k|/|Δx_{k−1}|² predicts the
+        // next Newton step K|Δx_k|².
+        var previousNewtonStep: Double? = nil
         func fail(_ status: NewtonOutcome.Status) -> NewtonOutcome {
             NewtonOutcome(status: status, solution: SIMD8(repeating: .nan), observables: SIMD4(repeating: .nan),
                           iterations: iterations, residual: evaluation.scaledResidual(dimension: n),
@@ -200,16 +248,29 @@ public enum NewtonSolver {
         guard evaluation.isFinite(dimension: n) else { return fail(.nonFinite) }
 
         while true {
-            guard let newton = evaluation.jacobian.solve(-evaluation.residual, dimension: n) else {
-                return fail(.notConverged)
+            let solved = evaluation.jacobian.solve(-evaluation.residual, dimension: n)
+            if !fresh && solved == nil {
+                // The stale Jacobian is singular: evaluate x's own.
+                guard iterations < settings.maximumIterations else { return fail(.notConverged) }
+                evaluation = system.evaluate(at: x)
+                iterations += 1
+                evaluations += evaluation.integrandEvaluations
+                fresh = true
+                previousNewtonStep = nil
+                guard evaluation.isFinite(dimension: n) else { return fail(.nonFinite) }
+                continue
             }
+            guard let newton = solved else { return fail(.notConverged) }
             var stepNorm = 0.0, shrink = 1.0
             for i in 0..<n {
                 stepNorm = Swift.max(stepNorm, abs(newton[i]))
                 if abs(newton[i]) > bounds[i] { shrink = Swift.min(shrink, bounds[i] / abs(newton[i])) }
             }
             guard stepNorm.isFinite else { return fail(.nonFinite) }
-            if stepNorm <= settings.stepTolerance && evaluation.quadratureConverged {
+            // The chord's error estimate 2|δ|²/|Δx_prev| (see the type's documentation).
+            let chordConverged = 2 * stepNorm * stepNorm
+                <= chordAccuracy * settings.stepTolerance * settings.stepTolerance * lastStep
+            if stepNorm <= settings.stepTolerance && evaluation.quadratureConverged && (fresh || chordConverged) {
                 var solution = x, observables = evaluation.observables
                 for i in 0..<n { solution[i] += newton[i] }
                 for k in 0..<4 {
@@ -221,6 +282,20 @@ public enum NewtonSolver {
             }
             guard iterations < settings.maximumIterations else { return fail(.notConverged) }
 
+            // The next pass is residual-only when this step is full and small
+            // enough that the chord step after it is expected to be accepted:
+            // |δ| ≈ K|Δx|² ≤ stepTolerance·min(1, √(chordAccuracy|Δx|)), with K
+            // from the last two Newton steps, or |Δx| ≤ chordThreshold without
+            // them (a warm start's first pass). After a chord step: when the
+            // chord contracts well.
+            var chord = shrink == 1 && stepNorm <= chordThreshold
+            if fresh, let previous = previousNewtonStep, previous > 0 {
+                let predicted = stepNorm / (previous * previous) * stepNorm * stepNorm
+                chord = chord && predicted
+                    <= settings.stepTolerance * Swift.min(1, (chordAccuracy * stepNorm).squareRoot())
+            } else if !fresh {
+                chord = chord && stepNorm <= chordContraction * lastStep
+            }
             // Merit for the sufficient-decrease test: the residual in the
             // scales of the current point, held fixed during the line search.
             let scale = evaluation.residualScale
@@ -231,7 +306,14 @@ public enum NewtonSolver {
             for _ in 0...settings.maximumBacktracks {
                 var trial = x
                 for i in 0..<n { trial[i] += t * newton[i] }
-                let candidate = system.evaluate(at: trial)
+                var residualOnly = false
+                let candidate: NewtonEvaluation
+                if chord && t == 1, let cheap = system.evaluateResidual(at: trial) {
+                    candidate = cheap
+                    residualOnly = true
+                } else {
+                    candidate = system.evaluate(at: trial)
+                }
                 iterations += 1
                 evaluations += candidate.integrandEvaluations
                 if candidate.isFinite(dimension: n) {
@@ -246,13 +328,38 @@ public enum NewtonSolver {
                     }
                     if decreases || monotone {
                         x = trial
-                        evaluation = candidate
+                        lastStep = t * stepNorm
+                        previousNewtonStep = fresh && t == 1 ? stepNorm : nil
+                        if residualOnly {
+                            // Keep the Jacobian (and its iterate's observables
+                            // gradient); take the new residual.
+                            evaluation.residual = candidate.residual
+                            evaluation.residualScale = candidate.residualScale
+                            evaluation.observables = candidate.observables
+                            evaluation.integrandEvaluations = candidate.integrandEvaluations
+                            evaluation.quadratureConverged = candidate.quadratureConverged
+                            fresh = false
+                        } else {
+                            evaluation = candidate
+                            fresh = true
+                        }
                         accepted = true
                         break
                     }
                 }
                 guard iterations < settings.maximumIterations else { break }
                 t *= 0.5
+            }
+            if !accepted && !fresh && iterations < settings.maximumIterations {
+                // The chord direction failed: evaluate x's own Jacobian and
+                // retry with a Newton step.
+                evaluation = system.evaluate(at: x)
+                iterations += 1
+                evaluations += evaluation.integrandEvaluations
+                fresh = true
+                previousNewtonStep = nil
+                guard evaluation.isFinite(dimension: n) else { return fail(.nonFinite) }
+                continue
             }
             guard accepted else { return fail(.notConverged) }
         }

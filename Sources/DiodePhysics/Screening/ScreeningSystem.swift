@@ -79,6 +79,30 @@ public struct CoherentScreeningIntegrand: VectorIntegrand {
     }
 }
 
+/// The residual-only pass without a probe (λ = 0): the occupied states
+/// Σ_j ν_jα f_j, α = 1, 2, 3 (component 3 is zero), from the first-order
+/// injectivities alone. A chord step (``NewtonSolver``, docs/physics.md §9.4)
+/// needs F but not ∂F/∂U, and ν costs about two thirds of the screening
+/// spectrum with its second derivatives.
+@frozen
+public struct CoherentChargeIntegrand: VectorIntegrand {
+    public var model: ScatteringModel
+    public var potentials: SIMD3<Double>
+    public var left: FermiDistribution, right: FermiDistribution
+
+    @inlinable
+    public init(model: ScatteringModel, potentials: SIMD3<Double>, left: FermiDistribution, right: FermiDistribution) {
+        self.model = model; self.potentials = potentials; self.left = left; self.right = right
+    }
+
+    @inlinable
+    public func callAsFunction(_ e: Double) -> SIMD4<Double> {
+        let nu = model.injectivities(energy: e, potentials: potentials)
+        let n = nu.left * left(e).occupation + nu.right * right(e).occupation
+        return SIMD4(n[0], n[1], n[2], 0)
+    }
+}
+
 /// The joint probe–screening Newton step (λ > 0), one pass over the union of
 /// the current and the charge windows. With θ = log T_p, β = 1, 2, 3:
 ///
@@ -184,6 +208,7 @@ public struct ScreeningSystem: NewtonSystem {
     public let probeTolerance: SIMD32<Double>
     public var charges: ExcessCharges
     var coherentQuadrature: AdaptiveQuadrature<SIMD16<Double>>
+    var chargeQuadrature: AdaptiveQuadrature<SIMD4<Double>>
     var probeQuadrature: AdaptiveQuadrature<SIMD32<Double>>
     var breakpoints = EnergyBreakpoints()
     var grading = SquareRootGrading()
@@ -195,6 +220,10 @@ public struct ScreeningSystem: NewtonSystem {
     /// first pass to seed it, e.g. from the neighbouring point of a line;
     /// nil starts from the breakpoints alone.
     public var passPartition: QuadraturePartition?
+    /// Whether ``evaluateResidual(at:)`` offers Newton residual-only passes
+    /// (chord steps, docs/physics.md §9.4). Only without a probe (λ = 0);
+    /// false gives the plain Newton iteration (the tests' reference).
+    public var chordSteps = true
 
     public var dimension: Int { hasProbe ? 5 : 3 }
     /// Offset of U₁ in x.
@@ -231,6 +260,7 @@ public struct ScreeningSystem: NewtonSystem {
                                      rightTemperature: right.temperature, relativeTolerance: chargeTolerance,
                                      maximumEvaluations: settings.maximumEvaluations)
         coherentQuadrature = AdaptiveQuadrature(maximumEvaluations: settings.maximumEvaluations)
+        chargeQuadrature = AdaptiveQuadrature(maximumEvaluations: settings.maximumEvaluations)
         probeQuadrature = AdaptiveQuadrature(maximumEvaluations: settings.maximumEvaluations)
         features.reserveCapacity(128)
         scratch.reserveCapacity(128)
@@ -281,19 +311,7 @@ public struct ScreeningSystem: NewtonSystem {
                                     quadratureConverged: false)
         }
         let chargeWindow = charges.window
-        var lower = chargeWindow.lower, upper = chargeWindow.upper
-        var currentWindow = chargeWindow
-        if hasProbe {
-            currentWindow = integrationWindow(mu: left.mu, leftTemperature: left.temperature,
-                                              rightTemperature: right.temperature, probe: probe)
-            lower = Swift.min(lower, currentWindow.lower)
-            upper = Swift.max(upper, currentWindow.upper)
-        }
-        breakpoints.reset(model: model, potentials: u, leads: [left, right], range: lower...upper)
-        breakpoints.update(window: lower, upper, moving: hasProbe ? probe : nil)
-        features.removeAll(keepingCapacity: true)
-        features.append(contentsOf: breakpoints.points)
-        features.append(contentsOf: [currentWindow.lower, currentWindow.upper, chargeWindow.lower, chargeWindow.upper])
+        let (lower, upper, currentWindow) = prepareFeatures(potentials: u, probe: probe)
         let roots = SIMD4(u[1], 0, 0, 0)
         let floor = 1e-15
         // c: the charge part (occupied, ∂/∂U₁, ∂/∂U₃, ∂f/∂E) at offset `charge`.
@@ -376,6 +394,61 @@ public struct ScreeningSystem: NewtonSystem {
                                 observables: .zero, observableGradient: SmallMatrix(),
                                 integrandEvaluations: evaluations + 6 * 21,
                                 quadratureConverged: converged && edges.converged)
+    }
+
+    /// The union of the charge and (with a probe) current windows, and the
+    /// current window; fills `features` with the breakpoints of the device
+    /// at U and the windows' edges.
+    mutating func prepareFeatures(potentials u: SIMD3<Double>, probe: FermiDistribution)
+        -> (lower: Double, upper: Double, currentWindow: (lower: Double, upper: Double)) {
+        let chargeWindow = charges.window
+        var lower = chargeWindow.lower, upper = chargeWindow.upper
+        var currentWindow = chargeWindow
+        if hasProbe {
+            currentWindow = integrationWindow(mu: left.mu, leftTemperature: left.temperature,
+                                              rightTemperature: right.temperature, probe: probe)
+            lower = Swift.min(lower, currentWindow.lower)
+            upper = Swift.max(upper, currentWindow.upper)
+        }
+        breakpoints.reset(model: model, potentials: u, leads: [left, right], range: lower...upper)
+        breakpoints.update(window: lower, upper, moving: hasProbe ? probe : nil)
+        features.removeAll(keepingCapacity: true)
+        features.append(contentsOf: breakpoints.points)
+        features.append(contentsOf: [currentWindow.lower, currentWindow.upper, chargeWindow.lower, chargeWindow.upper])
+        return (lower, upper, currentWindow)
+    }
+
+    /// The residual alone, from a pass with the first-order injectivities
+    /// (``CoherentChargeIntegrand``) instead of the screening spectrum: the
+    /// same charges F_α(U) = 2(∫_W Σ_j ν_jα f_j − N_α^eq + edge_α) − induced_α
+    /// to the same tolerance (its quadrature starts from and hands on the
+    /// same partition as the full passes), no Jacobian (zero). nil with a
+    /// probe or with ``chordSteps`` off: Newton then always evaluates the
+    /// full pass.
+    public mutating func evaluateResidual(at x: SIMD8<Double>) -> NewtonEvaluation? {
+        guard chordSteps, !hasProbe else { return nil }
+        let u = SIMD3(x[0], x[1], x[2])
+        guard u[0].isFinite, u[1].isFinite, u[2].isFinite else { return nil }
+        let (lower, upper, _) = prepareFeatures(potentials: u, probe: left)
+        let integrand = CoherentChargeIntegrand(model: model, potentials: u, left: left, right: right)
+        var tolerance = SIMD4<Double>(repeating: coherentTolerance[0])
+        tolerance[3] = 1
+        let r = chargeQuadrature.integrateGraded(
+            integrand, lower: lower, upper: upper, roots: SIMD4(u[1], 0, 0, 0), rootCount: 1, features: features,
+            relativeTolerance: tolerance, absoluteTolerance: SIMD4(repeating: 1e-15),
+            grading: &grading, scratch: &scratch, startingFrom: passPartition)
+        passPartition = r.converged ? chargeQuadrature.partition : nil
+        let edges = charges.edgeTerms(potentials: u)
+        let induced = capacitances.inducedCharges(u)
+        var residual = SIMD8<Double>.zero, scale = SIMD8<Double>(repeating: 1)
+        for alpha in 0..<3 {
+            residual[alpha] = 2 * (r.value[alpha] - equilibriumStates[alpha] + edges.value[alpha]) - induced[alpha]
+            scale[alpha] = Swift.max(2 * r.magnitude[alpha], 1e-300)
+        }
+        return NewtonEvaluation(residual: residual, residualScale: scale, jacobian: SmallMatrix(),
+                                observables: .zero, observableGradient: SmallMatrix(),
+                                integrandEvaluations: r.evaluations + 6 * 21,
+                                quadratureConverged: r.converged && edges.converged)
     }
 
     /// The charge residuals F_α(U) = n_α − induced_α at a state (for checks).
