@@ -21,7 +21,8 @@ public enum BenchmarkSetting: String, CaseIterable, Sendable {
         }
     }
 
-    public static let mu = 40.0
+    /// μ of the paper's figures: the default of the parameter table.
+    public static let mu = ModelParameter.Default.mu
     public static let deltaT = 1.0
 
     /// The device at (ε1, ε3).
