@@ -108,19 +108,23 @@ enum PointReport {
 
     static func json(parameters p: DeviceParameters, deltaT: Double, result: PointResult, hasProbe: Bool,
                      references: (forward: ReferenceCurrents, backward: ReferenceCurrents)? = nil) -> String {
-        let parameters = [
-            "\"eps1\": \(number(p.eps1))", "\"eps3\": \(number(p.eps3))",
-            "\"gamma1\": \(number(p.gamma1))", "\"gamma3\": \(number(p.gamma3))",
-            "\"mu\": \(number(p.mu))", "\"lambda\": \(number(p.lambda))", "\"d\": \(number(p.d))",
-            "\"dT\": \(number(deltaT))", "\"screening\": \(p.screening)",
-            "\"capacitances\": {\"c12\": \(number(p.capacitances.c12)), \"c13\": \(number(p.capacitances.c13)), "
-                + "\"c23\": \(number(p.capacitances.c23)), \"c1g\": \(number(p.capacitances.c1g)), "
-                + "\"c2g\": \(number(p.capacitances.c2g)), \"c3g\": \(number(p.capacitances.c3g))}",
-        ].joined(separator: ", ")
-        return "{\"parameters\": {\(parameters)}, "
+        return "{\"parameters\": \(parametersObject(p, deltaT: deltaT)), "
             + "\"forward\": \(configuration(result.forward, hasProbe: hasProbe, reference: references?.forward)), "
             + "\"backward\": \(configuration(result.backward, hasProbe: hasProbe, reference: references?.backward)), "
             + "\"R_I\": \(number(result.rectificationI)), \"R_J\": \(number(result.rectificationJ))}"
+    }
+
+    /// The "parameters" object, from the parameter table: the point's
+    /// parameters (`ModelParameter.point`), `screening`, then the
+    /// capacitances as a nested object.
+    static func parametersObject(_ p: DeviceParameters, deltaT: Double) -> String {
+        func members(_ parameters: [ModelParameter]) -> [String] {
+            parameters.map { "\"\($0.key)\": \(number(p.value(of: $0, deltaT: deltaT) ?? .nan))" }
+        }
+        let capacitances = "{" + members(ModelParameter.capacitances).joined(separator: ", ") + "}"
+        let fields = members(ModelParameter.point)
+            + ["\"\(ModelParameter.screeningKey)\": \(p.screening)", "\"capacitances\": \(capacitances)"]
+        return "{" + fields.joined(separator: ", ") + "}"
     }
 
     static func text(parameters p: DeviceParameters, deltaT: Double, result: PointResult, hasProbe: Bool,

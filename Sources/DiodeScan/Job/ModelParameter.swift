@@ -136,7 +136,12 @@ extension ModelParameter {
     /// `gamma1` and `gamma3`).
     public static let device: [ModelParameter] = [mu, gamma1, gamma3, lambda, d]
 
-    /// Every parameter, in the order of `--help` and of JSON.
+    /// The parameters of one solved point, in the order of `point --json`'s
+    /// "parameters" object and of the spectrum file's attributes (then come
+    /// `screening` and the capacitances; `gamma` is reported as its two widths).
+    public static let point: [ModelParameter] = [eps1, eps3, gamma1, gamma3, mu, lambda, d, dT]
+
+    /// Every parameter, in the order of `--help`.
     public static let all: [ModelParameter] = [eps1, eps3, dT, gamma, gamma1, gamma3, mu, lambda, d] + capacitances
 
     /// The parameter named `key`, if any.
@@ -145,6 +150,8 @@ extension ModelParameter {
     /// The `screening` switch: not a number, so not in `all`, but described
     /// here for the same readers.
     public static let screeningSummary = "solve the potentials U1, U2, U3 self-consistently (screening)"
+    /// The `screening` switch's name (job key, flag, attribute, JSON field).
+    public static let screeningKey = "screening"
 
     /// The one-line refusal of a non-zero capacitance without screening, the
     /// same for job files and flags: `given` names what the user wrote
@@ -215,5 +222,11 @@ extension DeviceParameters {
         case "c3g": capacitances.c3g
         default: nil
         }
+    }
+
+    /// The value of a parameter of `ModelParameter.point` or
+    /// `.capacitances` at a point solved with temperature difference `deltaT`.
+    public func value(of parameter: ModelParameter, deltaT: Double) -> Double? {
+        parameter.key == ModelParameter.dT.key ? deltaT : self[parameter]
     }
 }
