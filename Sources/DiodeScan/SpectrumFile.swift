@@ -135,7 +135,7 @@ public enum SpectrumFile {
             throw SpectrumFileError.exists(path)
         }
         guard rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
+            let reason = posixMessage()
             try? FileManager.default.removeItem(atPath: temporary)
             throw SpectrumFileError.rename(path, reason)
         }
