@@ -83,7 +83,7 @@ public struct PointSpectrum: Sendable {
         return all
     }
 
-    /// The union of MODEL.md's current windows of both configurations at
+    /// The union of the current windows (docs/physics.md §0) of both configurations at
     /// their solved states (the equilibrium window [μ − 40, μ + 40] where
     /// neither converged): the default energy range of `diodescan spectrum`.
     public static func defaultRange(parameters: DeviceParameters, deltaT: Double, result: PointResult)
