@@ -152,7 +152,7 @@ final class ResultFileJournal {
         guard descriptor >= 0 else {
             // No journal, or none can exist at that name.
             if errno == ENOENT || errno == ENOTDIR || errno == ENAMETOOLONG { return .none }
-            throw ResultFileError.interruptedFinish(path: path, reason: "open: \(String(cString: strerror(errno)))")
+            throw ResultFileError.interruptedFinish(path: path, reason: "open: \(posixMessage())")
         }
         defer { Foundation.close(descriptor) }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else { throw ResultFileError.inUse(path: path) }
@@ -197,14 +197,10 @@ final class ResultFileJournal {
         let file = try open(path, O_WRONLY)
         defer { Foundation.close(file) }
         for range in contents.ranges {
-            var done = 0
-            while done < range.bytes.count {
-                let written = range.bytes.withUnsafeBytes {
-                    pwrite(file, $0.baseAddress! + done, range.bytes.count - done, off_t(range.offset + done))
-                }
-                if written < 0 && errno == EINTR { continue }
-                guard written > 0 else { throw systemError("pwrite", path) }
-                done += written
+            do {
+                try FileDescriptorIO.writeAll(file, range.bytes, at: range.offset)
+            } catch {
+                throw systemError(error, path)
             }
         }
         guard ftruncate(file, off_t(contents.fileSize)) == 0 else { throw systemError("ftruncate", path) }
@@ -285,18 +281,11 @@ final class ResultFileJournal {
     }
 
     private static func read(_ descriptor: Int32, at offset: Int, count: Int, path: String) throws -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
-        var done = 0
-        while done < count {
-            let got = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + done, count - done, off_t(offset + done)) }
-            if got < 0 && errno == EINTR { continue }
-            guard got > 0 else {
-                if got == 0 { errno = EIO }
-                throw systemError("pread", path)
-            }
-            done += got
+        do {
+            return try FileDescriptorIO.read(descriptor, count: count, at: offset)
+        } catch {
+            throw systemError(error, path)
         }
-        return bytes
     }
 
     private static func readAll(_ descriptor: Int32, path: String) throws -> [UInt8] {
@@ -304,12 +293,10 @@ final class ResultFileJournal {
     }
 
     private static func write(_ bytes: [UInt8], to descriptor: Int32, path: String) throws {
-        var done = 0
-        while done < bytes.count {
-            let written = bytes.withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress! + done, bytes.count - done) }
-            if written < 0 && errno == EINTR { continue }
-            guard written > 0 else { throw systemError("write", path) }
-            done += written
+        do {
+            try FileDescriptorIO.writeAll(descriptor, bytes)
+        } catch {
+            throw systemError(error, path)
         }
     }
 
@@ -324,7 +311,12 @@ final class ResultFileJournal {
         }
     }
 
+    /// The failure of `call` on `path`, with the current `errno`.
     private static func systemError(_ call: String, _ path: String) -> ResultFileError {
-        ResultFileError.system(call: call, path: path, message: String(cString: strerror(errno)))
+        ResultFileError.system(call: call, path: path, message: posixMessage())
+    }
+
+    private static func systemError(_ error: SystemCallError, _ path: String) -> ResultFileError {
+        ResultFileError.system(call: error.call, path: path, message: error.message)
     }
 }

@@ -83,7 +83,7 @@ public struct PointSpectrum: Sendable {
         return all
     }
 
-    /// The union of MODEL.md's current windows of both configurations at
+    /// The union of the current windows (docs/physics.md §0) of both configurations at
     /// their solved states (the equilibrium window [μ − 40, μ + 40] where
     /// neither converged): the default energy range of `diodescan spectrum`.
     public static func defaultRange(parameters: DeviceParameters, deltaT: Double, result: PointResult)
@@ -135,7 +135,7 @@ public enum SpectrumFile {
             throw SpectrumFileError.exists(path)
         }
         guard rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
+            let reason = posixMessage()
             try? FileManager.default.removeItem(atPath: temporary)
             throw SpectrumFileError.rename(path, reason)
         }
@@ -152,15 +152,11 @@ public enum SpectrumFile {
         try file.setAttribute("units_note", .string(
             "k_B = h = e = 1; energies in k_B T, temperatures in T; spectral particle currents in 1/h, "
                 + "spectral heat currents in k_B T/h; injectivities in 1/(k_B T) per spin"))
-        let doubles: [(String, Double)] = [
-            ("eps1", p.eps1), ("eps3", p.eps3), ("gamma1", p.gamma1), ("gamma3", p.gamma3), ("mu", p.mu),
-            ("lambda", p.lambda), ("d", p.d), ("dT", s.deltaT),
-            ("c12", p.capacitances.c12), ("c13", p.capacitances.c13), ("c23", p.capacitances.c23),
-            ("c1g", p.capacitances.c1g), ("c2g", p.capacitances.c2g), ("c3g", p.capacitances.c3g),
-            ("R_I", s.result.rectificationI), ("R_J", s.result.rectificationJ),
-        ]
+        // The parameters from the table, in `point --json`'s order.
+        let doubles = (ModelParameter.point + ModelParameter.capacitances).map { ($0.key, p.value(of: $0, deltaT: s.deltaT) ?? .nan) }
+            + [("R_I", s.result.rectificationI), ("R_J", s.result.rectificationJ)]
         for (name, value) in doubles { try file.setAttribute(name, .double(value)) }
-        try file.setAttribute("screening", .int(p.screening ? 1 : 0))
+        try file.setAttribute(ModelParameter.screeningKey, .int(p.screening ? 1 : 0))
         try file.setAttribute("status_codes", .string("0 converged, 1 not converged, 2 non-finite, 3 converged with a second self-consistent solution found (the equilibrium branch is reported)"))
         for (suffix, r) in [("F", s.result.forward), ("B", s.result.backward)] {
             try file.setAttribute("I_\(suffix)", .double(r.particleCurrent))

@@ -20,64 +20,20 @@ struct PointCommand: ParsableCommand {
             an upper bound for the returned state's residual (see docs/physics.md §5).
             """)
 
-    @Option(parsing: .unconditional, help: "Resonance energy of barrier 1 (absolute, k_B T).")
-    var eps1: Double
-    @Option(parsing: .unconditional, help: "Resonance energy of barrier 3 (absolute, k_B T).")
-    var eps3: Double
-    @Option(parsing: .unconditional, help: "Width of both barriers, > 0 (or --gamma1 and --gamma3, not both).")
-    var gamma: Double?
-    @Option(parsing: .unconditional, help: "Width Γ1 of barrier 1, > 0.")
-    var gamma1: Double?
-    @Option(parsing: .unconditional, help: "Width Γ3 of barrier 3, > 0.")
-    var gamma3: Double?
-    @Option(parsing: .unconditional, help: "Chemical potential of the leads (k_B T).")
-    var mu: Double = 40
-    @Option(parsing: .unconditional, help: "Probe strength λ in [0, 1].")
-    var lambda: Double = 0
-    @Option(parsing: .unconditional, help: "Length of region 2, > 0 (units ħ/sqrt(2 m k_B T)).")
-    var d: Double = 1
-    @Option(name: .customLong("dT"), parsing: .unconditional, help: "Temperature difference ΔT > -1 (hot lead at 1 + ΔT).")
-    var deltaT: Double = 1
-    @Flag(help: "Solve the potentials U1, U2, U3 self-consistently (screening).")
-    var screening = false
-    @Option(parsing: .unconditional, help: "Capacitance between regions 1 and 2, ≥ 0 (e^2/k_B T; screening only).")
-    var c12: Double = 0
-    @Option(parsing: .unconditional, help: "Capacitance between regions 1 and 3, ≥ 0.")
-    var c13: Double = 0
-    @Option(parsing: .unconditional, help: "Capacitance between regions 2 and 3, ≥ 0.")
-    var c23: Double = 0
-    @Option(parsing: .unconditional, help: "Capacitance of region 1 to its gate, ≥ 0.")
-    var c1g: Double = 0
-    @Option(parsing: .unconditional, help: "Capacitance of region 2 to its gate, ≥ 0.")
-    var c2g: Double = 0
-    @Option(parsing: .unconditional, help: "Capacitance of region 3 to its gate, ≥ 0.")
-    var c3g: Double = 0
+    /// The model flags (`--eps1` … `--c3g`), from the parameter table.
+    @OptionGroup var model: ModelOptions
     @Flag(help: "Print exactly one JSON object on stdout.")
     var json = false
     @Flag(help: "Also report the reference currents: linear response I_lin, J_lin and the equilibrium-transmission currents I_eqT, J_eqT (docs/physics.md §10).")
     var reference = false
 
     func run() throws {
-        let (parameters, solver) = try validatedInput()
+        let (parameters, solver) = try model.validatedInput()
         try report(parameters: parameters, solver: solver)
     }
 
-    /// The validated parameters and their solver; on invalid input prints
-    /// one line naming the flag and throws ExitCode(2). Shared with
-    /// `diodescan spectrum`, which takes the same model flags.
-    func validatedInput() throws -> (DeviceParameters, DiodeSolver) {
-        let parameters: DeviceParameters
-        let solver: DiodeSolver
-        do {
-            (parameters, solver) = try validated()
-        } catch {
-            printError(error.message)
-            throw ExitCode(2)
-        }
-        return (parameters, solver)
-    }
-
     private func report(parameters: DeviceParameters, solver: DiodeSolver) throws {
+        let deltaT = model.deltaT
         let result = solver.solvePoint(deltaT: deltaT)
         let references = reference ? PointReport.references(solver: solver, deltaT: deltaT, result: result) : nil
         if json {
@@ -89,61 +45,6 @@ struct PointCommand: ParsableCommand {
         }
         let failed = [result.forward.status, result.backward.status].contains { $0 != .converged }
         if failed { throw ExitCode(1) }
-    }
-
-    /// The parameters and their solver, or the one-line message naming the
-    /// flag that is out of range (no solving: the fuzz tests call it).
-    func validated() throws(PointInputError) -> (DeviceParameters, DiodeSolver) {
-        let gamma1: Double, gamma3: Double
-        do {
-            (gamma1, gamma3) = try ModelSpec.widths(gamma: gamma, gamma1: self.gamma1, gamma3: self.gamma3)
-        } catch {
-            switch error {
-            case .bothSet(let other):
-                throw PointInputError("--gamma and --\(other) are both set; use either --gamma (gamma1 = gamma3) or --gamma1 and --gamma3")
-            case .missing("gamma"):
-                throw PointInputError("--gamma (or both --gamma1 and --gamma3) is required, > 0")
-            case .missing(let name):
-                throw PointInputError("--\(name) (or --gamma) is required")
-            }
-        }
-        if let gamma { try check(DeviceParameters(eps1: 0, eps3: 0, gamma1: gamma, gamma3: gamma), flag: "gamma") }
-        let capacitances = Capacitances(c12: c12, c13: c13, c23: c23, c1g: c1g, c2g: c2g, c3g: c3g)
-        if !screening && capacitances != Capacitances() {
-            throw PointInputError("--c12 … --c3g need --screening (capacitances only enter the screening model)")
-        }
-        let parameters = DeviceParameters(eps1: eps1, eps3: eps3, gamma1: gamma1, gamma3: gamma3,
-                                          mu: mu, lambda: lambda, d: d, screening: screening,
-                                          capacitances: capacitances)
-        try check(parameters, flag: nil)
-        do throws(DiodeParameterError) {
-            try DeviceParameters.validate(deltaT: deltaT)
-        } catch {
-            throw PointInputError(flagMessage(error, flag: nil))
-        }
-        do {
-            return (parameters, try DiodeSolver(parameters: parameters))
-        } catch {
-            throw PointInputError("\(error)")
-        }
-    }
-
-    /// Validates parameters and reports the failing field as the user's flag.
-    private func check(_ parameters: DeviceParameters, flag: String?) throws(PointInputError) {
-        do throws(DiodeParameterError) {
-            try parameters.validate()
-        } catch {
-            throw PointInputError(flagMessage(error, flag: flag))
-        }
-    }
-
-    private func flagMessage(_ error: DiodeParameterError, flag: String?) -> String {
-        guard case let .invalid(field, requirement, value) = error else { return error.description }
-        // --gamma sets both widths: name the flag the user actually typed.
-        var name = flag ?? field
-        if flag == nil, field == "gamma1", gamma1 == nil, gamma != nil { name = "gamma" }
-        if flag == nil, field == "gamma3", gamma3 == nil, gamma != nil { name = "gamma" }
-        return "--\(name) must be \(requirement) (got \(value))"
     }
 }
 
@@ -207,19 +108,23 @@ enum PointReport {
 
     static func json(parameters p: DeviceParameters, deltaT: Double, result: PointResult, hasProbe: Bool,
                      references: (forward: ReferenceCurrents, backward: ReferenceCurrents)? = nil) -> String {
-        let parameters = [
-            "\"eps1\": \(number(p.eps1))", "\"eps3\": \(number(p.eps3))",
-            "\"gamma1\": \(number(p.gamma1))", "\"gamma3\": \(number(p.gamma3))",
-            "\"mu\": \(number(p.mu))", "\"lambda\": \(number(p.lambda))", "\"d\": \(number(p.d))",
-            "\"dT\": \(number(deltaT))", "\"screening\": \(p.screening)",
-            "\"capacitances\": {\"c12\": \(number(p.capacitances.c12)), \"c13\": \(number(p.capacitances.c13)), "
-                + "\"c23\": \(number(p.capacitances.c23)), \"c1g\": \(number(p.capacitances.c1g)), "
-                + "\"c2g\": \(number(p.capacitances.c2g)), \"c3g\": \(number(p.capacitances.c3g))}",
-        ].joined(separator: ", ")
-        return "{\"parameters\": {\(parameters)}, "
+        return "{\"parameters\": \(parametersObject(p, deltaT: deltaT)), "
             + "\"forward\": \(configuration(result.forward, hasProbe: hasProbe, reference: references?.forward)), "
             + "\"backward\": \(configuration(result.backward, hasProbe: hasProbe, reference: references?.backward)), "
             + "\"R_I\": \(number(result.rectificationI)), \"R_J\": \(number(result.rectificationJ))}"
+    }
+
+    /// The "parameters" object, from the parameter table: the point's
+    /// parameters (`ModelParameter.point`), `screening`, then the
+    /// capacitances as a nested object.
+    static func parametersObject(_ p: DeviceParameters, deltaT: Double) -> String {
+        func members(_ parameters: [ModelParameter]) -> [String] {
+            parameters.map { "\"\($0.key)\": \(number(p.value(of: $0, deltaT: deltaT) ?? .nan))" }
+        }
+        let capacitances = "{" + members(ModelParameter.capacitances).joined(separator: ", ") + "}"
+        let fields = members(ModelParameter.point)
+            + ["\"\(ModelParameter.screeningKey)\": \(p.screening)", "\"capacitances\": \(capacitances)"]
+        return "{" + fields.joined(separator: ", ") + "}"
     }
 
     static func text(parameters p: DeviceParameters, deltaT: Double, result: PointResult, hasProbe: Bool,

@@ -34,8 +34,12 @@ struct SpectrumCommand: ParsableCommand {
             existing --output without --overwrite.
             """)
 
-    /// The model flags, their validation and --json, --reference: exactly `point`'s.
-    @OptionGroup var point: PointCommand
+    /// The model flags and their validation: exactly `point`'s.
+    @OptionGroup var model: ModelOptions
+    @Flag(help: "Print exactly one JSON object on stdout.")
+    var json = false
+    @Flag(help: "Also report the reference currents: linear response I_lin, J_lin and the equilibrium-transmission currents I_eqT, J_eqT (docs/physics.md §10).")
+    var reference = false
 
     @Option(parsing: .unconditional, help: "Lowest energy of the grid (k_B T, absolute, in [-1e6, 1e6]; default: the window's lower edge).")
     var emin: Double?
@@ -55,7 +59,7 @@ struct SpectrumCommand: ParsableCommand {
     static let energyBound = 1e6
 
     func run() throws {
-        let (parameters, solver) = try point.validatedInput()
+        let (parameters, solver) = try model.validatedInput()
         do {
             guard (2...Self.maximumCount).contains(count) else {
                 throw PointInputError("--count must be an integer in [2, \(Self.maximumCount)] (got \(count))")
@@ -84,7 +88,7 @@ struct SpectrumCommand: ParsableCommand {
             printError(error.message)
             throw ExitCode(2)
         }
-        let deltaT = point.deltaT
+        let deltaT = model.deltaT
         let result = solver.solvePoint(deltaT: deltaT)
         let window = PointSpectrum.defaultRange(parameters: parameters, deltaT: deltaT, result: result)
         let lower = emin ?? Swift.min(window.lower, (emax ?? window.upper) - 1)
@@ -94,7 +98,7 @@ struct SpectrumCommand: ParsableCommand {
             energies = PointSpectrum.merge(energies, PointSpectrum.featureEnergies(
                 parameters: parameters, deltaT: deltaT, result: result, in: lower...upper))
         }
-        let references = point.reference
+        let references = reference
             ? PointReport.references(solver: solver, deltaT: deltaT, result: result) : nil
         let spectrum = PointSpectrum(parameters: parameters, deltaT: deltaT, energies: energies, result: result,
                                      references: references)
@@ -110,7 +114,7 @@ struct SpectrumCommand: ParsableCommand {
                 throw ExitCode(1)
             }
         }
-        if point.json {
+        if json {
             print(SpectrumReport.json(spectrum, hasProbe: solver.hasProbe))
         } else if output == nil {
             print(SpectrumReport.table(spectrum, hasProbe: solver.hasProbe))

@@ -111,7 +111,7 @@ final class PointCommandTests: XCTestCase {
         }
         // The range is stated.
         let lambda = try DiodescanProcess.run(base + ["--gamma", "1", "--lambda", "2"])
-        XCTAssertTrue(lambda.stderr.contains("[0, 1]"), lambda.stderr)
+        XCTAssertTrue(lambda.stderr.contains("0 ≤ lambda ≤ 1"), lambda.stderr)
         let deltaT = try DiodescanProcess.run(base + ["--gamma", "1", "--dT", "-2"])
         XCTAssertTrue(deltaT.stderr.contains("> -1"), deltaT.stderr)
     }

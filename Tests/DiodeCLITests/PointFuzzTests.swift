@@ -64,7 +64,7 @@ final class PointFuzzTests: XCTestCase {
                     continue
                 }
                 do {
-                    _ = try point.validated()
+                    _ = try point.model.validated()
                     valid += 1
                 } catch {
                     rejected += 1

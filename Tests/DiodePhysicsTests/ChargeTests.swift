@@ -2,7 +2,7 @@ import DiodePhysics
 import RealModule
 import XCTest
 
-/// The excess charges n_α(U) (MODEL.md Eq. 7 in its two-integral form).
+/// The excess charges n_α(U) (docs/physics.md §0, Eq. 7 in its two-integral form).
 final class ChargeTests: XCTestCase {
     /// Fig. 3 of the paper: λ = 0, Γ = 1, μ = 40, d = 1, near the bipolar point.
     static let figure3 = ScatteringModel(eps1: 46.5, gamma1: 1, eps3: 48.2, gamma3: 1, d: 1, lambda: 0)
@@ -50,7 +50,7 @@ final class ChargeTests: XCTestCase {
         }
     }
 
-    /// The solver's rearranged form equals MODEL.md's two-integral form.
+    /// The solver's rearranged form equals the two-integral form of docs/physics.md §0.
     func testSolverFormEqualsTwoIntegralForm() {
         let cases: [(ScatteringModel, SIMD3<Double>, ChargeReservoirs)] = [
             (Self.figure3, SIMD3(0.12, 0.05, -0.09), Self.reservoirs(left: 2, right: 1)),

@@ -3,7 +3,7 @@ import DiodePhysics
 import RealModule
 import XCTest
 
-/// The injectivities ν_jα (MODEL.md Eq. 6) from the exact ∂S/∂U jets, and the
+/// The injectivities ν_jα (docs/physics.md §0, Eq. 6) from the exact ∂S/∂U jets, and the
 /// second-order jets of the screening Jacobian, against high-order finite
 /// differences of the device matrix.
 final class InjectivityTests: XCTestCase {

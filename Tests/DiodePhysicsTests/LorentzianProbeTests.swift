@@ -4,7 +4,7 @@ import XCTest
 @testable import DiodePhysics
 
 /// The λ = 1 closed-form device (``LorentzianProbeDevice``) and its probe
-/// solver against MODEL.md: its S-matrix, brute-force quadrature of the
+/// solver against docs/physics.md §0: its S-matrix, brute-force quadrature of the
 /// current integrals, conservation laws and the λ = 1 identities.
 final class LorentzianProbeTests: XCTestCase {
     let quadrature = BruteForceQuadrature()
@@ -18,7 +18,7 @@ final class LorentzianProbeTests: XCTestCase {
                               leftTemperature: tL, rightTemperature: tR, bandBottom: bandBottom)
     }
 
-    /// At λ = 1 MODEL.md's composed S-matrix gives T_pL = |t₁|² g, T_pR = |t₃|² g,
+    /// At λ = 1 the composed S-matrix of docs/physics.md §0 gives T_pL = |t₁|² g, T_pR = |t₃|² g,
     /// T_RL = 0, also below the band bottom (checked against the general
     /// scattering-matrix code of the module).
     func testTransmissionsMatchScatteringMatrix() {
@@ -33,7 +33,7 @@ final class LorentzianProbeTests: XCTestCase {
         }
     }
 
-    /// Brute force of MODEL.md's integrals over its window
+    /// Brute force of the integrals of docs/physics.md §0 over its window
     /// [min(μ, μ_p) − 40T_w, max(μ, μ_p) + 40T_w], the part below E = 0 on
     /// panels graded towards the √(−E) branch point.
     func bruteForce(_ device: LorentzianProbeDevice, muP: Double, tP: Double)
@@ -87,7 +87,7 @@ final class LorentzianProbeTests: XCTestCase {
         }
     }
 
-    /// The band bottom matters: the infinitely deep band differs from MODEL.md's
+    /// The band bottom matters: the infinitely deep band differs from the §0
     /// device by more than the 1e-9 promise (Fig. 2 at ΔT = 2; μ = 10).
     func testBandBottomIsResolvedNotDropped() {
         for (index, threshold) in [(0, 1e-9), (2, 1e-4)] {
@@ -195,7 +195,7 @@ final class LorentzianProbeTests: XCTestCase {
         return (forward, backward)
     }
 
-    /// MODEL.md: λ = 1, ε₁ − μ = μ − ε₃, Γ₁ = Γ₃ ⇒ I^F = I^B, T_p^F = T_p^B,
+    /// docs/physics.md §0: λ = 1, ε₁ − μ = μ − ε₃, Γ₁ = Γ₃ ⇒ I^F = I^B, T_p^F = T_p^B,
     /// μ_p^F + μ_p^B = 2μ, R_J = 0: to the closed forms' rounding floor for an
     /// infinitely deep band and at μ = 80 (where one ulp of μ_p ≈ 80 moves a
     /// small I by ~1e-12 of itself); within the band-bottom effect,
@@ -214,7 +214,7 @@ final class LorentzianProbeTests: XCTestCase {
         }
     }
 
-    /// MODEL.md: R_J = 0 when ε₁ = ε₃ (with Γ₁ = Γ₃: the inversion-symmetric
+    /// docs/physics.md §0: R_J = 0 when ε₁ = ε₃ (with Γ₁ = Γ₃: the inversion-symmetric
     /// device, where also R_I = 0), at the band-bottom level of μ = 40. With
     /// Γ₁ ≠ Γ₃ the device is not symmetric and the heat current rectifies.
     func testEqualResonanceEnergiesGiveNoRectification() {

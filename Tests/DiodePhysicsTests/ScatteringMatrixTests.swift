@@ -4,7 +4,7 @@ import RealModule
 import XCTest
 
 /// The device matrix against an independent brute-force composition, and
-/// its structural properties (MODEL.md "Scattering matrices").
+/// its structural properties (docs/physics.md §0 "Scattering matrices").
 final class ScatteringMatrixTests: XCTestCase {
     /// Brute force: the five scatterers as a network. Every scatterer maps
     /// incoming to outgoing amplitudes on its own ports; internal ports are
@@ -230,7 +230,7 @@ final class ScatteringMatrixTests: XCTestCase {
             assertClose(inverseDenominator(state.energy + halfWidth) / peak, 0.5, relative: 0.1)
             assertClose(inverseDenominator(state.energy - halfWidth) / peak, 0.5, relative: 0.1)
         }
-        // The narrowest states of MODEL.md's example are ~1e-3 wide near E ≈ 10 for d = 1, Γ = 1.
+        // The narrowest states of the example in docs/physics.md §0 are ~1e-3 wide near E ≈ 10 for d = 1, Γ = 1.
         let deep = ScatteringModel(eps1: 45, gamma1: 1, eps3: 48, gamma3: 1, d: 1, lambda: 0)
         var deepStates: [FabryPerotState] = []
         deep.appendFabryPerotStates(in: -40, 120, potentials: .zero, to: &deepStates)

@@ -2,7 +2,7 @@ import DiodePhysics
 import RealModule
 import XCTest
 
-/// The joint probe–screening solver (MODEL.md "Screening", "What is solved").
+/// The joint probe–screening solver (docs/physics.md §0 "Screening", "What is solved").
 final class ScreeningSolverTests: XCTestCase {
     static func parameters(eps1: Double, eps3: Double, lambda: Double, gamma: Double = 1,
                            capacitances: Capacitances = Capacitances()) -> DeviceParameters {
@@ -56,7 +56,7 @@ final class ScreeningSolverTests: XCTestCase {
 
 extension ScreeningSolverTests {
     /// The charge conditions hold at the solution, checked with the solver's
-    /// own residual and independently with MODEL.md's two-integral form.
+    /// own residual and independently with the two-integral form of docs/physics.md §0.
     func testChargeConditionsHoldAtTheSolution() throws {
         for p in [Self.parameters(eps1: 46.5, eps3: 48.2, lambda: 0), Self.parameters(eps1: 44, eps3: 36, lambda: 1)] {
             let solver = try DiodeSolver(parameters: p)

@@ -3,7 +3,7 @@ import RealModule
 import XCTest
 
 /// Linear response (issue 13, item 6): the probe and screening solves
-/// converge for any ΔT > −1, tiny ones included (MODEL.md "Linear
+/// converge for any ΔT > −1, tiny ones included (docs/physics.md §0 "Linear
 /// response"), with the probe conditions met relative to the O(ΔT) scale of
 /// the currents, and I/ΔT, J/ΔT, R/ΔT converging as ΔT → 0.
 final class SmallDeltaTTests: XCTestCase {

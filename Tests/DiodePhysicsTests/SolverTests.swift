@@ -2,7 +2,7 @@ import DiodePhysics
 import RealModule
 import XCTest
 
-/// The solver against MODEL.md's "Properties that must hold" (no screening).
+/// The solver against docs/physics.md §0 "Properties that must hold" (no screening).
 final class SolverTests: XCTestCase {
     static func solver(eps1: Double, eps3: Double, gamma1: Double = 1, gamma3: Double = 1, mu: Double = 40,
                        lambda: Double, d: Double = 1, settings: SolverSettings = .default) -> DiodeSolver {

@@ -18,7 +18,7 @@ final class SpectrumTests: XCTestCase {
         DeviceParameters(eps1: 46.648, eps3: 48.2, gamma1: 1, gamma3: 1, lambda: lambda, screening: screening)
     }
 
-    /// Integrates the spectral currents over MODEL.md's window with a
+    /// Integrates the spectral currents over the window of docs/physics.md §0 with a
     /// 1e-13 adaptive quadrature (breakpoints at every feature, the band
     /// bottom U₂ substituted as a square-root point).
     private func integrate(_ spectrum: DeviceSpectrum, parameters: DeviceParameters, deltaT: Double)

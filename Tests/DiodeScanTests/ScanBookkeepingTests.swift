@@ -74,7 +74,9 @@ final class ScanBookkeepingTests: XCTestCase {
             Self.job.replacingOccurrences(of: "lambda = 1.0", with: "lambda = 0.5"),
             Self.job.replacingOccurrences(of: "count = 5", with: "count = 6"),
             Self.job.replacingOccurrences(of: "dT = [0.5, 1.0]", with: "dT = [0.5, 1.5]"),
-            Self.job + "\n[model.capacitances]\nc12 = 1",
+            Self.job.replacingOccurrences(of: "lambda = 1.0", with: "lambda = 1.0\nscreening = true"),
+            Self.job.replacingOccurrences(of: "lambda = 1.0", with: "lambda = 1.0\nscreening = true")
+                + "\n[model.capacitances]\nc12 = 1",
         ]
         for text in variants {
             XCTAssertNotEqual(try resolved(text).fingerprint, base, text)

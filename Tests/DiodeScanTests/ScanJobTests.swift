@@ -60,6 +60,7 @@ final class ScanJobTests: XCTestCase {
         [model]
         gamma1 = 2
         gamma3 = 3
+        screening = true
         [model.capacitances]
         c12 = 0.5
         c3g = 1
@@ -70,10 +71,24 @@ final class ScanJobTests: XCTestCase {
         """)
         XCTAssertNil(job.title)
         XCTAssertNil(job.outputPath)
-        XCTAssertEqual(job.model, ModelSpec(mu: 40, gamma1: 2, gamma3: 3, lambda: 0, d: 1, screening: false,
+        XCTAssertEqual(job.model, ModelSpec(mu: 40, gamma1: 2, gamma3: 3, lambda: 0, d: 1, screening: true,
                                             capacitances: CapacitanceSpec(c12: 0.5, c3g: 1)))
         XCTAssertEqual(job.grid.eps3, [41])
         XCTAssertEqual(job.grid.dT, [-0.5, 0, 1e-3])
+    }
+
+    /// Capacitances only enter the screening model: a job file refuses a
+    /// non-zero one without screening, as `diodescan point` refuses `--c12`
+    /// without `--screening`; zeros (the default) are accepted either way.
+    func testCapacitancesNeedScreening() throws {
+        let noScreening = Self.valid.replacingOccurrences(of: "screening = true", with: "screening = false")
+        XCTAssertNotEqual(noScreening, Self.valid)
+        rejects(noScreening + "\n[model.capacitances]\nc12 = 0\nc2g = 0.5", key: "model.capacitances.c2g", line: 16,
+                mentioning: ["model.capacitances.c2g = 0.5", "needs model.screening = true"])
+        let zeros = try ScanJob(parsing: noScreening + "\n[model.capacitances]\nc12 = 0\nc3g = 0.0")
+        XCTAssertEqual(zeros.model.capacitances, CapacitanceSpec())
+        let withScreening = try ScanJob(parsing: Self.valid + "\n[model.capacitances]\nc2g = 0.5")
+        XCTAssertEqual(withScreening.model.capacitances.c2g, 0.5)
     }
 
     func testRangeEndsExactlyAtItsBounds() throws {

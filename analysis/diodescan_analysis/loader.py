@@ -191,8 +191,8 @@ def model_parameters(dataset: xr.Dataset | Mapping[str, Any]) -> ModelParameters
         mu=float(mu),
         gamma1=float("nan") if gamma1 is None else float(gamma1),
         gamma3=float("nan") if gamma3 is None else float(gamma3),
-        lambda_=0.0 if lam is None else float(lam),  # MODEL.md default
-        d=1.0 if d is None else float(d),  # MODEL.md default
+        lambda_=0.0 if lam is None else float(lam),  # the default of ModelParameter (diodescan)
+        d=1.0 if d is None else float(d),  # the default of ModelParameter (diodescan)
         screening=_as_bool(screening) if screening is not None else False,
     )
 

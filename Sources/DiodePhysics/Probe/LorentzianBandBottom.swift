@@ -6,28 +6,28 @@ import RealModule
 /// How the band bottom of region 2 (E = 0, no screening) enters the λ = 1
 /// closed forms of ``LorentzianProbeDevice``.
 public enum LorentzianBandBottom: Sendable, Hashable, Codable {
-    /// MODEL.md's device: below E = 0 each half of region 2 damps the
+    /// The device of docs/physics.md §0: below E = 0 each half of region 2 damps the
     /// transmissions by |e^(iφ)| = e^(−d√(−E)). The correction integral over
     /// [window low edge, 0] is evaluated unless a rigorous bound puts it
     /// below 1e-15 of the currents' scale (the closed forms' own rounding
     /// level). The default.
     case automatic
-    /// MODEL.md's device, always integrating the correction (for tests).
+    /// The device of docs/physics.md §0, always integrating the correction (for tests).
     case always
     /// An infinitely deep band: |t₁|² and |t₃|² on the whole axis. Not
-    /// MODEL.md's device; the λ = 1 identities hold exactly here.
+    /// The device of docs/physics.md §0; the λ = 1 identities hold exactly here.
     case infinitelyDeep
 }
 
 /// The correction, below the band bottom, to the infinite-band λ = 1
-/// integrals: with g(E) = e^(−d√(−E)) the damping of MODEL.md's region 2 for
+/// integrals: with g(E) = e^(−d√(−E)) the damping of region 2 (docs/physics.md §0) for
 /// E < 0 (|S_{p,L}|² = |t₁|² g, |S_{p,R}|² = |t₃|² g) and
 /// Δf_j = f_lead(j) − f_p,
 ///
 ///     C_j^(0) = ∫_W^0 𝒯_j (1 − g) Δf_j dE,
 ///     C_j^(1) = ∫_W^0 (E − μ_p) 𝒯_j (1 − g) Δf_j dE,
 ///
-/// over MODEL.md's window, W = min(μ, μ_p) − 40 max(T_L, T_R, T_p) (nothing
+/// over the window of docs/physics.md §0, W = min(μ, μ_p) − 40 max(T_L, T_R, T_p) (nothing
 /// when W ≥ 0), plus the (μ_p, T_p)-derivatives of their sums over j = 1, 3,
 /// which is all the probe Jacobian needs. The substitution E = −s² removes
 /// the square-root branch point at E = 0 (dE = −2s ds, g = e^(−ds)), so the

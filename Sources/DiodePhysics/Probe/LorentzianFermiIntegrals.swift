@@ -50,7 +50,7 @@ import ComplexModule
 import RealModule
 
 /// A Breit–Wigner resonance seen as a transmission probability,
-/// 𝒯(E) = Γ² / ((E − ε)² + Γ²) (MODEL.md's |t_α|² with x_α = E − ε_α).
+/// 𝒯(E) = Γ² / ((E − ε)² + Γ²) (|t_α|² of docs/physics.md §0 with x_α = E − ε_α).
 public struct LorentzianResonance: Sendable, Hashable, Codable {
     /// The resonance energy ε (k_B T).
     public var energy: Double

@@ -4,9 +4,9 @@
 import ComplexModule
 import RealModule
 
-/// MODEL.md's device at λ = 1 without screening (U = 0), in closed form.
+/// The device of docs/physics.md §0 at λ = 1 without screening (U = 0), in closed form.
 ///
-/// At λ = 1 nothing crosses region 2 coherently: composing MODEL.md's
+/// At λ = 1 nothing crosses region 2 coherently: composing the §0
 /// S-matrices with a = 0, b = 1, a wave from L crosses barrier 1 and half of
 /// region 2 and leaves through probe channel p1 (the probe scatterer sends the
 /// left side into p1 without reflection), so
@@ -15,7 +15,7 @@ import RealModule
 ///     T_pL = T_Lp = |t₁|² g(E),  T_pR = T_Rp = |t₃|² g(E),
 ///     g(E) = |e^(iφ)| = 1 for E ≥ 0,  e^(−d√(−E)) for E < 0,
 ///
-/// with |t_α|² = 𝒯_α(E) = Γ_α²/((E − ε_α)² + Γ_α²). MODEL.md's currents
+/// with |t_α|² = 𝒯_α(E) = Γ_α²/((E − ε_α)² + Γ_α²). The currents of §0
 /// (spin factor 2, h = 1) are then
 ///
 ///     I_L = 2 ∫ 𝒯₁ g (f_L − f_p),   J_L = 2 ∫ (E − μ) 𝒯₁ g (f_L − f_p),
@@ -25,7 +25,7 @@ import RealModule
 /// (j = 1 with lead L, j = 3 with lead R), so I_L + I_R + I_p = 0 and
 /// Σ (J_k + μ_k I_k) = 0 exactly. Each integral is the whole-axis closed form
 /// of ``LorentzianFermiIntegrals`` (g = 1) minus the band-bottom correction
-/// ∫_W^0 𝒯_j (1 − g)(f_j − f_p) (``LorentzianBandBottom``); beyond MODEL.md's
+/// ∫_W^0 𝒯_j (1 − g)(f_j − f_p) (``LorentzianBandBottom``); beyond the §0
 /// window the integrands are below e^−40 and are not counted.
 ///
 /// Each ``evaluate(muP:tP:)`` costs two χ-difference evaluations (one per
@@ -42,7 +42,7 @@ public struct LorentzianProbeDevice: Sendable, Hashable {
     public let d: Double
     /// T_L and T_R.
     public let leftTemperature: Double, rightTemperature: Double
-    /// How the band bottom is treated (MODEL.md's device unless `.infinitelyDeep`).
+    /// How the band bottom is treated (the device of docs/physics.md §0 unless `.infinitelyDeep`).
     public let bandBottom: LorentzianBandBottom
 
     @usableFromInline let left1: LorentzianTerminalTerm
@@ -152,7 +152,7 @@ public struct LorentzianProbeDevice: Sendable, Hashable {
     }
 }
 
-/// The λ = 1 closed-form currents at one probe state (MODEL.md's units:
+/// The λ = 1 closed-form currents at one probe state (docs/physics.md §0 units:
 /// particle currents in k_B T/h, heat currents in (k_B T)²/h, spin included).
 public struct LorentzianProbeEvaluation: Sendable, Hashable {
     /// I_p = ∫ 𝓘_p dE, 𝓘_p = 2 Σ_{k = L, R} T_kp (f_p − f_k): zero at the solution.

@@ -2,7 +2,7 @@
 
 import RealModule
 
-/// Solves MODEL.md's probe conditions I_p = 0, J_p = 0 for (μ_p, T_p) on the
+/// Solves the probe conditions I_p = 0, J_p = 0 (docs/physics.md §0) for (μ_p, T_p) on the
 /// closed forms of a ``LorentzianProbeDevice`` (λ = 1, no screening).
 ///
 /// Newton's method in x = (μ_p, θ = log T_p), so T_p stays positive, with the
@@ -22,7 +22,7 @@ public struct LorentzianProbeSolver: Sendable {
     /// At most this many Newton steps.
     public var maximumIterations: Int
     /// Accepted as converged when Newton stagnates at the rounding floor of
-    /// the closed forms (typically 1e-15 to 1e-13), far below MODEL.md's 1e-9.
+    /// the closed forms (typically 1e-15 to 1e-13), far below the 1e-9 of docs/physics.md §0.
     public var floorTolerance: Double
 
     /// A solver for `device`; the defaults reach the rounding floor of the

@@ -65,7 +65,7 @@ public struct TerminalTransmissions: Sendable, Hashable {
     }
 }
 
-/// The scattering model of the two-barrier conductor (MODEL.md, "Scattering
+/// The scattering model of the two-barrier conductor (docs/physics.md §0 "Scattering
 /// matrices"): barrier 1 (ε₁, Γ₁), half of region 2 (phase e^{iφ/2}), the
 /// probe scatterer of strength λ, the other half of region 2, barrier 3
 /// (ε₃, Γ₃).

@@ -1,6 +1,6 @@
 import RealModule
 
-/// The energy window of the charge integrals (MODEL.md "Screening"):
+/// The energy window of the charge integrals (docs/physics.md §0 "Screening"):
 /// W = [min(μ − 40 T_max, −10), μ + 40 T_max], T_max = max(T_L, T_R). The
 /// lower edge is never closer than 10 k_B T to the equilibrium band bottom.
 @inlinable
@@ -37,7 +37,7 @@ public struct ChargeReservoirs: Sendable, Hashable {
     }
 }
 
-/// The integrand of MODEL.md's two-integral form of the excess charges, as
+/// The integrand of the two-integral form (docs/physics.md §0) of the excess charges, as
 /// written there (the reference form: four injectivity evaluations per
 /// energy). Components 0–2: the first integral, 3–5: the second, per α:
 ///
@@ -114,10 +114,10 @@ public struct ShiftedEquilibriumIntegrand: VectorIntegrand {
     }
 }
 
-/// The excess electrons n_α(U) of the three regions (MODEL.md Eq. 7, spin
+/// The excess electrons n_α(U) of the three regions (docs/physics.md §0, Eq. 7, spin
 /// factor 2) and the pieces the screening solver assembles them from.
 ///
-/// MODEL.md defines
+/// docs/physics.md §0 defines
 ///
 ///     n_α(U) = 2 ∫_W [Σ_j ν_jα(E, U) f_j(E) − ν_α(E − U_α, 0) f_eq(E)] dE
 ///            + 2 ∫_W ν_α(E, 0) [f_eq(E + U_α) − f_eq(E)] dE,        W = [a, b].
@@ -134,7 +134,7 @@ public struct ShiftedEquilibriumIntegrand: VectorIntegrand {
 /// N^eq is computed once per (device, window), the two edge terms are short
 /// integrals at the window edges, and each Newton step needs only one pass
 /// over W with one device matrix per energy. ``twoIntegralForm(potentials:reservoirs:)``
-/// evaluates MODEL.md's form literally; the tests check that both agree.
+/// evaluates the form of docs/physics.md §0 literally; the tests check that both agree.
 public struct ExcessCharges: Sendable {
     public let model: ScatteringModel
     /// The charge window W.
@@ -257,7 +257,7 @@ public struct ExcessCharges: Sendable {
                 occupied.converged && reference.converged && edges.converged)
     }
 
-    /// MODEL.md's two-integral form evaluated literally (the reference): the
+    /// The two-integral form of docs/physics.md §0 evaluated literally (the reference): the
     /// first and the second integral separately, each with the factor 2;
     /// n_α = first_α + second_α.
     public mutating func twoIntegralForm(potentials u: SIMD3<Double>, reservoirs: ChargeReservoirs)

@@ -2,7 +2,7 @@ import ComplexModule
 import RealModule
 
 /// The injectivities ν_jα(E, U) of the three terminals j ∈ {L, R, p} into the
-/// three regions α ∈ {1, 2, 3} (MODEL.md Eq. 6, paper Eq. 6):
+/// three regions α ∈ {1, 2, 3} (docs/physics.md §0, Eq. 6, paper Eq. 6):
 ///
 ///     ν_jα(E, U) = −(1/2π) Σ_{j' ∈ j} Σ_k Im( S_{kj'}^* ∂S_{kj'}/∂U_α )
 ///

@@ -1,7 +1,7 @@
 import RealModule
 
 extension Capacitances {
-    /// The right-hand side of Poisson's condition (MODEL.md Eq. 5, physical
+    /// The right-hand side of Poisson's condition (docs/physics.md §0, Eq. 5, physical
     /// sign): Σ_{β≠α} c_αβ (U_α − U_β) + c_αg U_α, per region α.
     @inlinable
     public func inducedCharges(_ u: SIMD3<Double>) -> SIMD3<Double> {

@@ -1,6 +1,6 @@
 import RealModule
 
-/// Capacitances of the screening model (MODEL.md Eq. 5), units e²/(k_B T):
+/// Capacitances of the screening model (docs/physics.md §0, Eq. 5), units e²/(k_B T):
 /// between regions (c12, c13, c23) and to gates (c1g, c2g, c3g). All ≥ 0;
 /// the paper's limit of small conductors is all zero.
 public struct Capacitances: Sendable, Hashable, Codable {
@@ -14,7 +14,7 @@ public struct Capacitances: Sendable, Hashable, Codable {
     }
 }
 
-/// One device (MODEL.md "The device"). Energies in k_B T, absolute.
+/// One device (docs/physics.md §0 "The device"). Energies in k_B T, absolute.
 public struct DeviceParameters: Sendable, Hashable, Codable {
     /// Resonance energies of barriers 1 and 3 (they include the equilibrium potentials).
     public var eps1: Double, eps3: Double
@@ -26,7 +26,7 @@ public struct DeviceParameters: Sendable, Hashable, Codable {
     public var lambda: Double
     /// Length of region 2 in units of ħ/√(2 m k_B T), > 0.
     public var d: Double
-    /// Self-consistent screening (MODEL.md "Screening").
+    /// Self-consistent screening (docs/physics.md §0 "Screening").
     public var screening: Bool
     public var capacitances: Capacitances
 
@@ -230,7 +230,7 @@ public struct ConfigurationResult: Sendable {
 }
 
 /// Forward and backward solutions of one point and the rectification
-/// coefficients (MODEL.md Eq. 2).
+/// coefficients (docs/physics.md §0, Eq. 2).
 public struct PointResult: Sendable {
     public var forward: ConfigurationResult
     public var backward: ConfigurationResult

@@ -1,7 +1,7 @@
 import RealModule
 
 /// The energy-resolved quantities of one configuration at one energy
-/// (MODEL.md Eq. 1; paper Fig. 3(e)).
+/// (docs/physics.md §0, Eq. 1; paper Fig. 3(e)).
 @frozen
 public struct SpectralValues: Sendable, Hashable {
     /// T_RL, T_pL, T_pR at the state's potentials U.
@@ -12,7 +12,7 @@ public struct SpectralValues: Sendable, Hashable {
     /// Spectral heat currents (E − μ_j) 𝓘_j(E), j = L, R, p (μ_p for the
     /// probe; units k_B T/h).
     public var heat: SIMD3<Double>
-    /// ν_jα(E, U) (MODEL.md Eq. 6), when requested; nil otherwise.
+    /// ν_jα(E, U) (docs/physics.md §0, Eq. 6), when requested; nil otherwise.
     public var injectivities: Injectivities?
 
     @inlinable
@@ -41,7 +41,7 @@ public struct DeviceSpectrum: Sendable {
     public let potentials: SIMD3<Double>
     /// f_L, f_R and f_p (without a probe f_p = f_L, whose transmissions vanish).
     public let reservoirs: Reservoirs
-    /// MODEL.md's integration window of the currents, [min(μ, μ_p) − 40 T_w,
+    /// The integration window of the currents (docs/physics.md §0), [min(μ, μ_p) − 40 T_w,
     /// max(μ, μ_p) + 40 T_w], T_w = max(T_L, T_R, T_p).
     public let window: (lower: Double, upper: Double)
 

@@ -139,7 +139,7 @@ public struct ProbeIntegrand: VectorIntegrand {
     }
 }
 
-/// The integration window of MODEL.md: [min(μ, μ_p) − 40 T_w, max(μ, μ_p) + 40 T_w],
+/// The integration window of docs/physics.md §0: [min(μ, μ_p) − 40 T_w, max(μ, μ_p) + 40 T_w],
 /// T_w = max(T_L, T_R, T_p) (μ_p, T_p only where there is a probe).
 @inlinable
 public func integrationWindow(mu: Double, leftTemperature: Double, rightTemperature: Double,
@@ -150,7 +150,7 @@ public func integrationWindow(mu: Double, leftTemperature: Double, rightTemperat
 }
 
 /// Half-width of the integration window in units of the widest temperature
-/// (MODEL.md: the integrands vanish beyond it to within e^-40).
+/// (docs/physics.md §0: the integrands vanish beyond it to within e^-40).
 public let windowTemperatures = 40.0
 
 /// The probe conditions I_p = J_p = 0 as a Newton system in x = (μ_p, log T_p).

@@ -1,6 +1,6 @@
 import DiodePhysics
 
-/// The paper's three settings (MODEL.md "The paper's settings") and the fixed
+/// The paper's three settings (docs/physics.md §0 "The paper's settings") and the fixed
 /// points `diodescan bench` solves for each.
 ///
 /// Points: ε1 lines at fixed ε3 (what a scan tile is), ε1 − μ from −10 to 15
@@ -21,7 +21,8 @@ public enum BenchmarkSetting: String, CaseIterable, Sendable {
         }
     }
 
-    public static let mu = 40.0
+    /// μ of the paper's figures: the default of the parameter table.
+    public static let mu = ModelParameter.Default.mu
     public static let deltaT = 1.0
 
     /// The device at (ε1, ε3).

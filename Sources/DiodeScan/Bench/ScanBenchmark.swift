@@ -79,7 +79,7 @@ public struct ScanBenchmark {
         title = "diodescan bench: Fig. 2 settings"
 
         [model]
-        mu = 40.0
+        mu = \(BenchmarkSetting.mu)
         gamma = 3.0
         lambda = 1.0
         d = 1.0

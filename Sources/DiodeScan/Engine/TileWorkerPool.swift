@@ -196,7 +196,7 @@ public struct WorkerThreadError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         guard requested >= 1 else { return "a worker pool needs at least one thread (asked for \(requested))" }
-        return "cannot start worker thread \(started + 1) of \(requested): \(String(cString: strerror(code)))"
+        return "cannot start worker thread \(started + 1) of \(requested): \(posixMessage(code))"
             + " (the limit on processes/threads, ulimit -u, or on memory); use fewer --threads"
     }
 }

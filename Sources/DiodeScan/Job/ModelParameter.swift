@@ -58,6 +58,18 @@ public struct ModelParameter: Sendable {
 }
 
 extension ModelParameter {
+    /// The default values, written once: the table's entries, `ModelSpec`'s
+    /// initialiser and the command-line flags' defaults all read them.
+    /// (`DeviceParameters` in the physics library has the same defaults;
+    /// `ModelParameterTests` checks that they agree.)
+    public enum Default {
+        public static let mu = 40.0
+        public static let lambda = 0.0
+        public static let d = 1.0
+        public static let dT = 1.0
+        public static let capacitance = 0.0
+    }
+
     private static let finiteEnergy = "a finite number"
     private static let positiveWidth = "a finite number > 0"
     private static let capacitance = "a finite number ≥ 0 (in e²/k_B T)"
@@ -75,7 +87,7 @@ extension ModelParameter {
         "eps3", unit: "k_B T", default: nil, allowed: finiteEnergy, { _ in true },
         "resonance energy ε3 of barrier 3 (absolute)")
     public static let dT = ModelParameter(
-        "dT", unit: "T", default: 1, allowed: "a finite number > -1 (ΔT in units of T)", { $0 > -1 },
+        "dT", unit: "T", default: Default.dT, allowed: "a finite number > -1 (ΔT in units of T)", { $0 > -1 },
         "temperature difference ΔT (the hot lead is at 1 + ΔT)")
     /// Sets both widths; refused together with `gamma1` or `gamma3` (`ModelSpec.widths`).
     public static let gamma = ModelParameter(
@@ -88,31 +100,31 @@ extension ModelParameter {
         "gamma3", unit: "k_B T", default: nil, allowed: positiveWidth, { $0 > 0 },
         "width Γ3 of resonance 3")
     public static let mu = ModelParameter(
-        "mu", unit: "k_B T", default: 40, allowed: finiteEnergy, { _ in true },
+        "mu", unit: "k_B T", default: Default.mu, allowed: finiteEnergy, { _ in true },
         "chemical potential μ of both leads")
     public static let lambda = ModelParameter(
-        "lambda", unit: "1", default: 0, allowed: "0 ≤ lambda ≤ 1", { (0...1).contains($0) },
+        "lambda", unit: "1", default: Default.lambda, allowed: "0 ≤ lambda ≤ 1", { (0...1).contains($0) },
         "probe (thermalisation) strength λ: 0 coherent, 1 fully thermalised")
     public static let d = ModelParameter(
-        "d", unit: "hbar / sqrt(2 m k_B T)", default: 1, allowed: "a finite number > 0", { $0 > 0 },
+        "d", unit: "hbar / sqrt(2 m k_B T)", default: Default.d, allowed: "a finite number > 0", { $0 > 0 },
         "length d of region 2")
     public static let c12 = ModelParameter(
-        "c12", .capacitances, unit: "e^2 / (k_B T)", default: 0, allowed: capacitance, { $0 >= 0 },
+        "c12", .capacitances, unit: "e^2 / (k_B T)", default: Default.capacitance, allowed: capacitance, { $0 >= 0 },
         "capacitance between regions 1 and 2")
     public static let c13 = ModelParameter(
-        "c13", .capacitances, unit: "e^2 / (k_B T)", default: 0, allowed: capacitance, { $0 >= 0 },
+        "c13", .capacitances, unit: "e^2 / (k_B T)", default: Default.capacitance, allowed: capacitance, { $0 >= 0 },
         "capacitance between regions 1 and 3")
     public static let c23 = ModelParameter(
-        "c23", .capacitances, unit: "e^2 / (k_B T)", default: 0, allowed: capacitance, { $0 >= 0 },
+        "c23", .capacitances, unit: "e^2 / (k_B T)", default: Default.capacitance, allowed: capacitance, { $0 >= 0 },
         "capacitance between regions 2 and 3")
     public static let c1g = ModelParameter(
-        "c1g", .capacitances, unit: "e^2 / (k_B T)", default: 0, allowed: capacitance, { $0 >= 0 },
+        "c1g", .capacitances, unit: "e^2 / (k_B T)", default: Default.capacitance, allowed: capacitance, { $0 >= 0 },
         "capacitance of region 1 to its gate")
     public static let c2g = ModelParameter(
-        "c2g", .capacitances, unit: "e^2 / (k_B T)", default: 0, allowed: capacitance, { $0 >= 0 },
+        "c2g", .capacitances, unit: "e^2 / (k_B T)", default: Default.capacitance, allowed: capacitance, { $0 >= 0 },
         "capacitance of region 2 to its gate")
     public static let c3g = ModelParameter(
-        "c3g", .capacitances, unit: "e^2 / (k_B T)", default: 0, allowed: capacitance, { $0 >= 0 },
+        "c3g", .capacitances, unit: "e^2 / (k_B T)", default: Default.capacitance, allowed: capacitance, { $0 >= 0 },
         "capacitance of region 3 to its gate")
 
     /// The capacitances in job-file order (`[model.capacitances]`).
@@ -124,7 +136,12 @@ extension ModelParameter {
     /// `gamma1` and `gamma3`).
     public static let device: [ModelParameter] = [mu, gamma1, gamma3, lambda, d]
 
-    /// Every parameter, in the order of `--help` and of JSON.
+    /// The parameters of one solved point, in the order of `point --json`'s
+    /// "parameters" object and of the spectrum file's attributes (then come
+    /// `screening` and the capacitances; `gamma` is reported as its two widths).
+    public static let point: [ModelParameter] = [eps1, eps3, gamma1, gamma3, mu, lambda, d, dT]
+
+    /// Every parameter, in the order of `--help`.
     public static let all: [ModelParameter] = [eps1, eps3, dT, gamma, gamma1, gamma3, mu, lambda, d] + capacitances
 
     /// The parameter named `key`, if any.
@@ -133,6 +150,16 @@ extension ModelParameter {
     /// The `screening` switch: not a number, so not in `all`, but described
     /// here for the same readers.
     public static let screeningSummary = "solve the potentials U1, U2, U3 self-consistently (screening)"
+    /// The `screening` switch's name (job key, flag, attribute, JSON field).
+    public static let screeningKey = "screening"
+
+    /// The one-line refusal of a non-zero capacitance without screening, the
+    /// same for job files and flags: `given` names what the user wrote
+    /// (`model.capacitances.c12 = 0.5`, `--c12`), `screening` how to switch
+    /// screening on.
+    public static func refusalWithoutScreening(of given: String, screening: String) -> String {
+        "\(given) needs \(screening) (capacitances only enter the screening model)"
+    }
 }
 
 extension ModelSpec {
@@ -172,5 +199,34 @@ extension ModelSpec {
         case "c3g": \.capacitances.c3g
         default: nil
         }
+    }
+}
+
+extension DeviceParameters {
+    /// The value of a parameter of the table; nil for `dT` (a property of
+    /// the run, not of the device) and `gamma` (stored as `gamma1`, `gamma3`).
+    public subscript(parameter: ModelParameter) -> Double? {
+        switch parameter.key {
+        case "eps1": eps1
+        case "eps3": eps3
+        case "gamma1": gamma1
+        case "gamma3": gamma3
+        case "mu": mu
+        case "lambda": lambda
+        case "d": d
+        case "c12": capacitances.c12
+        case "c13": capacitances.c13
+        case "c23": capacitances.c23
+        case "c1g": capacitances.c1g
+        case "c2g": capacitances.c2g
+        case "c3g": capacitances.c3g
+        default: nil
+        }
+    }
+
+    /// The value of a parameter of `ModelParameter.point` or
+    /// `.capacitances` at a point solved with temperature difference `deltaT`.
+    public func value(of parameter: ModelParameter, deltaT: Double) -> Double? {
+        parameter.key == ModelParameter.dT.key ? deltaT : self[parameter]
     }
 }

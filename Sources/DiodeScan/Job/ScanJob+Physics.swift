@@ -41,12 +41,9 @@ public struct ResolvedJob: Sendable {
     static func jobError(from error: DiodeParameterError) -> JobError {
         switch error {
         case let .invalid(field, requirement, value):
-            let path = field.split(separator: ".").map { SolverOverrides.jobKey(forProperty: String($0)) }
-            let isSetting = SolverOverrides.leaves(of: SolverSettings.default).contains {
-                $0.path.map(SolverOverrides.jobKey) == path
-            }
-            let section = isSetting ? "solver" : (field.hasPrefix("c") && field.count == 3 ? "model.capacitances" : "model")
-            let key = ([section] + path).joined(separator: ".")
+            let key = SolverParameter.named(property: field)?.jobKey
+                ?? ModelParameter.named(field)?.jobKey
+                ?? "model.\(field)"
             return JobError(line: nil, key: key, message: "\(key) = \(value) is out of range; allowed: \(requirement)")
         }
     }
@@ -55,9 +52,7 @@ public struct ResolvedJob: Sendable {
 
     /// The solver settings as (dotted job key, value text) pairs, in declaration order.
     public var settingsFields: [(key: String, value: String)] {
-        SolverOverrides.leaves(of: settings).map { leaf in
-            (leaf.path.map(SolverOverrides.jobKey).joined(separator: "."), "\(leaf.value)")
-        }
+        SolverParameter.all.map { ($0.key, $0.valueText(in: settings)) }
     }
 
     /// Everything that determines the numbers in the file, one item per line:
@@ -97,13 +92,12 @@ public struct ResolvedJob: Sendable {
         for parameter in ModelParameter.device { parameters.append(.init(parameter.key, .double(m[parameter] ?? .nan))) }
         parameters.append(.init("screening", .int(m.screening ? 1 : 0)))
         for parameter in ModelParameter.capacitances { parameters.append(.init(parameter.key, .double(m[parameter] ?? .nan))) }
-        for leaf in SolverOverrides.leaves(of: settings) {
-            let name = "solver_" + leaf.path.map(SolverOverrides.jobKey).joined(separator: "_")
-            switch leaf.value {
-            case let x as Double: parameters.append(.init(name, .double(x)))
-            case let i as Int: parameters.append(.init(name, .int(Int64(i))))
-            case let b as Bool: parameters.append(.init(name, .int(b ? 1 : 0)))
-            default: parameters.append(.init(name, .string("\(leaf.value)")))
+        for setting in SolverParameter.all {
+            switch setting.kind {
+            case .real(let keyPath): parameters.append(.init(setting.attributeName, .double(settings[keyPath: keyPath])))
+            case .integer(let keyPath):
+                parameters.append(.init(setting.attributeName, .int(Int64(settings[keyPath: keyPath]))))
+            case .boolean(let keyPath): parameters.append(.init(setting.attributeName, .int(settings[keyPath: keyPath] ? 1 : 0)))
             }
         }
         if let title = job.title { parameters.append(.init("job_title", .string(title))) }

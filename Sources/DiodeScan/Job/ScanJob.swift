@@ -2,18 +2,19 @@
 /// expanded to `gamma1 = gamma3`).
 public struct ModelSpec: Sendable, Hashable {
     /// Chemical potential of both leads, k_B T.
-    public var mu: Double = 40
+    public var mu: Double = ModelParameter.Default.mu
     /// Widths of the two resonances, k_B T (> 0).
     public var gamma1: Double
     public var gamma3: Double
     /// Probe (thermalisation) strength in [0, 1].
-    public var lambda: Double = 0
+    public var lambda: Double = ModelParameter.Default.lambda
     /// Length of region 2 in units of ħ / sqrt(2 m k_B T) (> 0).
-    public var d: Double = 1
+    public var d: Double = ModelParameter.Default.d
     public var screening: Bool = false
     public var capacitances = CapacitanceSpec()
 
-    public init(mu: Double = 40, gamma1: Double, gamma3: Double, lambda: Double = 0, d: Double = 1,
+    public init(mu: Double = ModelParameter.Default.mu, gamma1: Double, gamma3: Double,
+                lambda: Double = ModelParameter.Default.lambda, d: Double = ModelParameter.Default.d,
                 screening: Bool = false, capacitances: CapacitanceSpec = CapacitanceSpec()) {
         self.mu = mu
         self.gamma1 = gamma1
@@ -163,6 +164,14 @@ public struct ScanJob: Sendable {
                 if let value = try read(parameter, from: &c) ?? parameter.defaultValue { model.set(parameter, to: value) }
             }
             try c.finish()
+            // Capacitances only enter the screening model: without it a
+            // non-zero one would be ignored silently (`diodescan point`
+            // refuses the same; zeros are the default and harmless).
+            if !model.screening, let parameter = ModelParameter.capacitances.first(where: { model[$0] != 0 }) {
+                throw c.error(parameter.key, ModelParameter.refusalWithoutScreening(
+                    of: "\(parameter.jobKey) = \(c.table[parameter.key]?.value.shortText() ?? "\(model[parameter] ?? .nan)")",
+                    screening: "model.screening = true"))
+            }
         }
         return model
     }

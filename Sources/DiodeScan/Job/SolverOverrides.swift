@@ -1,15 +1,13 @@
-import Foundation
+import DiodePhysics
 
 /// The `[solver]` section of a job file: values that replace fields of the
 /// physics' default solver settings.
 ///
-/// The engine does not hard-code the settings' fields: `apply(to:)` reflects
-/// the defaults (a struct whose stored properties are `Double`, `Int`, `Bool`,
-/// `String` or nested structs of those, with synthesised `Codable`), maps
-/// each property `maxIterations` to the job key `max_iterations` and each
-/// nested struct `newton` to a table `[solver.newton]`, checks the types and
-/// decodes the result. Range checks belong to the physics (`DiodeSolver.init`
-/// validates its settings and names the field).
+/// The keys are those of `SolverParameter.all` (a property `maxIterations`
+/// is the key `max_iterations`, a nested struct `newton` the table
+/// `[solver.newton]`); `apply(to:)` checks each value's key and type and
+/// writes it through the entry's key path. Range checks belong to the
+/// physics (`DiodeSolver.init` validates its settings and names the field).
 public struct SolverOverrides: Sendable, Hashable {
     public struct Value: Sendable, Hashable {
         /// Job keys from `[solver]` down, e.g. ["newton", "max_iterations"].
@@ -52,112 +50,34 @@ public struct SolverOverrides: Sendable, Hashable {
         }
     }
 
-    /// The job-file name of a Swift property: `relativeTolerance` → `relative_tolerance`.
-    public static func jobKey(forProperty name: String) -> String {
-        var key = ""
-        for c in name {
-            if c.isUppercase {
-                key += "_" + c.lowercased()
-            } else {
-                key.append(c)
-            }
-        }
-        return key
-    }
-
-    /// The scalar fields of a settings value, depth first: property names
-    /// from the top down, and the value.
-    public static func leaves(of settings: Any) -> [(path: [String], value: Any)] {
-        Mirror(reflecting: settings).children.flatMap { child -> [(path: [String], value: Any)] in
-            guard let label = child.label else { return [] }
-            switch child.value {
-            case is Double, is Int, is Bool, is String:
-                return [([label], child.value)]
-            default:
-                let nested = leaves(of: child.value)
-                return nested.isEmpty ? [([label], child.value)] : nested.map { ([label] + $0.path, $0.value) }
-            }
-        }
-    }
-
-    /// The defaults with every override applied.
-    public func apply<Settings: Codable>(to defaults: Settings) throws(JobError) -> Settings {
-        let fields = SolverOverrides.leaves(of: defaults)
-        let allowed = fields.map { $0.path.map(SolverOverrides.jobKey).joined(separator: ".") }
-        var json: [[String]: String] = [:]   // property path → JSON text
-        for (path, value) in fields {
-            switch value {
-            case let x as Double: json[path] = SolverOverrides.json(x)
-            case let i as Int: json[path] = String(i)
-            case let b as Bool: json[path] = String(b)
-            case let s as String: json[path] = SolverOverrides.json(s)
-            default:
-                throw JobError(line: nil, key: "solver",
-                               message: "solver setting \(path.joined(separator: ".")) has a type job files cannot express")
-            }
-        }
+    /// The defaults with every override applied, each checked against its
+    /// entry in `SolverParameter.all` (key and type; ranges are the
+    /// physics' own, checked by `DiodeSolver.init`, see `ResolvedJob`).
+    public func apply(to defaults: SolverSettings) throws(JobError) -> SolverSettings {
+        var settings = defaults
         for override in values {
             let key = override.dottedKey
-            guard let (path, defaultValue) = fields.first(where: { $0.path.map(SolverOverrides.jobKey) == override.path }) else {
+            guard let parameter = SolverParameter.all.first(where: { $0.path == override.path }) else {
+                let allowed = SolverParameter.all.map(\.key).joined(separator: ", ")
                 throw JobError(line: override.line, key: key,
-                               message: "unknown key '\(key)'; allowed keys in [solver]: \(allowed.joined(separator: ", "))")
+                               message: "unknown key '\(key)'; allowed keys in [solver]: \(allowed)")
             }
-            func mismatch(_ expected: String) -> JobError {
-                JobError(line: override.line, key: key, message: "\(key) = \(TOMLValue.shorten(override.text)) has the wrong type; expected \(expected)")
-            }
-            switch (defaultValue, override.kind) {
-            case (is Double, .real(let x)):
+            let valueText = TOMLValue.shorten(override.text)
+            switch (parameter.kind, override.kind) {
+            case (.real(let keyPath), .real(let x)):
                 guard x.isFinite else {
-                    throw JobError(line: override.line, key: key, message: "\(key) = \(TOMLValue.shorten(override.text)) is out of range; allowed: a finite number")
+                    throw JobError(line: override.line, key: key,
+                                   message: "\(key) = \(valueText) is out of range; allowed: a finite number")
                 }
-                json[path] = SolverOverrides.json(x)
-            case (is Double, .integer(let i)): json[path] = SolverOverrides.json(Double(i))
-            case (is Double, _): throw mismatch("a number")
-            case (is Int, .integer(let i)): json[path] = String(i)
-            case (is Int, _): throw mismatch("an integer")
-            case (is Bool, .boolean(let b)): json[path] = String(b)
-            case (is Bool, _): throw mismatch("true or false")
-            case (is String, .string(let s)): json[path] = SolverOverrides.json(s)
-            default: throw mismatch("a quoted string")
+                settings[keyPath: keyPath] = x
+            case (.real(let keyPath), .integer(let i)): settings[keyPath: keyPath] = Double(i)
+            case (.integer(let keyPath), .integer(let i)): settings[keyPath: keyPath] = i
+            case (.boolean(let keyPath), .boolean(let b)): settings[keyPath: keyPath] = b
+            default:
+                throw JobError(line: override.line, key: key,
+                               message: "\(key) = \(valueText) has the wrong type; expected \(parameter.expected)")
             }
         }
-        let text = SolverOverrides.object(fields.map(\.path), values: json, prefix: [])
-        do {
-            return try JSONDecoder().decode(Settings.self, from: Data(text.utf8))
-        } catch {
-            throw JobError(line: nil, key: "solver", message: "cannot apply the [solver] settings: \(error)")
-        }
-    }
-
-    /// JSON object text for the leaves under `prefix`, nesting by path.
-    private static func object(_ paths: [[String]], values: [[String]: String], prefix: [String]) -> String {
-        var members: [String] = []
-        var seen: Set<String> = []
-        for path in paths where path.count > prefix.count && Array(path.prefix(prefix.count)) == prefix {
-            let name = path[prefix.count]
-            guard seen.insert(name).inserted else { continue }
-            if path.count == prefix.count + 1 {
-                members.append("\(json(name)):\(values[path]!)")
-            } else {
-                members.append("\(json(name)):\(object(paths, values: values, prefix: prefix + [name]))")
-            }
-        }
-        return "{" + members.joined(separator: ",") + "}"
-    }
-
-    /// Shortest text that reads back as exactly `x` (JSON has no inf/nan; callers reject them first).
-    static func json(_ x: Double) -> String { "\(x)" }
-
-    static func json(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+        return settings
     }
 }

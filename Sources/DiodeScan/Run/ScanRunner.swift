@@ -310,7 +310,7 @@ public enum ScanRunner {
                 }
             } else if mkdir(prefix, 0o777) != 0 && errno != EEXIST {
                 throw ResultFileError.cannotCreate(
-                    path: path, reason: "cannot create directory '\(prefix)': \(String(cString: strerror(errno)))")
+                    path: path, reason: "cannot create directory '\(prefix)': \(posixMessage())")
             }
         }
     }
@@ -324,17 +324,17 @@ public enum ScanRunner {
     public static func readJobFile(_ path: String) throws -> String {
         func failure(_ reason: String) -> JobFileError { JobFileError(message: "cannot read job file '\(path)': \(reason)") }
         let descriptor = Foundation.open(path, O_RDONLY)
-        guard descriptor >= 0 else { throw failure(String(cString: strerror(errno))) }
+        guard descriptor >= 0 else { throw failure(posixMessage()) }
         defer { Foundation.close(descriptor) }
         var status = stat()
-        guard fstat(descriptor, &status) == 0 else { throw failure(String(cString: strerror(errno))) }
+        guard fstat(descriptor, &status) == 0 else { throw failure(posixMessage()) }
         if status.st_mode & S_IFMT == S_IFDIR { throw failure("it is a directory") }
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             let count = buffer.withUnsafeMutableBytes { Foundation.read(descriptor, $0.baseAddress, $0.count) }
             if count < 0 && errno == EINTR { continue }
-            guard count >= 0 else { throw failure(String(cString: strerror(errno))) }
+            guard count >= 0 else { throw failure(posixMessage()) }
             if count == 0 { break }
             bytes += buffer[0..<count]
             if bytes.count > maximumJobFileBytes {
