@@ -31,11 +31,8 @@ final class ScanBookkeepingTests: XCTestCase {
         XCTAssertTrue(job.job.model.screening)
         let evaluator = PhysicsTileEvaluator(job: job)
         let tile = try XCTUnwrap(evaluator.evaluate(tile: 3, stop: StopFlag()))
-        let (dT, eps3) = job.grid.tile(3)
         var line: [PointResult?] = []
-        evaluator.evaluateLine(eps1: job.grid.eps1[0..<4], eps3: job.grid.eps3[eps3], deltaT: job.grid.dT[dT]) {
-            line.append($0)
-        }
+        evaluator.evaluateLine(tile: 3, points: 0..<4) { line.append($0) }
         XCTAssertEqual(line.count, 4)
         for (i, point) in line.enumerated() {
             let point = try XCTUnwrap(point)
