@@ -29,8 +29,11 @@ public enum DryRun {
         let grid = resolved.grid
         let m = job.model
         output("job: \(jobPath)" + (job.title.map { " — \($0)" } ?? ""))
-        let device = ModelParameter.device.map { "\($0.key) = \(m[$0] ?? .nan)" }.joined(separator: ", ")
-        let capacitances = ModelParameter.capacitances.map { "\($0.key) = \(m[$0] ?? .nan)" }.joined(separator: ", ")
+        // Fixed values only: an axis parameter is listed with the grid.
+        let device = ModelParameter.device.filter { !resolved.isAxis($0) }.map { "\($0.key) = \(m[$0] ?? .nan)" }
+            .joined(separator: ", ")
+        let capacitances = ModelParameter.capacitances.filter { !resolved.isAxis($0) }.map { "\($0.key) = \(m[$0] ?? .nan)" }
+            .joined(separator: ", ")
         output("model: \(device), screening = \(m.screening)"
                + (m.capacitances == CapacitanceSpec() ? "" : ", capacitances " + capacitances))
         output("solver: " + resolved.settingsFields.map { "\($0.key) = \($0.value)" }.joined(separator: ", "))
