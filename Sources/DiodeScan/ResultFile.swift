@@ -43,6 +43,11 @@ public final class ResultFile {
     public let path: String
     /// The scan grid stored in the file's coordinates.
     public let axes: ScanAxes
+    /// The optional reference currents the file holds (`[output] extras`:
+    /// `I_lin`, `J_lin`, `I_eqT`, `J_eqT`), in file order.
+    public let extras: [String]
+    /// The result datasets of doubles of this file (with its extras).
+    private let doubleVariables: [ResultFileLayout.DoubleVariable]
     /// The provenance stored in the file (parameters, job text, fingerprint,
     /// version, history).
     public private(set) var storedMetadata: ScanMetadata
@@ -74,11 +79,13 @@ public final class ResultFile {
     public static var reservedAttributeNames: Set<String> { ResultFileLayout.Root.all }
 
     private init(
-        path: String, axes: ScanAxes, metadata: ScanMetadata, file: HDF5File,
+        path: String, axes: ScanAxes, extras: [String], metadata: ScanMetadata, file: HDF5File,
         datasets: [String: HDF5Dataset], readOnly: Bool
     ) {
         self.path = path
         self.axes = axes
+        self.extras = extras
+        self.doubleVariables = ResultFileLayout.doubleVariables(extras: extras)
         self.storedMetadata = metadata
         self.file = file
         self.datasets = datasets
@@ -93,8 +100,14 @@ public final class ResultFile {
     ///   `overwrite` is false; `ResultFileError.invalidAxes` or
     ///   `.reservedParameterName` for bad input; `HDF5Error` or
     ///   `ResultFileError.system` if the file cannot be written.
-    public static func create(path: String, axes: ScanAxes, metadata: ScanMetadata, overwrite: Bool) throws -> ResultFile {
+    public static func create(path: String, axes: ScanAxes, extras: [String] = [], metadata: ScanMetadata,
+                              overwrite: Bool) throws -> ResultFile {
         try validate(axes: axes, metadata: metadata)
+        for name in extras where !ResultFileLayout.extraNames.contains(name) {
+            throw ResultFileError.invalidAxes(reason: "unknown extra dataset '\(name)'")
+        }
+        // In file order, whatever the order asked for.
+        let extras = ResultFileLayout.extraNames.filter(extras.contains)
         // A journal left by a killed finish belongs to the file now at
         // `path`: settle it before that file is kept or replaced.
         try ResultFileJournal.recover(path: path)
@@ -116,14 +129,14 @@ public final class ResultFile {
         guard access(parent, W_OK) == 0 else {
             throw ResultFileError.cannotCreate(path: path, reason: "directory '\(parent)' is not writable")
         }
-        try requireFreeSpace(in: parent, for: path, bytes: estimatedSize(of: axes))
+        try requireFreeSpace(in: parent, for: path, bytes: estimatedSize(of: axes, extras: extras.count))
         removeStaleTemporaries(of: path)
         // A name of this process alone: two scans started at once on one new
         // output each build their own file, and the second to publish it
         // finds the first's (`fileExists`) instead of both failing.
         let temporary = temporaryName(for: path, suffix: "creating")
         try build(
-            at: temporary, for: path, axes: axes, metadata: metadata, stage: ResultFileLayout.Stage.scanning,
+            at: temporary, for: path, axes: axes, extras: extras, metadata: metadata, stage: ResultFileLayout.Stage.scanning,
             compressed: false
         ) { _ in }
         try publish(temporary, as: path, replacing: overwrite)
@@ -133,9 +146,9 @@ public final class ResultFile {
     /// The size of a new (uncompressed) file for `axes`, bytes: 144 a point,
     /// a byte a tile, and a margin for the metadata (HDF5's headers, the
     /// coordinates, the job text).
-    public static func estimatedSize(of axes: ScanAxes) -> Double {
+    public static func estimatedSize(of axes: ScanAxes, extras: Int = 0) -> Double {
         let perPoint = ResultFileLayout.doubleVariables.reduce(0) { $0 + 8 * ($1.perRegion ? 3 : 1) }
-            + 4 * ResultFileLayout.int32Variables.count
+            + 4 * ResultFileLayout.int32Variables.count + 16 * extras
         return Double(axes.pointCount) * Double(perPoint) + Double(axes.tileCount)
             + 8 * Double(axes.shape.reduce(0, +)) + 131_072
     }
@@ -196,7 +209,7 @@ public final class ResultFile {
     /// `openForResume(path:)`, with `amendHook` called at each step of an
     /// in-place change (tests).
     static func openForResume(path: String, amendHook: AmendHook?, inPlace: Bool = true) throws -> ResultFile {
-        let (stage, axes, metadata) = try inspect(path: path)
+        let (stage, axes, extras, metadata) = try inspect(path: path)
         if stage == ResultFileLayout.Stage.finished {
             let temporary = path + ".resuming"
             let backToScanning = { (file: HDF5File) throws in
@@ -214,9 +227,9 @@ public final class ResultFile {
                 try copyFile(path, to: temporary)
                 try amend(temporary, for: path, change: backToScanning)
             } else {
-                try build(at: temporary, for: path, axes: axes, metadata: metadata,
+                try build(at: temporary, for: path, axes: axes, extras: extras, metadata: metadata,
                           stage: ResultFileLayout.Stage.scanning, compressed: false) { destination in
-                    try copyResults(from: source, to: destination, axes: axes)
+                    try copyResults(from: source, to: destination, axes: axes, extras: extras)
                 }
             }
             try source.close()
@@ -310,7 +323,7 @@ public final class ResultFile {
             func alreadyZero(_ isZero: (TileValues) -> Bool) -> Bool {
                 neverWritten && run.indices.allSatisfy { isZero(batch[$0].values) }
             }
-            for variable in ResultFileLayout.doubleVariables {
+            for variable in doubleVariables {
                 if alreadyZero({ $0.isAllZeroBits(variable.field) }) {
                     zeroWritesSkipped += 1
                     continue
@@ -392,7 +405,8 @@ public final class ResultFile {
         let (flagStart, flagCount) = tileSelection(of: tile, tiles: 1)
         let flag = try dataset(ResultFileLayout.tileDone).read(UInt8.self, start: flagStart, count: flagCount)
         guard flag == [ResultFileLayout.TileFlag.done] else { return values }
-        for variable in ResultFileLayout.doubleVariables {
+        // Extras the file does not hold keep their fill values.
+        for variable in doubleVariables {
             let (start, count) = selection(of: tile, perRegion: variable.perRegion)
             values[variable.field] = try dataset(variable.name).read(Double.self, start: start, count: count)
         }
@@ -458,10 +472,11 @@ public final class ResultFile {
             try Self.copyFile(path, to: temporary)
             try Self.amend(temporary, for: path, change: toFinished)
         case .deflate:
-            try Self.build(at: temporary, for: path, axes: axes, metadata: metadata,
+            try Self.build(at: temporary, for: path, axes: axes, extras: extras, metadata: metadata,
                            stage: ResultFileLayout.Stage.finished, compressed: true) { destination in
                 for (name, value) in runAttributes { try destination.setAttribute(name, value) }
-                try Self.copyResults(from: source, to: destination, axes: axes, compressingOn: run.threadsPerRank)
+                try Self.copyResults(from: source, to: destination, axes: axes, extras: extras,
+                                     compressingOn: run.threadsPerRank)
             }
         }
         try source.close()
@@ -599,11 +614,11 @@ public final class ResultFile {
     }
 
     private static func open(path: String, readOnly: Bool) throws -> ResultFile {
-        let (_, axes, metadata) = try inspect(path: path)
+        let (_, axes, extras, metadata) = try inspect(path: path)
         let file = try openHDF5(path, mode: readOnly ? .readOnly : .readWrite)
         var datasets: [String: HDF5Dataset] = [:]
         let grid = axes.shape
-        var expected: [(String, [Int])] = ResultFileLayout.doubleVariables.map {
+        var expected: [(String, [Int])] = ResultFileLayout.doubleVariables(extras: extras).map {
             ($0.name, $0.perRegion ? grid + [3] : grid)
         }
         expected += ResultFileLayout.int32Variables.map { ($0.name, grid) }
@@ -619,12 +634,13 @@ public final class ResultFile {
             }
             datasets[name] = dataset
         }
-        return ResultFile(path: path, axes: axes, metadata: metadata, file: file, datasets: datasets, readOnly: readOnly)
+        return ResultFile(path: path, axes: axes, extras: extras, metadata: metadata, file: file, datasets: datasets,
+                          readOnly: readOnly)
     }
 
     /// Reads the stage, axes and metadata of the file at `path`.
     /// First undoes an interrupted in-place change (`ResultFileJournal`).
-    private static func inspect(path: String) throws -> (stage: String, axes: ScanAxes, metadata: ScanMetadata) {
+    private static func inspect(path: String) throws -> (stage: String, axes: ScanAxes, extras: [String], metadata: ScanMetadata) {
         try ResultFileJournal.recover(path: path)
         guard FileManager.default.fileExists(atPath: path) else {
             throw ResultFileError.system(call: "open", path: path, message: "no such file")
@@ -643,6 +659,7 @@ public final class ResultFile {
             throw ResultFileError.notAResultFile(path: path, reason: "unknown file_stage '\(stage)'")
         }
         let axes = try readAxes(of: file, path: path)
+        let extras = try extraNames(in: file)
         let names: [String]
         switch try file.attribute(Root.parameterNames) {
         case .strings(let values): names = values
@@ -658,7 +675,13 @@ public final class ResultFile {
             jobFingerprint: try string(Root.jobFingerprint), softwareVersion: try string(Root.softwareVersion),
             sourceRevision: try string(Root.sourceRevision), creationTime: try string(Root.creationTime),
             history: try string(Root.history))
-        return (stage, axes, metadata)
+        return (stage, axes, extras, metadata)
+    }
+
+    /// The extras a file holds: those whose forward dataset exists (`open`
+    /// then requires both of each).
+    private static func extraNames(in file: HDF5File) throws -> [String] {
+        try ResultFileLayout.extras.filter { try file.contains($0.variables[0].name) }.map(\.name)
     }
 
     /// The grid axes of a file: the dimension scales attached to `I_F`, in
@@ -695,7 +718,7 @@ public final class ResultFile {
     /// chunked with shuffle + deflate) and attributes of `stage`, then
     /// `fill(file)`, then closes and syncs it. Removes it on failure.
     private static func build(
-        at temporary: String, for path: String, axes: ScanAxes, metadata: ScanMetadata, stage: String,
+        at temporary: String, for path: String, axes: ScanAxes, extras: [String], metadata: ScanMetadata, stage: String,
         compressed: Bool, fill: (HDF5File) throws -> Void
     ) throws {
         let file: HDF5File
@@ -706,7 +729,7 @@ public final class ResultFile {
             throw ResultFileError.inUse(path: path)
         }
         do {
-            try writeLayout(into: file, axes: axes, metadata: metadata, stage: stage, compressed: compressed)
+            try writeLayout(into: file, axes: axes, extras: extras, metadata: metadata, stage: stage, compressed: compressed)
             try fill(file)
         } catch {
             abandon(file, at: temporary)
@@ -750,7 +773,8 @@ public final class ResultFile {
         do {
             let file = try openHDF5(path, mode: .readOnly)
             defer { try? file.close() }
-            for name in ResultFileLayout.doubleVariables.map(\.name) + ResultFileLayout.int32Variables.map(\.name) {
+            let doubles = ResultFileLayout.doubleVariables(extras: try extraNames(in: file))
+            for name in doubles.map(\.name) + ResultFileLayout.int32Variables.map(\.name) {
                 guard let block = try file.openDataset(name).contiguousStorage else { return false }
                 blocks.append(block)
             }
@@ -907,7 +931,7 @@ public final class ResultFile {
     }
 
     private static func writeLayout(
-        into file: HDF5File, axes: ScanAxes, metadata: ScanMetadata, stage: String, compressed: Bool
+        into file: HDF5File, axes: ScanAxes, extras: [String], metadata: ScanMetadata, stage: String, compressed: Bool
     ) throws {
         typealias Layout = ResultFileLayout
         typealias Root = ResultFileLayout.Root
@@ -961,7 +985,10 @@ public final class ResultFile {
                 try dataset.attach(scale: scale, toDimension: dimension)
             }
         }
-        for variable in Layout.doubleVariables {
+        // Extras come last, after `tile_done` (below): a file without them
+        // has the layout files always had.
+        func createDoubles(_ variables: [Layout.DoubleVariable]) throws {
+        for variable in variables {
             let shape = variable.perRegion ? grid + [3] : grid
             let dataset = try file.createDataset(
                 variable.name, of: Double.self, shape: shape, layout: storage(shape), fillValue: .nan)
@@ -969,6 +996,8 @@ public final class ResultFile {
                 dataset, units: variable.units, longName: variable.longName,
                 scales: variable.perRegion ? scales + [region] : scales)
         }
+        }
+        try createDoubles(Layout.doubleVariables)
         for variable in Layout.int32Variables {
             let dataset = try file.createDataset(
                 variable.name, of: Int32.self, shape: grid, layout: storage(grid), fillValue: -1)
@@ -992,6 +1021,7 @@ public final class ResultFile {
             scales: Array(scales.dropLast()))
         try tileDone.setAttribute("flag_values", .ints(Layout.TileFlag.all.map(Int64.init)))
         try tileDone.setAttribute("flag_meanings", .string(Layout.TileFlag.meanings))
+        try createDoubles(Layout.doubleVariables(extras: extras).dropFirst(Layout.doubleVariables.count).map { $0 })
         try file.flush()
     }
 
@@ -1007,7 +1037,7 @@ public final class ResultFile {
     /// thread stores them with `H5Dwrite_chunk`: the files are the same as
     /// through HDF5's own (serial) filter pipeline, in a fraction of the time.
     private static func copyResults(
-        from source: HDF5File, to destination: HDF5File, axes: ScanAxes, compressingOn threads: Int? = nil
+        from source: HDF5File, to destination: HDF5File, axes: ScanAxes, extras: [String], compressingOn threads: Int? = nil
     ) throws {
         typealias Layout = ResultFileLayout
         let outerShape = axes.outerShape
@@ -1083,7 +1113,7 @@ public final class ResultFile {
                 }
             }
         }
-        for variable in Layout.doubleVariables {
+        for variable in Layout.doubleVariables(extras: extras) {
             try copy(variable.name, Double.self, perPoint: variable.perRegion ? 3 : 1, fill: .nan)
         }
         for variable in Layout.int32Variables {

@@ -48,6 +48,47 @@ enum ResultFileLayout {
             longName: "non-equilibrium potentials U_1, U_2, U_3 of the regions, \(backward)"),
     ]
 
+    /// The optional reference currents (`[output] extras`, docs/jobs.md;
+    /// docs/physics.md §10), each name with its forward and backward
+    /// variables: `I_lin_F`, `I_lin_B`, …. Same dimensions as `I_F`; created
+    /// after every other dataset, so a file without them has exactly the
+    /// layout it had before they existed.
+    static let extras: [(name: String, variables: [DoubleVariable])] = [
+        ("I_lin", [
+            DoubleVariable(name: "I_lin_F", field: .iLinF, units: "k_B T / h",
+                           longName: "linear-response particle current I_lin = L_I^(1) dT, \(forward)"),
+            DoubleVariable(name: "I_lin_B", field: .iLinB, units: "k_B T / h",
+                           longName: "linear-response particle current I_lin = L_I^(1) dT, \(backward)"),
+        ]),
+        ("J_lin", [
+            DoubleVariable(name: "J_lin_F", field: .jLinF, units: "(k_B T)^2 / h",
+                           longName: "linear-response heat current J_lin = L_J^(1) dT, \(forward)"),
+            DoubleVariable(name: "J_lin_B", field: .jLinB, units: "(k_B T)^2 / h",
+                           longName: "linear-response heat current J_lin = L_J^(1) dT, \(backward)"),
+        ]),
+        ("I_eqT", [
+            DoubleVariable(name: "I_eqT_F", field: .iEqTF, units: "k_B T / h",
+                           longName: "particle current with the equilibrium transmission (U = 0), \(forward)"),
+            DoubleVariable(name: "I_eqT_B", field: .iEqTB, units: "k_B T / h",
+                           longName: "particle current with the equilibrium transmission (U = 0), \(backward)"),
+        ]),
+        ("J_eqT", [
+            DoubleVariable(name: "J_eqT_F", field: .jEqTF, units: "(k_B T)^2 / h",
+                           longName: "heat current with the equilibrium transmission (U = 0), \(forward)"),
+            DoubleVariable(name: "J_eqT_B", field: .jEqTB, units: "(k_B T)^2 / h",
+                           longName: "heat current with the equilibrium transmission (U = 0), \(backward)"),
+        ]),
+    ]
+
+    /// The names `[output] extras` allows, in file order.
+    static var extraNames: [String] { extras.map(\.name) }
+
+    /// The result datasets of doubles of a file with `extras`: the twelve of
+    /// every file, then those of the extras in the order of `extras`.
+    static func doubleVariables(extras names: [String]) -> [DoubleVariable] {
+        doubleVariables + extras.filter { names.contains($0.name) }.flatMap(\.variables)
+    }
+
     static let int32Variables: [Int32Variable] = [
         Int32Variable(name: "status_F", field: .statusF, longName: "solver status, \(forward)", isStatus: true),
         Int32Variable(name: "status_B", field: .statusB, longName: "solver status, \(backward)", isStatus: true),

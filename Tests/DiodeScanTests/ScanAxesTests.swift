@@ -338,4 +338,97 @@ import Testing
             try reopened.close()
         }
     }
+
+    // MARK: Extras (reference currents)
+
+    @Test func extrasAreParsedInFileOrderAndBadOnesNamed() throws {
+        let base = "[model]\ngamma = 1\ndT = 1\n[grid]\neps1 = [40]\neps3 = [40]\n[output]\nfile = \"a.h5\"\n"
+        let job = try ResolvedJob(ScanJob(parsing: base + "extras = [\"J_eqT\", \"I_lin\"]\n"))
+        #expect(job.job.extras == ["I_lin", "J_eqT"])
+        #expect(job.canonicalDescription.hasSuffix("output.extras = [\"I_lin\", \"J_eqT\"]"))
+        let plain = try ResolvedJob(ScanJob(parsing: base))
+        #expect(plain.job.extras.isEmpty && !plain.canonicalDescription.contains("extras"))
+        #expect(plain.fingerprint != job.fingerprint)
+        Self.rejects(base + "extras = [\"I_lin\", \"I_rel\"]\n", key: "output.extras",
+                     mentioning: ["output.extras[1] = \"I_rel\" is not allowed", "\"I_lin\", \"J_lin\", \"I_eqT\", \"J_eqT\""])
+        Self.rejects(base + "extras = [\"I_lin\", \"I_lin\"]\n", key: "output.extras", mentioning: ["twice"])
+        Self.rejects(base + "extras = \"I_lin\"\n", key: "output.extras", mentioning: ["expected a list"])
+    }
+
+    /// The extras of a tile are what `diodescan point --reference` reports
+    /// at each point from the tile's own result, bit for bit: without
+    /// screening (one-point tiles: the result is `point`'s own) and with
+    /// screening (I_eqT solved afresh from the stored result's probe state).
+    @Test(arguments: [false, true])
+    func extrasEqualTheReferenceCurrentsOfEachPoint(screening: Bool) throws {
+        let text = Self.jobText(axes: [("d", [1.0]), ("eps1", [44, 46]), ("eps3", [44.75, 48.25])], screening: screening)
+            + "[output]\nfile = \"a.h5\"\nextras = [\"I_lin\", \"J_lin\", \"I_eqT\", \"J_eqT\"]\n"
+        let job = try ResolvedJob(ScanJob(parsing: text))
+        let evaluator = PhysicsTileEvaluator(job: job)
+        for tile in 0..<job.grid.tileCount {
+            let values = try #require(evaluator.evaluate(tile: tile, stop: StopFlag()))
+            let (parameters, deltaT) = job.mapping.point(at: job.grid.tile(tile) + [0])
+            let solver = try DiodeSolver(parameters: parameters, settings: job.settings)
+            var continuation = DiodeSolver.Continuation()
+            var point = solver.solvePoint(deltaT: deltaT, continuation: &continuation)
+            if screening { point = solver.checkedBranch(deltaT: deltaT, point: point, searching: false).point }
+            else { #expect(point.forward.particleCurrent.bitPattern == solver.solvePoint(deltaT: deltaT).forward.particleCurrent.bitPattern) }
+            Self.expectSame(point, values, at: 0, "tile \(tile)")
+            for (configuration, result, fields) in [
+                (Configuration.forward, point.forward, [TileValues.DoubleField.iLinF, .jLinF, .iEqTF, .jEqTF]),
+                (.backward, point.backward, [.iLinB, .jLinB, .iEqTB, .jEqTB]),
+            ] {
+                let r = solver.referenceCurrents(deltaT: deltaT, configuration: configuration, result: result)
+                let expected = [r.linearParticleCurrent, r.linearHeatCurrent, r.equilibriumTransmission.particleCurrent,
+                                r.equilibriumTransmission.heatCurrent]
+                for (field, value) in zip(fields, expected) {
+                    #expect(values[field, 0].bitPattern == value.bitPattern, "tile \(tile) \(field): \(values[field, 0]) vs \(value)")
+                    #expect(value.isFinite, "\(field)")
+                }
+            }
+        }
+        // Not asked for: zero, so omitted (never sent between ranks).
+        let lin = try ResolvedJob(ScanJob(parsing: text.replacingOccurrences(of: ", \"I_eqT\", \"J_eqT\"", with: "")))
+        let tile = try #require(PhysicsTileEvaluator(job: lin).evaluate(tile: 0, stop: StopFlag()))
+        #expect(!tile.omits(.iLinF) && tile.omits(.iEqTF) && tile.omits(.jEqTB))
+    }
+
+    /// A file with extras: the datasets exist with the grid's dimensions,
+    /// units and long names, survive compression and a resume, and a file
+    /// without them keeps its fill values there.
+    @Test func extrasAreStoredAndSurviveCompressionAndResume() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("extras-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("extras.h5").path
+        let axes = ScanAxes(eps1: [40, 41, 42], eps3: [38, 40], dT: [1])
+        func values(_ tile: TileIndex) -> TileValues {
+            var v = SyntheticTile.values(for: tile, pointCount: 3)
+            for (k, field) in TileValues.DoubleField.extras.enumerated() { v[field] = (0..<3).map { Double(k) + Double($0) / 4 } }
+            return v
+        }
+        let file = try ResultFile.create(path: path, axes: axes, extras: ["J_eqT", "I_lin"], metadata: ResultFileFixture.metadata(),
+                                         overwrite: false)
+        #expect(file.extras == ["I_lin", "J_eqT"])
+        try file.write(axes.allTiles.map { ($0, values($0)) })
+        try file.finish(run: ResultFileFixture.summary(), compression: .deflate)
+        do {
+            let raw = RawHDF5Reader(path)
+            for name in ["I_lin_F", "I_lin_B", "J_eqT_F", "J_eqT_B"] {
+                #expect(raw.dims(name) == [1, 2, 3], "\(name)")
+                #expect(raw.isScaleAttached("eps1", to: name, dimension: 2))
+            }
+            #expect(!raw.exists("J_lin_F") && !raw.exists("I_eqT_B"))
+        }
+        let reopened = try ResultFile.openForResume(path: path)
+        #expect(reopened.extras == ["I_lin", "J_eqT"])
+        for tile in axes.allTiles {
+            let read = try reopened.values(for: tile), written = values(tile)
+            for field in [TileValues.DoubleField.iLinF, .iLinB, .jEqTF, .jEqTB, .iF, .uB] {
+                #expect(read[field].map(\.bitPattern) == written[field].map(\.bitPattern), "\(field)")
+            }
+            #expect(read[.jLinF].allSatisfy(\.isNaN) && read[.iEqTB].allSatisfy(\.isNaN), "not stored: fill values")
+        }
+        try reopened.close()
+    }
 }

@@ -15,6 +15,8 @@ public struct PhysicsTileEvaluator: Sendable {
     public let settings: SolverSettings
     /// The device and ΔT at each grid point (the job layer's mapping).
     public let mapping: PointMapping
+    /// `[output] extras`: the reference currents to compute (`I_lin`, …).
+    public let extras: [String]
     /// Test-only slow-down per point (seconds), to make interruption tests
     /// deterministic; from `DIODESCAN_TEST_POINT_DELAY`. Zero in normal use.
     public var testPointDelay: TimeInterval = 0
@@ -24,6 +26,7 @@ public struct PhysicsTileEvaluator: Sendable {
         grid = job.grid
         settings = job.settings
         mapping = job.mapping
+        extras = job.job.extras
     }
 
     /// The tile's values, its all-zero fields omitted, or nil when `stop`
@@ -34,6 +37,10 @@ public struct PhysicsTileEvaluator: Sendable {
         var values = TileValues(pointCount: count)
         var continuation = DiodeSolver.Continuation()
         var branches = BranchChecks(active: model.screening)
+        // Per point, for the reference currents: its solver and ΔT, and the
+        // result finally stored (a branch check may replace it later).
+        var solved: [(solver: DiodeSolver, deltaT: Double, point: PointResult)?] =
+            extras.isEmpty ? [] : Array(repeating: nil, count: count)
         for i in 0..<count {
             if stop.isSet { return nil }
             if testPointDelay > 0 { Thread.sleep(forTimeInterval: testPointDelay) }
@@ -53,8 +60,13 @@ public struct PhysicsTileEvaluator: Sendable {
             let point = solver.solvePoint(deltaT: deltaT, continuation: &continuation)
             let checked = branches.add(point, at: i, solver: solver, deltaT: deltaT, fresh: fresh, last: i == count - 1,
                                        continuation: &continuation)
-            for (index, result) in checked { store(result, at: index, in: &values) }
+            if !extras.isEmpty { solved[i] = (solver, deltaT, point) }
+            for (index, result) in checked {
+                store(result, at: index, in: &values)
+                if !extras.isEmpty { solved[index]?.point = result }
+            }
         }
+        if !storeReferences(of: solved, in: &values, stop: stop) { return nil }
         // Checked here, on the worker thread that made the values: the zero
         // fields (U without screening, the status where all converged) then
         // never cross ranks, and rank 0 knows them without reading them.
@@ -86,6 +98,46 @@ public struct PhysicsTileEvaluator: Sendable {
                                        last: i == grid.pointsPerTile - 1, continuation: &continuation)
             each(checked.last?.1 ?? point)
         }
+    }
+
+    /// The reference currents (`[output] extras`) of every point of a tile,
+    /// as `diodescan point --reference` computes them from the stored result
+    /// (`DiodeSolver.referenceCurrents`); only the linear response when no
+    /// equilibrium-transmission current is asked for (with screening that
+    /// needs a solve of its own). Fields not asked for are set to zero, so
+    /// they are omitted and never cross ranks. False when `stop` was set.
+    private func storeReferences(of solved: [(solver: DiodeSolver, deltaT: Double, point: PointResult)?],
+                                 in values: inout TileValues, stop: StopFlag) -> Bool {
+        let zeros = [Double](repeating: 0, count: values.pointCount)
+        typealias Field = TileValues.DoubleField
+        guard !extras.isEmpty else {
+            for field in Field.extras { values[field] = zeros }
+            return true
+        }
+        let wantsEquilibrium = extras.contains("I_eqT") || extras.contains("J_eqT")
+        for (i, entry) in solved.enumerated() {
+            if stop.isSet { return false }
+            guard let (solver, deltaT, point) = entry else { continue }  // invalid device: fill values (NaN)
+            for (configuration, result, fields) in [
+                (Configuration.forward, point.forward, (Field.iLinF, Field.jLinF, Field.iEqTF, Field.jEqTF)),
+                (Configuration.backward, point.backward, (Field.iLinB, Field.jLinB, Field.iEqTB, Field.jEqTB)),
+            ] {
+                let references = wantsEquilibrium
+                    ? solver.referenceCurrents(deltaT: deltaT, configuration: configuration, result: result)
+                    : ReferenceCurrents(linearResponse: solver.linearResponse(configuration: configuration), deltaT: deltaT,
+                                        equilibriumTransmission: result)
+                values[fields.0, i] = references.linearParticleCurrent
+                values[fields.1, i] = references.linearHeatCurrent
+                values[fields.2, i] = references.equilibriumTransmission.particleCurrent
+                values[fields.3, i] = references.equilibriumTransmission.heatCurrent
+            }
+        }
+        let wanted: [String: [Field]] = ["I_lin": [.iLinF, .iLinB], "J_lin": [.jLinF, .jLinB],
+                                         "I_eqT": [.iEqTF, .iEqTB], "J_eqT": [.jEqTF, .jEqTB]]
+        for (name, fields) in wanted where !extras.contains(name) {
+            for field in fields { values[field] = zeros }
+        }
+        return true
     }
 
     /// Writes a point into the tile. A configuration that did not converge

@@ -244,6 +244,8 @@ public struct ResolvedJob: Sendable {
         for (key, value) in job.fixedCoordinates { lines.append("model.\(key) = \(value)") }
         for axis in grid.axes.dimensions.reversed() { lines.append("grid.\(axis.key) = \(axis.values)") }
         for (key, value) in settingsFields { lines.append("solver.\(key) = \(value)") }
+        // Only when asked for: the fingerprints of jobs without extras are unchanged.
+        if !job.extras.isEmpty { lines.append("output.extras = \(job.extras)") }
         return lines.joined(separator: "\n")
     }
 

@@ -81,6 +81,9 @@ public struct ScanJob: Sendable {
     /// `[output] compression`: how the finished file stores the results
     /// (`"none"`, the default, or `"deflate"`).
     public var compression: ResultCompression = .none
+    /// `[output] extras`: the optional reference currents to store (`I_lin`,
+    /// `J_lin`, `I_eqT`, `J_eqT`), in file order; empty by default.
+    public var extras: [String] = []
     /// The job file's text, verbatim (stored in the output file).
     public var text: String
 
@@ -121,11 +124,34 @@ public struct ScanJob: Sendable {
                 }
                 compression = value
             }
+            extras = try ScanJob.parseExtras(&output)
             try output.finish()
             if outputPath == nil { throw output.missing("file", "the HDF5 file to write, e.g. file = \"out/scan.h5\"") }
         } else {
             outputPath = nil
         }
+    }
+
+    /// `[output] extras = ["I_lin", ...]`: any subset of the reference
+    /// currents, each at most once.
+    private static func parseExtras(_ output: inout TableReader) throws(JobError) -> [String] {
+        guard let entry = output.value("extras") else { return [] }
+        let allowed = ResultFileLayout.extraNames
+        let allowedText = "a list of distinct names among " + allowed.map { "\"\($0)\"" }.joined(separator: ", ")
+        guard case .array(let items) = entry.value else {
+            throw output.error("extras", "output.extras = \(entry.value.shortText()) is a \(entry.value.typeName); expected \(allowedText)")
+        }
+        var names: [String] = []
+        for (i, item) in items.enumerated() {
+            guard case .string(let name) = item, allowed.contains(name) else {
+                throw output.error("extras", "output.extras[\(i)] = \(item.shortText()) is not allowed; allowed: \(allowedText)")
+            }
+            guard !names.contains(name) else {
+                throw output.error("extras", "output.extras lists \"\(name)\" twice; allowed: \(allowedText)")
+            }
+            names.append(name)
+        }
+        return allowed.filter(names.contains)
     }
 
     /// The point coordinates a `[model]` table may fix instead of a `[grid]`

@@ -284,7 +284,8 @@ public enum ScanRunner {
                                     softwareVersion: BuildInfo.version, sourceRevision: BuildInfo.sourceRevision,
                                     creationTime: ISO8601DateFormatter().string(from: Date()))
         let file = try ResultFileIOError.naming(path) {
-            try ResultFile.create(path: path, axes: grid.axes, metadata: metadata, overwrite: options.overwrite)
+            try ResultFile.create(path: path, axes: grid.axes, extras: job.job.extras, metadata: metadata,
+                                  overwrite: options.overwrite)
         }
         return (file, Array(0..<grid.tileCount))
     }
