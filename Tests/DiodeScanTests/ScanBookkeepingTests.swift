@@ -106,9 +106,10 @@ final class ScanBookkeepingTests: XCTestCase {
         XCTAssertThrowsError(try TileValues(decoding: message.dropLast(), pointsPerTile: 3))
         XCTAssertThrowsError(try TileValues(decoding: message[1...], pointsPerTile: 3), "no header")
         var notInteger = message
-        notInteger[1 + 16 * 3 + 1] = 0.5   // status_F of point 1
+        // status_F of point 1: after the double fields (all but four entries a point).
+        notInteger[1 + (TileValues.valuesPerPoint - 4) * 3 + 1] = 0.5
         XCTAssertThrowsError(try TileValues(decoding: notInteger[...], pointsPerTile: 3))
-        for header in [-1.0, 65536, 0.5, .nan] {
+        for header in [-1.0, Double(TileValues.FieldSet.all.rawValue) + 1, 0.5, .nan] {
             var bad = message
             bad[0] = header
             XCTAssertThrowsError(try TileValues(decoding: bad[...], pointsPerTile: 3)) {
