@@ -102,7 +102,7 @@ import Testing
     func outerAxisEqualsPointAtEachValue(key: String) throws {
         let screening = Self.capacitanceKeys.contains(key)
         let inner = key == "d" ? "lambda" : "d"
-        let innerValue = inner == "d" ? 1.0 : 1.0
+        let innerValue = 1.0  // d = 1 or lambda = 1: the base model's own value
         let text = Self.jobText(axes: [(inner, [innerValue]), (key, Self.axisValues[key]!)], screening: screening)
         let job = try ResolvedJob(ScanJob(parsing: text))
         let evaluator = PhysicsTileEvaluator(job: job)

@@ -101,8 +101,9 @@ public struct PointMapping: Sendable {
         }
         self.base = base
         axes = job.grid.axes
-        // Every axis key is a table key (`ScanGrid` refuses others), and
-        // every table key has a target; `.dT` would only be a harmless default.
+        // Unreachable fallback: every axis key is a table key (`ScanGrid`
+        // refuses others) and every table key has a target
+        // (`ScanAxesTests` covers each); it only keeps the mapping total.
         targets = axes.dimensions.map { Target($0.key) ?? .dT }
     }
 
