@@ -43,6 +43,11 @@ public final class ResultFile {
     public let path: String
     /// The scan grid stored in the file's coordinates.
     public let axes: ScanAxes
+    /// The optional reference currents the file holds (`[output] extras`:
+    /// `I_lin`, `J_lin`, `I_eqT`, `J_eqT`), in file order.
+    public let extras: [String]
+    /// The result datasets of doubles of this file (with its extras).
+    private let doubleVariables: [ResultFileLayout.DoubleVariable]
     /// The provenance stored in the file (parameters, job text, fingerprint,
     /// version, history).
     public private(set) var storedMetadata: ScanMetadata
@@ -55,7 +60,7 @@ public final class ResultFile {
     /// kept between writes so that a scan allocates them once.
     private var doubleRun: [Double] = []
     private var integerRun: [Int32] = []
-    /// One bit per tile (offset `dT × nε3 + ε3`): set while the tile's
+    /// One bit per tile (its storage-order number): set while the tile's
     /// storage has never been written, so it still reads as zeros
     /// (`tile_done` = 3 when the file was opened). Read on the first write.
     private var neverWritten: [UInt64]?
@@ -74,11 +79,13 @@ public final class ResultFile {
     public static var reservedAttributeNames: Set<String> { ResultFileLayout.Root.all }
 
     private init(
-        path: String, axes: ScanAxes, metadata: ScanMetadata, file: HDF5File,
+        path: String, axes: ScanAxes, extras: [String], metadata: ScanMetadata, file: HDF5File,
         datasets: [String: HDF5Dataset], readOnly: Bool
     ) {
         self.path = path
         self.axes = axes
+        self.extras = extras
+        self.doubleVariables = ResultFileLayout.doubleVariables(extras: extras)
         self.storedMetadata = metadata
         self.file = file
         self.datasets = datasets
@@ -93,8 +100,14 @@ public final class ResultFile {
     ///   `overwrite` is false; `ResultFileError.invalidAxes` or
     ///   `.reservedParameterName` for bad input; `HDF5Error` or
     ///   `ResultFileError.system` if the file cannot be written.
-    public static func create(path: String, axes: ScanAxes, metadata: ScanMetadata, overwrite: Bool) throws -> ResultFile {
+    public static func create(path: String, axes: ScanAxes, extras: [String] = [], metadata: ScanMetadata,
+                              overwrite: Bool) throws -> ResultFile {
         try validate(axes: axes, metadata: metadata)
+        for name in extras where !ResultFileLayout.extraNames.contains(name) {
+            throw ResultFileError.invalidAxes(reason: "unknown extra dataset '\(name)'")
+        }
+        // In file order, whatever the order asked for.
+        let extras = ResultFileLayout.extraNames.filter(extras.contains)
         // A journal left by a killed finish belongs to the file now at
         // `path`: settle it before that file is kept or replaced.
         try ResultFileJournal.recover(path: path)
@@ -116,14 +129,14 @@ public final class ResultFile {
         guard access(parent, W_OK) == 0 else {
             throw ResultFileError.cannotCreate(path: path, reason: "directory '\(parent)' is not writable")
         }
-        try requireFreeSpace(in: parent, for: path, bytes: estimatedSize(of: axes))
+        try requireFreeSpace(in: parent, for: path, bytes: estimatedSize(of: axes, extras: extras.count))
         removeStaleTemporaries(of: path)
         // A name of this process alone: two scans started at once on one new
         // output each build their own file, and the second to publish it
         // finds the first's (`fileExists`) instead of both failing.
         let temporary = temporaryName(for: path, suffix: "creating")
         try build(
-            at: temporary, for: path, axes: axes, metadata: metadata, stage: ResultFileLayout.Stage.scanning,
+            at: temporary, for: path, axes: axes, extras: extras, metadata: metadata, stage: ResultFileLayout.Stage.scanning,
             compressed: false
         ) { _ in }
         try publish(temporary, as: path, replacing: overwrite)
@@ -133,11 +146,11 @@ public final class ResultFile {
     /// The size of a new (uncompressed) file for `axes`, bytes: 144 a point,
     /// a byte a tile, and a margin for the metadata (HDF5's headers, the
     /// coordinates, the job text).
-    public static func estimatedSize(of axes: ScanAxes) -> Double {
+    public static func estimatedSize(of axes: ScanAxes, extras: Int = 0) -> Double {
         let perPoint = ResultFileLayout.doubleVariables.reduce(0) { $0 + 8 * ($1.perRegion ? 3 : 1) }
-            + 4 * ResultFileLayout.int32Variables.count
+            + 4 * ResultFileLayout.int32Variables.count + 16 * extras
         return Double(axes.pointCount) * Double(perPoint) + Double(axes.tileCount)
-            + 8 * Double(axes.eps1.count + axes.eps3.count + axes.dT.count) + 131_072
+            + 8 * Double(axes.shape.reduce(0, +)) + 131_072
     }
 
     /// Throws `.cannotCreate` unless the file system of `directory` has
@@ -196,7 +209,7 @@ public final class ResultFile {
     /// `openForResume(path:)`, with `amendHook` called at each step of an
     /// in-place change (tests).
     static func openForResume(path: String, amendHook: AmendHook?, inPlace: Bool = true) throws -> ResultFile {
-        let (stage, axes, metadata) = try inspect(path: path)
+        let (stage, axes, extras, metadata) = try inspect(path: path)
         if stage == ResultFileLayout.Stage.finished {
             let temporary = path + ".resuming"
             let backToScanning = { (file: HDF5File) throws in
@@ -214,9 +227,9 @@ public final class ResultFile {
                 try copyFile(path, to: temporary)
                 try amend(temporary, for: path, change: backToScanning)
             } else {
-                try build(at: temporary, for: path, axes: axes, metadata: metadata,
+                try build(at: temporary, for: path, axes: axes, extras: extras, metadata: metadata,
                           stage: ResultFileLayout.Stage.scanning, compressed: false) { destination in
-                    try copyResults(from: source, to: destination, axes: axes)
+                    try copyResults(from: source, to: destination, axes: axes, extras: extras)
                 }
             }
             try source.close()
@@ -245,7 +258,7 @@ public final class ResultFile {
         let done = try dataset(ResultFileLayout.tileDone).read(UInt8.self)
         var tiles = Set<TileIndex>()
         for (offset, flag) in done.enumerated() where flag == ResultFileLayout.TileFlag.done {
-            tiles.insert(TileIndex(dT: offset / axes.eps3.count, eps3: offset % axes.eps3.count))
+            tiles.insert(axes.tileIndex(offset))
         }
         return tiles
     }
@@ -265,7 +278,8 @@ public final class ResultFile {
     /// values: `completedTiles()` does not count them (a resume recomputes
     /// them) and `finish` gives them fill values and flag 0. A flag of 1
     /// therefore always means complete values. Tiles that are neighbours in
-    /// the file (the same ΔT, consecutive ε3) are written with one HDF5 call
+    /// the file (the same outer indices but the last, which is consecutive:
+    /// the same ΔT, consecutive ε3 in the paper's grids) are written with one HDF5 call
     /// per dataset, so a batch costs a few calls per run of neighbouring
     /// tiles instead of 21 per tile. A variable that is all zero bits in a
     /// run of tiles whose storage was never written (flag 3: it reads as
@@ -279,14 +293,15 @@ public final class ResultFile {
     private func write(_ batch: [(tile: TileIndex, values: TileValues)], completing flag: UInt8) throws {
         guard !isReadOnly else { throw ResultFileError.closed(path: path) }
         guard !batch.isEmpty else { return }
-        let n = axes.eps1.count
+        let n = axes.pointsPerTile
         for (tile, values) in batch {
             try check(tile)
             guard values.pointCount == n else {
-                throw ResultFileError.wrongPointCount(tile, expected: n, actual: values.pointCount)
+                throw ResultFileError.wrongPointCount(axes.describe(tile), axis: axes.inner.key, expected: n,
+                                                      actual: values.pointCount)
             }
         }
-        let runs = Self.runs(of: batch)
+        let runs = runs(of: batch)
         let file = try openFile()
         let tileDone = try dataset(ResultFileLayout.tileDone)
         // Decided before the flags change: a run whose storage was never
@@ -298,8 +313,8 @@ public final class ResultFile {
         for (tile, _) in batch { markWritten(tile) }
         func setFlags(_ flag: UInt8) throws {
             for run in runs {
-                try tileDone.write(
-                    [UInt8](repeating: flag, count: run.count), start: [run.first.dT, run.first.eps3], count: [1, run.count])
+                let (start, count) = tileSelection(of: run.first, tiles: run.count)
+                try tileDone.write([UInt8](repeating: flag, count: run.count), start: start, count: count)
             }
             try file.flush()
         }
@@ -308,12 +323,12 @@ public final class ResultFile {
             func alreadyZero(_ isZero: (TileValues) -> Bool) -> Bool {
                 neverWritten && run.indices.allSatisfy { isZero(batch[$0].values) }
             }
-            for variable in ResultFileLayout.doubleVariables {
+            for variable in doubleVariables {
                 if alreadyZero({ $0.isAllZeroBits(variable.field) }) {
                     zeroWritesSkipped += 1
                     continue
                 }
-                let (start, count) = Self.selection(of: run.first, tiles: run.count, pointCount: n, perRegion: variable.perRegion)
+                let (start, count) = selection(of: run.first, tiles: run.count, perRegion: variable.perRegion)
                 doubleRun.removeAll(keepingCapacity: true)
                 for index in run.indices { batch[index].values.appendValues(of: variable.field, to: &doubleRun) }
                 try dataset(variable.name).write(doubleRun, start: start, count: count)
@@ -323,7 +338,7 @@ public final class ResultFile {
                     zeroWritesSkipped += 1
                     continue
                 }
-                let (start, count) = Self.selection(of: run.first, tiles: run.count, pointCount: n, perRegion: false)
+                let (start, count) = selection(of: run.first, tiles: run.count, perRegion: false)
                 integerRun.removeAll(keepingCapacity: true)
                 for index in run.indices { batch[index].values.appendValues(of: variable.field, to: &integerRun) }
                 try dataset(variable.name).write(integerRun, start: start, count: count)
@@ -352,11 +367,12 @@ public final class ResultFile {
         neverWritten?[offset / 64] &= ~(1 << UInt64(offset % 64))
     }
 
-    /// Where `tile`'s flag lies in `tile_done` read whole (row-major `(dT, eps3)`).
-    private func flagOffset(of tile: TileIndex) -> Int { tile.dT * axes.eps3.count + tile.eps3 }
+    /// Where `tile`'s flag lies in `tile_done` read whole (row-major over the outer axes).
+    private func flagOffset(of tile: TileIndex) -> Int { axes.tileNumber(tile) }
 
-    /// A run of tiles that are neighbours in the file: the same ΔT index,
-    /// consecutive ε3 indices starting at `first`; `indices` point into the batch.
+    /// A run of tiles that are neighbours in the file: the same outer
+    /// indices but the last, which counts up from `first`'s (the same ΔT,
+    /// consecutive ε3 in the paper's grids); `indices` point into the batch.
     private struct Run {
         var first: TileIndex
         var indices: [Int]
@@ -365,16 +381,17 @@ public final class ResultFile {
 
     /// The batch's tiles grouped into runs of neighbours (a tile listed twice
     /// is written once, its last values winning).
-    private static func runs(of batch: [(tile: TileIndex, values: TileValues)]) -> [Run] {
+    private func runs(of batch: [(tile: TileIndex, values: TileValues)]) -> [Run] {
         var latest: [TileIndex: Int] = [:]
         for index in batch.indices { latest[batch[index].tile] = index }
         var runs: [Run] = []
-        for tile in latest.keys.sorted() {
-            if var last = runs.last, last.first.dT == tile.dT, last.first.eps3 + last.count == tile.eps3 {
-                last.indices.append(latest[tile]!)
+        for (tile, index) in latest.sorted(by: { $0.key < $1.key }) {
+            if var last = runs.last, last.first.indices.dropLast() == tile.indices.dropLast(),
+               let lastIndex = last.first.indices.last, lastIndex + last.count == tile.indices.last {
+                last.indices.append(index)
                 runs[runs.count - 1] = last
             } else {
-                runs.append(Run(first: tile, indices: [latest[tile]!]))
+                runs.append(Run(first: tile, indices: [index]))
             }
         }
         return runs
@@ -384,16 +401,17 @@ public final class ResultFile {
     /// (in a scanning file other tiles may hold zeros or partial values).
     public func values(for tile: TileIndex) throws -> TileValues {
         try check(tile)
-        let n = axes.eps1.count
-        var values = TileValues(pointCount: n)
-        let flag = try dataset(ResultFileLayout.tileDone).read(UInt8.self, start: [tile.dT, tile.eps3], count: [1, 1])
+        var values = TileValues(pointCount: axes.pointsPerTile)
+        let (flagStart, flagCount) = tileSelection(of: tile, tiles: 1)
+        let flag = try dataset(ResultFileLayout.tileDone).read(UInt8.self, start: flagStart, count: flagCount)
         guard flag == [ResultFileLayout.TileFlag.done] else { return values }
-        for variable in ResultFileLayout.doubleVariables {
-            let (start, count) = Self.selection(of: tile, pointCount: n, perRegion: variable.perRegion)
+        // Extras the file does not hold keep their fill values.
+        for variable in doubleVariables {
+            let (start, count) = selection(of: tile, perRegion: variable.perRegion)
             values[variable.field] = try dataset(variable.name).read(Double.self, start: start, count: count)
         }
         for variable in ResultFileLayout.int32Variables {
-            let (start, count) = Self.selection(of: tile, pointCount: n, perRegion: false)
+            let (start, count) = selection(of: tile, perRegion: false)
             values[variable.field] = try dataset(variable.name).read(Int32.self, start: start, count: count)
         }
         return values
@@ -454,10 +472,11 @@ public final class ResultFile {
             try Self.copyFile(path, to: temporary)
             try Self.amend(temporary, for: path, change: toFinished)
         case .deflate:
-            try Self.build(at: temporary, for: path, axes: axes, metadata: metadata,
+            try Self.build(at: temporary, for: path, axes: axes, extras: extras, metadata: metadata,
                            stage: ResultFileLayout.Stage.finished, compressed: true) { destination in
                 for (name, value) in runAttributes { try destination.setAttribute(name, value) }
-                try Self.copyResults(from: source, to: destination, axes: axes, compressingOn: run.threadsPerRank)
+                try Self.copyResults(from: source, to: destination, axes: axes, extras: extras,
+                                     compressingOn: run.threadsPerRank)
             }
         }
         try source.close()
@@ -487,18 +506,24 @@ public final class ResultFile {
     }
 
     private func check(_ tile: TileIndex) throws {
-        guard axes.dT.indices.contains(tile.dT), axes.eps3.indices.contains(tile.eps3) else {
-            throw ResultFileError.invalidTile(tile, axes: (axes.dT.count, axes.eps3.count))
+        guard axes.contains(tile) else {
+            throw ResultFileError.invalidTile(axes.describe(tile), outer: axes.outerSizeDescription)
         }
     }
 
-    /// The hyperslab of `tiles` neighbouring tiles starting at `tile`.
-    private static func selection(
-        of tile: TileIndex, tiles: Int = 1, pointCount: Int, perRegion: Bool
-    ) -> (start: [Int], count: [Int]) {
-        perRegion
-            ? ([tile.dT, tile.eps3, 0, 0], [1, tiles, pointCount, 3])
-            : ([tile.dT, tile.eps3, 0], [1, tiles, pointCount])
+    /// The hyperslab of `tile_done` holding the flags of `tiles`
+    /// neighbouring tiles starting at `tile` (a run, see `Run`).
+    private func tileSelection(of tile: TileIndex, tiles: Int) -> (start: [Int], count: [Int]) {
+        (tile.indices, [Int](repeating: 1, count: tile.indices.count - 1) + [tiles])
+    }
+
+    /// The hyperslab of a result dataset holding `tiles` neighbouring tiles
+    /// starting at `tile`.
+    private func selection(of tile: TileIndex, tiles: Int = 1, perRegion: Bool) -> (start: [Int], count: [Int]) {
+        let (start, count) = tileSelection(of: tile, tiles: tiles)
+        return perRegion
+            ? (start + [0, 0], count + [axes.pointsPerTile, 3])
+            : (start + [0], count + [axes.pointsPerTile])
     }
 
     /// Gives every tile that is not done and does not hold fill values yet
@@ -513,12 +538,12 @@ public final class ResultFile {
             flags[$0] == ResultFileLayout.TileFlag.writing || flags[$0] == ResultFileLayout.TileFlag.unwritten
         }
         guard !unfinished.isEmpty else { return }
-        let n = axes.eps1.count
+        let n = axes.pointsPerTile
         let fill = TileValues(pointCount: n)
         let tilesPerBatch = max(1, Self.fillBatchPoints / n)
         for first in stride(from: 0, to: unfinished.count, by: tilesPerBatch) {
             let batch = unfinished[first..<min(first + tilesPerBatch, unfinished.count)].map {
-                (tile: TileIndex(dT: $0 / axes.eps3.count, eps3: $0 % axes.eps3.count), values: fill)
+                (tile: axes.tileIndex($0), values: fill)
             }
             try write(batch, completing: ResultFileLayout.TileFlag.notDone)
         }
@@ -528,20 +553,23 @@ public final class ResultFile {
     private static let fillBatchPoints = 1 << 17
 
     /// Points of done tiles whose forward, backward, or either configuration
-    /// has status 1 or 2; read in blocks of ε3 lines (memory independent of
-    /// the grid).
+    /// has status 1 or 2; read in blocks of neighbouring tiles (runs along
+    /// the last outer axis; memory independent of the grid).
     private func countNonConverged(done: [UInt8]) throws -> (forward: Int64, backward: Int64, either: Int64) {
         var counts: (forward: Int64, backward: Int64, either: Int64) = (0, 0, 0)
-        let (nE3, nE1) = (axes.eps3.count, axes.eps1.count)
+        let nE1 = axes.pointsPerTile
+        // Tiles numbered `row * nE3 + i` share all outer indices but the last.
+        let nE3 = axes.outerShape.last ?? 1
         let block = max(1, ResultFileLayout.targetChunkElements / nE1)
         let statusF = try dataset("status_F"), statusB = try dataset("status_B")
-        for d in axes.dT.indices {
+        for d in 0..<(axes.tileCount / nE3) {
             for first in stride(from: 0, to: nE3, by: block) {
                 let lines = min(block, nE3 - first)
                 guard (first..<(first + lines)).contains(where: { done[d * nE3 + $0] == ResultFileLayout.TileFlag.done })
                 else { continue }
-                let forward = try statusF.read(Int32.self, start: [d, first, 0], count: [1, lines, nE1])
-                let backward = try statusB.read(Int32.self, start: [d, first, 0], count: [1, lines, nE1])
+                let (start, count) = selection(of: axes.tileIndex(d * nE3 + first), tiles: lines, perRegion: false)
+                let forward = try statusF.read(Int32.self, start: start, count: count)
+                let backward = try statusB.read(Int32.self, start: start, count: count)
                 for line in 0..<lines where done[d * nE3 + first + line] == ResultFileLayout.TileFlag.done {
                     for i in (line * nE1)..<((line + 1) * nE1) {
                         // 3 (converged, a second solution found) is valid.
@@ -558,8 +586,18 @@ public final class ResultFile {
     }
 
     private static func validate(axes: ScanAxes, metadata: ScanMetadata) throws {
-        for (name, values) in [("eps1", axes.eps1), ("eps3", axes.eps3), ("dT", axes.dT)] {
-            guard !values.isEmpty else { throw ResultFileError.invalidAxes(reason: "axis \(name) is empty") }
+        guard axes.dimensions.count >= 2 else {
+            throw ResultFileError.invalidAxes(reason: "\(axes.dimensions.count) axes; a result file needs at least two")
+        }
+        var names = Set<String>()
+        for axis in axes.dimensions {
+            guard !axis.values.isEmpty else { throw ResultFileError.invalidAxes(reason: "axis \(axis.key) is empty") }
+            guard ResultFileLayout.coordinateNames.contains(axis.key) else {
+                throw ResultFileError.invalidAxes(reason: "axis \(axis.key) is not a parameter of the model")
+            }
+            guard names.insert(axis.key).inserted else {
+                throw ResultFileError.invalidAxes(reason: "axis \(axis.key) appears twice")
+            }
         }
         var seen = Set<String>()
         for parameter in metadata.parameters {
@@ -576,16 +614,15 @@ public final class ResultFile {
     }
 
     private static func open(path: String, readOnly: Bool) throws -> ResultFile {
-        let (_, axes, metadata) = try inspect(path: path)
+        let (_, axes, extras, metadata) = try inspect(path: path)
         let file = try openHDF5(path, mode: readOnly ? .readOnly : .readWrite)
         var datasets: [String: HDF5Dataset] = [:]
-        let n = axes.eps1.count
-        let grid = [axes.dT.count, axes.eps3.count, n]
-        var expected: [(String, [Int])] = ResultFileLayout.doubleVariables.map {
+        let grid = axes.shape
+        var expected: [(String, [Int])] = ResultFileLayout.doubleVariables(extras: extras).map {
             ($0.name, $0.perRegion ? grid + [3] : grid)
         }
         expected += ResultFileLayout.int32Variables.map { ($0.name, grid) }
-        expected.append((ResultFileLayout.tileDone, [axes.dT.count, axes.eps3.count]))
+        expected.append((ResultFileLayout.tileDone, axes.outerShape))
         for (name, shape) in expected {
             guard try file.contains(name) else {
                 throw ResultFileError.notAResultFile(path: path, reason: "dataset \(name) is missing")
@@ -597,12 +634,13 @@ public final class ResultFile {
             }
             datasets[name] = dataset
         }
-        return ResultFile(path: path, axes: axes, metadata: metadata, file: file, datasets: datasets, readOnly: readOnly)
+        return ResultFile(path: path, axes: axes, extras: extras, metadata: metadata, file: file, datasets: datasets,
+                          readOnly: readOnly)
     }
 
     /// Reads the stage, axes and metadata of the file at `path`.
     /// First undoes an interrupted in-place change (`ResultFileJournal`).
-    private static func inspect(path: String) throws -> (stage: String, axes: ScanAxes, metadata: ScanMetadata) {
+    private static func inspect(path: String) throws -> (stage: String, axes: ScanAxes, extras: [String], metadata: ScanMetadata) {
         try ResultFileJournal.recover(path: path)
         guard FileManager.default.fileExists(atPath: path) else {
             throw ResultFileError.system(call: "open", path: path, message: "no such file")
@@ -620,16 +658,8 @@ public final class ResultFile {
         guard [ResultFileLayout.Stage.scanning, ResultFileLayout.Stage.finished].contains(stage) else {
             throw ResultFileError.notAResultFile(path: path, reason: "unknown file_stage '\(stage)'")
         }
-        func coordinate(_ name: String) throws -> [Double] {
-            guard try file.contains(name) else {
-                throw ResultFileError.notAResultFile(path: path, reason: "coordinate \(name) is missing")
-            }
-            return try file.openDataset(name).read(Double.self)
-        }
-        let axes = ScanAxes(
-            eps1: try coordinate(ResultFileLayout.eps1Coordinate.name),
-            eps3: try coordinate(ResultFileLayout.eps3Coordinate.name),
-            dT: try coordinate(ResultFileLayout.dTCoordinate.name))
+        let axes = try readAxes(of: file, path: path)
+        let extras = try extraNames(in: file)
         let names: [String]
         switch try file.attribute(Root.parameterNames) {
         case .strings(let values): names = values
@@ -645,7 +675,42 @@ public final class ResultFile {
             jobFingerprint: try string(Root.jobFingerprint), softwareVersion: try string(Root.softwareVersion),
             sourceRevision: try string(Root.sourceRevision), creationTime: try string(Root.creationTime),
             history: try string(Root.history))
-        return (stage, axes, metadata)
+        return (stage, axes, extras, metadata)
+    }
+
+    /// The extras a file holds: those whose forward dataset exists (`open`
+    /// then requires both of each).
+    private static func extraNames(in file: HDF5File) throws -> [String] {
+        try ResultFileLayout.extras.filter { try file.contains($0.variables[0].name) }.map(\.name)
+    }
+
+    /// The grid axes of a file: the dimension scales attached to `I_F`, in
+    /// its dimension order (the file stores no separate list of them, so a
+    /// file of the paper's three axes has exactly its old layout).
+    private static func readAxes(of file: HDF5File, path: String) throws -> ScanAxes {
+        let reference = ResultFileLayout.doubleVariables[0].name
+        guard try file.contains(reference) else {
+            throw ResultFileError.notAResultFile(path: path, reason: "dataset \(reference) is missing")
+        }
+        let variable = try file.openDataset(reference)
+        let rank = try variable.shape.count
+        var candidates: [(name: String, dataset: HDF5Dataset)] = []
+        for name in ResultFileLayout.coordinateNames where try file.contains(name) {
+            candidates.append((name, try file.openDataset(name)))
+        }
+        var dimensions: [ScanAxis] = []
+        for dimension in 0..<rank {
+            guard let scale = try candidates.first(where: { try variable.isAttached(scale: $0.dataset, toDimension: dimension) })
+            else {
+                throw ResultFileError.notAResultFile(
+                    path: path, reason: "dimension \(dimension) of \(reference) has no grid coordinate attached")
+            }
+            dimensions.append(ScanAxis(scale.name, try scale.dataset.read(Double.self)))
+        }
+        guard dimensions.count >= 2 else {
+            throw ResultFileError.notAResultFile(path: path, reason: "\(reference) has \(rank) dimensions; expected at least 2")
+        }
+        return ScanAxes(dimensions)
     }
 
     /// Builds a complete file at `temporary` (replacing any leftover):
@@ -653,7 +718,7 @@ public final class ResultFile {
     /// chunked with shuffle + deflate) and attributes of `stage`, then
     /// `fill(file)`, then closes and syncs it. Removes it on failure.
     private static func build(
-        at temporary: String, for path: String, axes: ScanAxes, metadata: ScanMetadata, stage: String,
+        at temporary: String, for path: String, axes: ScanAxes, extras: [String], metadata: ScanMetadata, stage: String,
         compressed: Bool, fill: (HDF5File) throws -> Void
     ) throws {
         let file: HDF5File
@@ -664,7 +729,7 @@ public final class ResultFile {
             throw ResultFileError.inUse(path: path)
         }
         do {
-            try writeLayout(into: file, axes: axes, metadata: metadata, stage: stage, compressed: compressed)
+            try writeLayout(into: file, axes: axes, extras: extras, metadata: metadata, stage: stage, compressed: compressed)
             try fill(file)
         } catch {
             abandon(file, at: temporary)
@@ -708,7 +773,8 @@ public final class ResultFile {
         do {
             let file = try openHDF5(path, mode: .readOnly)
             defer { try? file.close() }
-            for name in ResultFileLayout.doubleVariables.map(\.name) + ResultFileLayout.int32Variables.map(\.name) {
+            let doubles = ResultFileLayout.doubleVariables(extras: try extraNames(in: file))
+            for name in doubles.map(\.name) + ResultFileLayout.int32Variables.map(\.name) {
                 guard let block = try file.openDataset(name).contiguousStorage else { return false }
                 blocks.append(block)
             }
@@ -865,7 +931,7 @@ public final class ResultFile {
     }
 
     private static func writeLayout(
-        into file: HDF5File, axes: ScanAxes, metadata: ScanMetadata, stage: String, compressed: Bool
+        into file: HDF5File, axes: ScanAxes, extras: [String], metadata: ScanMetadata, stage: String, compressed: Bool
     ) throws {
         typealias Layout = ResultFileLayout
         typealias Root = ResultFileLayout.Root
@@ -898,12 +964,11 @@ public final class ResultFile {
             try dataset.makeDimensionScale(dimensionName: spec.name)
             return dataset
         }
-        let dT = try coordinate(Layout.dTCoordinate, axes.dT)
-        let eps3 = try coordinate(Layout.eps3Coordinate, axes.eps3)
-        let eps1 = try coordinate(Layout.eps1Coordinate, axes.eps1)
+        // Outermost first, then `region`: the order the paper's files always had.
+        let scales = try axes.dimensions.map { try coordinate(Layout.coordinate(for: $0.key), $0.values) }
         let region = try coordinate(Layout.regionCoordinate, Layout.regionValues)
 
-        let grid = [axes.dT.count, axes.eps3.count, axes.eps1.count]
+        let grid = axes.shape
         // Uncompressed result datasets are allocated but not filled: writing
         // NaN/−1 into every byte would cost as much as writing the results
         // (144 bytes per point, before the first tile can be computed).
@@ -920,36 +985,43 @@ public final class ResultFile {
                 try dataset.attach(scale: scale, toDimension: dimension)
             }
         }
-        for variable in Layout.doubleVariables {
+        // Extras come last, after `tile_done` (below): a file without them
+        // has the layout files always had.
+        func createDoubles(_ variables: [Layout.DoubleVariable]) throws {
+        for variable in variables {
             let shape = variable.perRegion ? grid + [3] : grid
             let dataset = try file.createDataset(
                 variable.name, of: Double.self, shape: shape, layout: storage(shape), fillValue: .nan)
             try describe(
                 dataset, units: variable.units, longName: variable.longName,
-                scales: variable.perRegion ? [dT, eps3, eps1, region] : [dT, eps3, eps1])
+                scales: variable.perRegion ? scales + [region] : scales)
         }
+        }
+        try createDoubles(Layout.doubleVariables)
         for variable in Layout.int32Variables {
             let dataset = try file.createDataset(
                 variable.name, of: Int32.self, shape: grid, layout: storage(grid), fillValue: -1)
-            try describe(dataset, units: "1", longName: variable.longName, scales: [dT, eps3, eps1])
+            try describe(dataset, units: "1", longName: variable.longName, scales: scales)
             if variable.isStatus {
                 try dataset.setAttribute(Root.statusCodes, .string(Layout.statusCodes))
                 try dataset.setAttribute("flag_values", .ints(Layout.statusFlagValues))
                 try dataset.setAttribute("flag_meanings", .string(Layout.statusFlagMeanings))
             }
         }
-        let tileShape = [axes.dT.count, axes.eps3.count]
+        let tileShape = axes.outerShape
         let tileDone = try file.createDataset(
             Layout.tileDone, of: UInt8.self, shape: tileShape,
             layout: compressed ? storage(tileShape) : .contiguous(preallocated: true), fillValue: 0)
         if !compressed {
             try tileDone.write([UInt8](repeating: Layout.TileFlag.unwritten, count: axes.tileCount))
         }
+        let outerNames = axes.outer.map(\.key).joined(separator: ", ")
         try describe(
-            tileDone, units: "1", longName: "1 when the tile (the eps1 line at this dT, eps3) is complete",
-            scales: [dT, eps3])
+            tileDone, units: "1", longName: "1 when the tile (the \(axes.inner.key) line at this \(outerNames)) is complete",
+            scales: Array(scales.dropLast()))
         try tileDone.setAttribute("flag_values", .ints(Layout.TileFlag.all.map(Int64.init)))
         try tileDone.setAttribute("flag_meanings", .string(Layout.TileFlag.meanings))
+        try createDoubles(Layout.doubleVariables(extras: extras).dropFirst(Layout.doubleVariables.count).map { $0 })
         try file.flush()
     }
 
@@ -965,63 +1037,83 @@ public final class ResultFile {
     /// thread stores them with `H5Dwrite_chunk`: the files are the same as
     /// through HDF5's own (serial) filter pipeline, in a fraction of the time.
     private static func copyResults(
-        from source: HDF5File, to destination: HDF5File, axes: ScanAxes, compressingOn threads: Int? = nil
+        from source: HDF5File, to destination: HDF5File, axes: ScanAxes, extras: [String], compressingOn threads: Int? = nil
     ) throws {
         typealias Layout = ResultFileLayout
-        let (nDT, nE3, nE1) = (axes.dT.count, axes.eps3.count, axes.eps1.count)
+        let outerShape = axes.outerShape
+        let outerCount = outerShape.count
+        let nE1 = axes.pointsPerTile
         let done = try source.openDataset(Layout.tileDone).read(UInt8.self).map {
             $0 == Layout.TileFlag.done ? Layout.TileFlag.done : Layout.TileFlag.notDone
         }
         try destination.openDataset(Layout.tileDone).write(done)
+        /// Row-major offset of `index` in a box of `sizes`.
+        func offset(_ index: [Int], in sizes: [Int]) -> Int {
+            zip(index, sizes).reduce(0) { $0 * $1.1 + $1.0 }
+        }
+        /// Every index of a box of `sizes`, row-major.
+        func box(_ sizes: [Int]) -> [[Int]] {
+            sizes.reduce([[]]) { prefixes, size in prefixes.flatMap { prefix in (0..<size).map { prefix + [$0] } } }
+        }
         func copy<T: HDF5Scalar>(_ name: String, _ type: T.Type, perPoint: Int, fill: T) throws {
-            let shape = perPoint == 1 ? [nDT, nE3, nE1] : [nDT, nE3, nE1, perPoint]
+            let trailing = perPoint == 1 ? [nE1] : [nE1, perPoint]
+            let shape = outerShape + trailing
             let block = Layout.chunkShape(for: shape)
+            let outerBlock = Array(block[..<outerCount])
             let from = try source.openDataset(name)
             let to = try destination.openDataset(name)
             let tileLength = nE1 * perPoint
-            // Chunks are cut along dT and eps3 only (whole tiles) unless a
+            // Chunks are cut along the outer axes only (whole tiles) unless a
             // tile alone exceeds the chunk target; then HDF5 compresses.
-            let rawChunks = threads.flatMap { block[2...] == shape[2...] ? max(1, $0) : nil }
-            var origins: [(dT: Int, eps3: Int)] = []
-            for firstDT in stride(from: 0, to: nDT, by: block[0]) {
-                for firstE3 in stride(from: 0, to: nE3, by: block[1]) { origins.append((firstDT, firstE3)) }
+            let rawChunks = threads.flatMap { block[outerCount...] == shape[outerCount...] ? max(1, $0) : nil }
+            // Chunk k's first tile, row-major over the chunk grid (computed,
+            // not listed: a grid may have millions of chunks).
+            let chunkCounts = zip(outerShape, outerBlock).map { ($0 + $1 - 1) / $1 }
+            let chunkTotal = chunkCounts.reduce(1, *)
+            func origin(_ k: Int) -> [Int] {
+                var rest = k
+                var index = [Int](repeating: 0, count: outerCount)
+                for position in (0..<outerCount).reversed() {
+                    index[position] = rest % chunkCounts[position] * outerBlock[position]
+                    rest /= chunkCounts[position]
+                }
+                return index
             }
             let group = 4 * (rawChunks ?? 1)
-            for first in stride(from: 0, to: origins.count, by: group) {
+            for first in stride(from: 0, to: chunkTotal, by: group) {
                 var chunks: [[T]] = []
-                for (firstDT, firstE3) in origins[first..<min(first + group, origins.count)] {
-                    let (dTs, lines) = (min(block[0], nDT - firstDT), min(block[1], nE3 - firstE3))
-                    let start = perPoint == 1 ? [firstDT, firstE3, 0] : [firstDT, firstE3, 0, 0]
-                    let count = perPoint == 1 ? [dTs, lines, nE1] : [dTs, lines, nE1, perPoint]
+                for origin in (first..<min(first + group, chunkTotal)).map(origin) {
+                    let sizes = zip(zip(outerBlock, outerShape), origin).map { Swift.min($0.0, $0.1 - $1) }
+                    let start = origin + [Int](repeating: 0, count: trailing.count)
+                    let count = sizes + trailing
                     var slab = try from.read(T.self, start: start, count: count)
-                    for d in 0..<dTs {
-                        for line in 0..<lines where done[(firstDT + d) * nE3 + firstE3 + line] != Layout.TileFlag.done {
-                            let offset = (d * lines + line) * tileLength
-                            slab.replaceSubrange(offset..<(offset + tileLength), with: repeatElement(fill, count: tileLength))
-                        }
+                    let tiles = box(sizes)
+                    for (line, index) in tiles.enumerated()
+                    where done[offset(zip(origin, index).map(+), in: outerShape)] != Layout.TileFlag.done {
+                        let at = line * tileLength
+                        slab.replaceSubrange(at..<(at + tileLength), with: repeatElement(fill, count: tileLength))
                     }
                     guard rawChunks != nil else {
                         try to.write(slab, start: start, count: count)
                         continue
                     }
                     // An edge chunk is stored whole: pad it with fill values.
-                    var chunk = [T](repeating: fill, count: block[0] * block[1] * tileLength)
-                    for d in 0..<dTs {
-                        chunk.replaceSubrange(
-                            (d * block[1] * tileLength)..<((d * block[1] + lines) * tileLength),
-                            with: slab[(d * lines * tileLength)..<((d + 1) * lines * tileLength)])
+                    var chunk = [T](repeating: fill, count: outerBlock.reduce(1, *) * tileLength)
+                    for (line, index) in tiles.enumerated() {
+                        let at = offset(index, in: outerBlock) * tileLength
+                        chunk.replaceSubrange(at..<(at + tileLength),
+                                              with: slab[(line * tileLength)..<((line + 1) * tileLength)])
                     }
                     chunks.append(chunk)
                 }
                 guard let threads = rawChunks else { continue }
                 let compressed = try ParallelCompression.shuffleAndDeflate(chunks, level: Layout.deflateLevel, threads: threads)
                 for (index, bytes) in compressed.enumerated() {
-                    let origin = origins[first + index]
-                    try to.writeRawChunk(bytes, at: perPoint == 1 ? [origin.dT, origin.eps3, 0] : [origin.dT, origin.eps3, 0, 0])
+                    try to.writeRawChunk(bytes, at: origin(first + index) + [Int](repeating: 0, count: trailing.count))
                 }
             }
         }
-        for variable in Layout.doubleVariables {
+        for variable in Layout.doubleVariables(extras: extras) {
             try copy(variable.name, Double.self, perPoint: variable.perRegion ? 3 : 1, fill: .nan)
         }
         for variable in Layout.int32Variables {

@@ -3,8 +3,8 @@ import DiodeHDF5
 /// The names, units and storage of everything in a result file: the layout
 /// of docs/ARCHITECTURE.md in one place.
 enum ResultFileLayout {
-    /// A result dataset of doubles with dimensions `(dT, eps3, eps1)`, or
-    /// `(dT, eps3, eps1, region)` when `perRegion`.
+    /// A result dataset of doubles with the grid's axes as dimensions
+    /// (`ScanAxes`, e.g. `(dT, eps3, eps1)`), and a trailing `region` when `perRegion`.
     struct DoubleVariable {
         let name: String
         let field: TileValues.DoubleField
@@ -14,7 +14,7 @@ enum ResultFileLayout {
         var perRegion: Bool { field.valuesPerPoint == 3 }
     }
 
-    /// A result dataset of 32-bit integers with dimensions `(dT, eps3, eps1)`.
+    /// A result dataset of 32-bit integers with the grid's axes as dimensions.
     struct Int32Variable {
         let name: String
         let field: TileValues.IntegerField
@@ -47,6 +47,47 @@ enum ResultFileLayout {
             name: "U_B", field: .uB, units: "k_B T",
             longName: "non-equilibrium potentials U_1, U_2, U_3 of the regions, \(backward)"),
     ]
+
+    /// The optional reference currents (`[output] extras`, docs/jobs.md;
+    /// docs/physics.md §10), each name with its forward and backward
+    /// variables: `I_lin_F`, `I_lin_B`, …. Same dimensions as `I_F`; created
+    /// after every other dataset, so a file without them has exactly the
+    /// layout it had before they existed.
+    static let extras: [(name: String, variables: [DoubleVariable])] = [
+        ("I_lin", [
+            DoubleVariable(name: "I_lin_F", field: .iLinF, units: "k_B T / h",
+                           longName: "linear-response particle current I_lin = L_I^(1) dT, \(forward)"),
+            DoubleVariable(name: "I_lin_B", field: .iLinB, units: "k_B T / h",
+                           longName: "linear-response particle current I_lin = L_I^(1) dT, \(backward)"),
+        ]),
+        ("J_lin", [
+            DoubleVariable(name: "J_lin_F", field: .jLinF, units: "(k_B T)^2 / h",
+                           longName: "linear-response heat current J_lin = L_J^(1) dT, \(forward)"),
+            DoubleVariable(name: "J_lin_B", field: .jLinB, units: "(k_B T)^2 / h",
+                           longName: "linear-response heat current J_lin = L_J^(1) dT, \(backward)"),
+        ]),
+        ("I_eqT", [
+            DoubleVariable(name: "I_eqT_F", field: .iEqTF, units: "k_B T / h",
+                           longName: "particle current with the equilibrium transmission (U = 0), \(forward)"),
+            DoubleVariable(name: "I_eqT_B", field: .iEqTB, units: "k_B T / h",
+                           longName: "particle current with the equilibrium transmission (U = 0), \(backward)"),
+        ]),
+        ("J_eqT", [
+            DoubleVariable(name: "J_eqT_F", field: .jEqTF, units: "(k_B T)^2 / h",
+                           longName: "heat current with the equilibrium transmission (U = 0), \(forward)"),
+            DoubleVariable(name: "J_eqT_B", field: .jEqTB, units: "(k_B T)^2 / h",
+                           longName: "heat current with the equilibrium transmission (U = 0), \(backward)"),
+        ]),
+    ]
+
+    /// The names `[output] extras` allows, in file order.
+    static var extraNames: [String] { extras.map(\.name) }
+
+    /// The result datasets of doubles of a file with `extras`: the twelve of
+    /// every file, then those of the extras in the order of `extras`.
+    static func doubleVariables(extras names: [String]) -> [DoubleVariable] {
+        doubleVariables + extras.filter { names.contains($0.name) }.flatMap(\.variables)
+    }
 
     static let int32Variables: [Int32Variable] = [
         Int32Variable(name: "status_F", field: .statusF, longName: "solver status, \(forward)", isStatus: true),
@@ -99,12 +140,28 @@ enum ResultFileLayout {
         let longName: String
     }
 
-    static let dTCoordinate = Coordinate(
-        name: "dT", units: "T", longName: "temperature bias dT (hot lead at 1 + dT, cold lead at 1)")
-    static let eps3Coordinate = Coordinate(
-        name: "eps3", units: "k_B T", longName: "resonance energy of barrier 3 (absolute)")
-    static let eps1Coordinate = Coordinate(
-        name: "eps1", units: "k_B T", longName: "resonance energy of barrier 1 (absolute)")
+    /// The coordinate of the grid axis `key`: units and `long_name` from the
+    /// parameter table, except for the paper's three axes, whose long names
+    /// predate the table and stay as they were (files of existing jobs keep
+    /// their exact layout).
+    static func coordinate(for key: String) -> Coordinate {
+        switch key {
+        case "dT": Coordinate(name: "dT", units: "T", longName: "temperature bias dT (hot lead at 1 + dT, cold lead at 1)")
+        case "eps3": Coordinate(name: "eps3", units: "k_B T", longName: "resonance energy of barrier 3 (absolute)")
+        case "eps1": Coordinate(name: "eps1", units: "k_B T", longName: "resonance energy of barrier 1 (absolute)")
+        default:
+            if let parameter = ModelParameter.axis(key) {
+                Coordinate(name: key, units: parameter.unit, longName: parameter.summary)
+            } else {
+                // Unreachable for a validated job (only table keys become axes).
+                Coordinate(name: key, units: "1", longName: key)
+            }
+        }
+    }
+
+    /// Every name a coordinate may have, for finding the axes of a file.
+    static var coordinateNames: [String] { ModelParameter.axisParameters.map(\.key) }
+
     static let regionCoordinate = Coordinate(
         name: "region", units: "1",
         longName: "region of U (1: barrier 1, 2: ballistic segment with probe, 3: barrier 3)")

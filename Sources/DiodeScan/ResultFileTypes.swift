@@ -1,49 +1,121 @@
 import DiodeHDF5
 
-/// The three grid axes of a scan: the result arrays have dimensions
-/// `(dT, eps3, eps1)`, ε1 fastest.
-public struct ScanAxes: Sendable, Equatable {
-    /// Resonance energies of barrier 1 (absolute, k_B T).
-    public var eps1: [Double]
-    /// Resonance energies of barrier 3 (absolute, k_B T).
-    public var eps3: [Double]
-    /// Temperature biases ΔT (units of T).
-    public var dT: [Double]
+/// One grid axis of a scan: a coordinate of the result file, named by its
+/// key (a `ModelParameter` key, or a rotated coordinate such as `detuning`).
+public struct ScanAxis: Sendable, Hashable {
+    /// The job key and the coordinate's dataset name.
+    public var key: String
+    /// Strictly increasing, non-empty.
+    public var values: [Double]
 
-    public init(eps1: [Double], eps3: [Double], dT: [Double]) {
-        self.eps1 = eps1
-        self.eps3 = eps3
-        self.dT = dT
-    }
-
-    /// The number of tiles, `dT.count × eps3.count`.
-    public var tileCount: Int { dT.count * eps3.count }
-    /// The number of grid points, `dT.count × eps3.count × eps1.count`.
-    public var pointCount: Int { tileCount * eps1.count }
-
-    /// Every tile, in file order (ΔT slowest, then ε3).
-    public var allTiles: [TileIndex] {
-        dT.indices.flatMap { d in eps3.indices.map { TileIndex(dT: d, eps3: $0) } }
+    public init(_ key: String, _ values: [Double]) {
+        self.key = key
+        self.values = values
     }
 }
 
-/// One tile of a scan: the line of ε1 values at fixed indices of ΔT and ε3.
+/// The grid axes of a scan in the file's dimension order, outermost first:
+/// the result arrays have dimensions `(dimensions[0].key, …, dimensions[N−1].key)`,
+/// the last (innermost) axis fastest. A tile is one line along the
+/// innermost axis at fixed indices of the outer ones; tiles are numbered in
+/// storage order (row-major over the outer axes). The three-axis scans of
+/// the paper have `(dT, eps3, eps1)`.
+public struct ScanAxes: Sendable, Hashable {
+    /// Outermost first; at least two (`tile_done` has the outer ones as
+    /// dimensions, and HDF5 has no use for a zero-dimensional flag array).
+    public var dimensions: [ScanAxis]
+
+    public init(_ dimensions: [ScanAxis]) {
+        self.dimensions = dimensions
+    }
+
+    /// The paper's three axes: dimensions `(dT, eps3, eps1)`.
+    public init(eps1: [Double], eps3: [Double], dT: [Double]) {
+        self.init([ScanAxis("dT", dT), ScanAxis("eps3", eps3), ScanAxis("eps1", eps1)])
+    }
+
+    /// The values of the axis `key`; empty when there is no such axis.
+    public func values(of key: String) -> [Double] { dimensions.first { $0.key == key }?.values ?? [] }
+    public var eps1: [Double] { values(of: "eps1") }
+    public var eps3: [Double] { values(of: "eps3") }
+    public var dT: [Double] { values(of: "dT") }
+
+    /// The innermost axis: the line of a tile.
+    public var inner: ScanAxis { dimensions[dimensions.count - 1] }
+    /// The outer axes, outermost first: the dimensions of `tile_done`.
+    public var outer: ArraySlice<ScanAxis> { dimensions.dropLast() }
+    /// Sizes of the outer axes (the shape of `tile_done`).
+    public var outerShape: [Int] { outer.map(\.values.count) }
+    /// Sizes of all axes (the shape of a result dataset without `region`).
+    public var shape: [Int] { dimensions.map(\.values.count) }
+
+    /// Points per tile (the length of the innermost axis).
+    public var pointsPerTile: Int { inner.values.count }
+    /// The number of tiles, the product of the outer axes' sizes.
+    public var tileCount: Int { outerShape.reduce(1, *) }
+    /// The number of grid points.
+    public var pointCount: Int { tileCount * pointsPerTile }
+
+    /// The tile numbered `number` in storage order (row-major over the outer axes).
+    public func tileIndex(_ number: Int) -> TileIndex {
+        var indices = [Int](repeating: 0, count: outer.count)
+        var rest = number
+        for (position, size) in outerShape.enumerated().reversed() {
+            indices[position] = rest % size
+            rest /= size
+        }
+        return TileIndex(indices)
+    }
+
+    /// The storage-order number of `tile` (its offset in `tile_done` read whole).
+    public func tileNumber(_ tile: TileIndex) -> Int {
+        var number = 0
+        for (index, size) in zip(tile.indices, outerShape) { number = number * size + index }
+        return number
+    }
+
+    /// Whether `tile` has one index per outer axis, each in range.
+    public func contains(_ tile: TileIndex) -> Bool {
+        tile.indices.count == outer.count && zip(tile.indices, outerShape).allSatisfy { (0..<$1).contains($0) }
+    }
+
+    /// Every tile, in file order.
+    public var allTiles: [TileIndex] { (0..<tileCount).map(tileIndex) }
+
+    /// `tile (dT #1, eps3 #0)`: a tile named by its axes.
+    public func describe(_ tile: TileIndex) -> String {
+        let names = outer.map(\.key)
+        guard names.count == tile.indices.count else { return "\(tile)" }
+        return "tile (" + zip(names, tile.indices).map { "\($0) #\($1)" }.joined(separator: ", ") + ")"
+    }
+
+    /// `2 dT × 3 eps3`: the outer axes' sizes.
+    public var outerSizeDescription: String {
+        outer.map { "\($0.values.count) \($0.key)" }.joined(separator: " × ")
+    }
+}
+
+/// One tile of a scan: the line along the innermost axis at fixed indices of
+/// the outer axes (outermost first).
 public struct TileIndex: Sendable, Hashable, Comparable, CustomStringConvertible {
-    /// Index into `ScanAxes.dT`.
-    public var dT: Int
-    /// Index into `ScanAxes.eps3`.
-    public var eps3: Int
+    /// One index per outer axis, outermost first.
+    public var indices: [Int]
 
+    public init(_ indices: [Int]) {
+        self.indices = indices
+    }
+
+    /// A tile of the paper's three-axis grid `(dT, eps3, eps1)`.
     public init(dT: Int, eps3: Int) {
-        self.dT = dT
-        self.eps3 = eps3
+        self.init([dT, eps3])
     }
 
+    /// Tiles compare in storage order.
     public static func < (lhs: TileIndex, rhs: TileIndex) -> Bool {
-        (lhs.dT, lhs.eps3) < (rhs.dT, rhs.eps3)
+        lhs.indices.lexicographicallyPrecedes(rhs.indices)
     }
 
-    public var description: String { "tile (dT #\(dT), eps3 #\(eps3))" }
+    public var description: String { "tile (" + indices.map { "#\($0)" }.joined(separator: ", ") + ")" }
 }
 
 /// Provenance stored in the result file's root attributes.
@@ -132,8 +204,10 @@ public enum ResultFileError: Error, CustomStringConvertible, Equatable {
     case notAResultFile(path: String, reason: String)
     case differentJob(path: String)
     case invalidAxes(reason: String)
-    case invalidTile(TileIndex, axes: (dT: Int, eps3: Int))
-    case wrongPointCount(TileIndex, expected: Int, actual: Int)
+    /// The tile as `ScanAxes.describe` names it, and the outer axes' sizes.
+    case invalidTile(String, outer: String)
+    /// The tile as `ScanAxes.describe` names it, and the innermost axis.
+    case wrongPointCount(String, axis: String, expected: Int, actual: Int)
     case reservedParameterName(String)
     case invalidParameterName(String, reason: String)
     case cannotCreate(path: String, reason: String)
@@ -154,10 +228,10 @@ public enum ResultFileError: Error, CustomStringConvertible, Equatable {
                 + "resume it with its own job file, or pass --overwrite to start this job anew"
         case .invalidAxes(let reason):
             return "invalid scan axes: \(reason)"
-        case .invalidTile(let tile, let axes):
-            return "\(tile) lies outside the grid of \(axes.dT) dT × \(axes.eps3) eps3 tiles"
-        case .wrongPointCount(let tile, let expected, let actual):
-            return "\(tile) has \(actual) points, the grid has \(expected) eps1 values"
+        case .invalidTile(let tile, let outer):
+            return "\(tile) lies outside the grid of \(outer) tiles"
+        case .wrongPointCount(let tile, let axis, let expected, let actual):
+            return "\(tile) has \(actual) points, the grid has \(expected) \(axis) values"
         case .reservedParameterName(let name):
             return "parameter name '\(name)' is reserved for the result file's own attributes"
         case .invalidParameterName(let name, let reason):

@@ -21,14 +21,24 @@
 /// zero without reading them.
 public struct TileValues: Sendable, Equatable {
     /// The fields of doubles, in the order of the file's datasets and of `storage`.
+    ///
+    /// The last eight are the optional reference currents (`[output] extras`,
+    /// docs/jobs.md): I_lin, J_lin, I_eqT, J_eqT of each configuration. A scan
+    /// that does not ask for them leaves them zero, so they are omitted and
+    /// never cross ranks; a file that does not hold them reads them as fill
+    /// values (NaN).
     public enum DoubleField: Int, CaseIterable, Sendable {
         case iF, iB, jF, jB, rI, rJ, muPF, muPB, tPF, tPB, uF, uB
+        case iLinF, iLinB, jLinF, jLinB, iEqTF, iEqTB, jEqTF, jEqTB
+
+        /// The reference-current fields, in the order above.
+        public static let extras: [DoubleField] = [.iLinF, .iLinB, .jLinF, .jLinB, .iEqTF, .iEqTB, .jEqTF, .jEqTB]
 
         /// Values per point: three (`U_1`, `U_2`, `U_3`) for the potentials, else one.
         public var valuesPerPoint: Int { self == .uF || self == .uB ? 3 : 1 }
 
         /// The field's member of a `FieldSet`.
-        public var member: FieldSet { FieldSet(rawValue: 1 << UInt16(rawValue)) }
+        public var member: FieldSet { FieldSet(rawValue: 1 << UInt32(rawValue)) }
     }
 
     /// The fields of 32-bit integers, in file order, after the doubles in `storage`.
@@ -37,21 +47,23 @@ public struct TileValues: Sendable, Equatable {
 
         /// The field's member of a `FieldSet`.
         public var member: FieldSet {
-            FieldSet(rawValue: 1 << UInt16(DoubleField.allCases.count + rawValue))
+            FieldSet(rawValue: 1 << UInt32(DoubleField.allCases.count + rawValue))
         }
     }
 
     /// A set of fields, one bit each in storage order: the double fields by
     /// raw value, then the integer fields.
     public struct FieldSet: OptionSet, Sendable, Hashable {
-        public let rawValue: UInt16
-        public init(rawValue: UInt16) { self.rawValue = rawValue }
+        public let rawValue: UInt32
+        public init(rawValue: UInt32) { self.rawValue = rawValue }
 
+        /// The number of fields, doubles and integers.
+        static let count = DoubleField.allCases.count + IntegerField.allCases.count
         /// Every field of a tile.
-        public static let all = FieldSet(rawValue: 0xFFFF)
+        public static let all = FieldSet(rawValue: (1 << UInt32(count)) - 1)
         /// The fields of three values a point (`U_F`, `U_B`).
         static let potentials: FieldSet = [DoubleField.uF.member, DoubleField.uB.member]
-        static let integers = FieldSet(rawValue: 0xF000)
+        static let integers = FieldSet(IntegerField.allCases.map(\.member))
 
         /// Entries a point of these fields take in `storage`: one a field,
         /// three for a potential.
@@ -63,8 +75,8 @@ public struct TileValues: Sendable, Equatable {
         func before(_ member: FieldSet) -> FieldSet { FieldSet(rawValue: rawValue & (member.rawValue &- 1)) }
     }
 
-    /// Entries of `storage` per point with no field omitted: ten per-point
-    /// doubles, two `U` triples, four integers.
+    /// Entries of `storage` per point with no field omitted: eighteen
+    /// per-point doubles, two `U` triples, four integers.
     public static let valuesPerPoint = FieldSet.all.entriesPerPoint
 
     /// The number of points (ε1 values) of the tile.
@@ -232,7 +244,7 @@ public struct TileValues: Sendable, Equatable {
     private func laidOut(omitting omitted: FieldSet) -> TileValues {
         var entries: [Double] = []
         entries.reserveCapacity(FieldSet.all.subtracting(omitted).entriesPerPoint * pointCount)
-        for bit in 0..<UInt16.bitWidth {
+        for bit in 0..<FieldSet.count {
             let member = FieldSet(rawValue: 1 << bit)
             guard !omitted.contains(member) else { continue }
             let count = member.entriesPerPoint * pointCount

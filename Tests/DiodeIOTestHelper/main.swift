@@ -70,7 +70,7 @@ func writeTiles(path: String, counts: [Int], kill: (afterTiles: Int, delay: UInt
         for tile in batch {
             written += 1
             if let kill, kill.afterTiles == written { scheduleKill(afterMicroseconds: kill.delay) }
-            FileHandle.standardOutput.write(Data("wrote \(tile.dT) \(tile.eps3)\n".utf8))
+            FileHandle.standardOutput.write(Data("wrote \(tile.indices[0]) \(tile.indices[1])\n".utf8))
         }
     }
     try file.finish(

@@ -101,9 +101,9 @@ final class ResultFileTests: XCTestCase {
         do {
             // What a writer killed inside a batch leaves: flag 2 and nonzero potentials.
             let raw = try HDF5File.open(path, mode: .readWrite)
-            try raw.openDataset("tile_done").write([UInt8(2)], start: [killed.dT, killed.eps3], count: [1, 1])
+            try raw.openDataset("tile_done").write([UInt8(2)], start: [killed.indices[0], killed.indices[1]], count: [1, 1])
             try raw.openDataset("U_F").write(
-                [Double](repeating: 7, count: 15), start: [killed.dT, killed.eps3, 0, 0], count: [1, 1, 5, 3])
+                [Double](repeating: 7, count: 15), start: [killed.indices[0], killed.indices[1], 0, 0], count: [1, 1, 5, 3])
             try raw.close()
         }
         let resumed = try ResultFile.openForResume(path: path)
@@ -237,7 +237,7 @@ final class ResultFileTests: XCTestCase {
                 // Values survive bit for bit, in (dT, eps3, eps1) order.
                 let iF = raw.readDoubles("I_F")
                 for tile in axes.allTiles {
-                    let offset = (tile.dT * axes.eps3.count + tile.eps3) * axes.eps1.count
+                    let offset = (tile.indices[0] * axes.eps3.count + tile.indices[1]) * axes.eps1.count
                     let expected = ResultFileFixture.values(for: tile)[.iF]
                     XCTAssertTrue(zip(iF[offset..<(offset + 5)], expected).allSatisfy { $0.bitPattern == $1.bitPattern })
                 }
@@ -405,7 +405,7 @@ final class ResultFileTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("outside the grid"), "\($0)")
         }
         XCTAssertThrowsError(try file.write(TileValues(pointCount: 4), for: TileIndex(dT: 0, eps3: 0))) {
-            XCTAssertEqual($0 as? ResultFileError, .wrongPointCount(TileIndex(dT: 0, eps3: 0), expected: 5, actual: 4))
+            XCTAssertEqual($0 as? ResultFileError, .wrongPointCount("tile (dT #0, eps3 #0)", axis: "eps1", expected: 5, actual: 4))
             XCTAssertEqual("\($0)", "tile (dT #0, eps3 #0) has 4 points, the grid has 5 eps1 values")
         }
         XCTAssertEqual(try file.completedTiles(), [])

@@ -31,11 +31,8 @@ final class ScanBookkeepingTests: XCTestCase {
         XCTAssertTrue(job.job.model.screening)
         let evaluator = PhysicsTileEvaluator(job: job)
         let tile = try XCTUnwrap(evaluator.evaluate(tile: 3, stop: StopFlag()))
-        let (dT, eps3) = job.grid.tile(3)
         var line: [PointResult?] = []
-        evaluator.evaluateLine(eps1: job.grid.eps1[0..<4], eps3: job.grid.eps3[eps3], deltaT: job.grid.dT[dT]) {
-            line.append($0)
-        }
+        evaluator.evaluateLine(tile: 3, points: 0..<4) { line.append($0) }
         XCTAssertEqual(line.count, 4)
         for (i, point) in line.enumerated() {
             let point = try XCTUnwrap(point)
@@ -111,9 +108,10 @@ final class ScanBookkeepingTests: XCTestCase {
         XCTAssertThrowsError(try TileValues(decoding: message.dropLast(), pointsPerTile: 3))
         XCTAssertThrowsError(try TileValues(decoding: message[1...], pointsPerTile: 3), "no header")
         var notInteger = message
-        notInteger[1 + 16 * 3 + 1] = 0.5   // status_F of point 1
+        // status_F of point 1: after the double fields (all but four entries a point).
+        notInteger[1 + (TileValues.valuesPerPoint - 4) * 3 + 1] = 0.5
         XCTAssertThrowsError(try TileValues(decoding: notInteger[...], pointsPerTile: 3))
-        for header in [-1.0, 65536, 0.5, .nan] {
+        for header in [-1.0, Double(TileValues.FieldSet.all.rawValue) + 1, 0.5, .nan] {
             var bad = message
             bad[0] = header
             XCTAssertThrowsError(try TileValues(decoding: bad[...], pointsPerTile: 3)) {

@@ -10,9 +10,8 @@ final class ScanGridTests: XCTestCase {
         var seen: [Int] = []
         for dT in 0..<2 {
             for eps3 in 0..<3 {
-                let number = grid.tileNumber(dT: dT, eps3: eps3)
-                XCTAssertEqual(grid.tile(number).dT, dT)
-                XCTAssertEqual(grid.tile(number).eps3, eps3)
+                let number = grid.axes.tileNumber(TileIndex(dT: dT, eps3: eps3))
+                XCTAssertEqual(grid.tile(number), [dT, eps3])
                 seen.append(number)
             }
         }

@@ -170,7 +170,7 @@ final class ScanJobTests: XCTestCase {
     }
 
     func testRejectsMissingAxis() {
-        rejects(variant("eps3 = [30.0, 40.0]\n", ""), key: "grid.eps3", line: nil, mentioning: ["missing required key 'grid.eps3'"])
+        rejects(variant("eps3 = [30.0, 40.0]\n", ""), key: "grid.eps3", line: nil, mentioning: ["eps3 is neither in [model] nor in [grid]"])
     }
 
     func testRejectsMissingRangeCount() {

@@ -9,7 +9,8 @@ public enum SyntheticTile {
     /// failure (point 2: status 2, `I_B` NaN) per tile.
     public static func values(for tile: TileIndex, pointCount n: Int) -> TileValues {
         var values = TileValues(pointCount: n)
-        let base = Double(100 * tile.dT + 10 * tile.eps3)
+        // 100 · dT + 10 · eps3 for the paper's tiles (dT, eps3).
+        let base = Double(10 * tile.indices.reduce(0) { $0 * 10 + $1 })
         func series(_ offset: Double) -> [Double] { (0..<n).map { base + offset + Double($0) / 8 } }
         values[.iF] = series(0.1); values[.iB] = series(0.2); values[.jF] = series(0.3); values[.jB] = series(0.4)
         values[.rI] = series(0.5); values[.rJ] = series(0.6); values[.muPF] = series(0.7); values[.muPB] = series(0.8)

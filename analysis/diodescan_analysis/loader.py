@@ -1,7 +1,8 @@
 """Reading diodescan result files into :class:`xarray.Dataset` objects.
 
 A diodescan result file (see ``docs/ARCHITECTURE.md``) holds, for every grid
-point of the axes ``(dT, eps3, eps1)``, the forward (F) and backward (B)
+point of its axes (``(dT, eps3, eps1)`` for the paper's jobs; any parameters
+of the model with general axes, docs/jobs.md), the forward (F) and backward (B)
 particle and heat currents, the rectification coefficients
 
     R_X = (X^F + X^B) / (|X^F| + |X^B|),     X = I, J,
@@ -128,8 +129,10 @@ def load(
             if not isinstance(node, h5py.Dataset):
                 continue
             dimensions = _dimensions(name, node)
-            if selection is not None and dimensions and dimensions[0] == "dT":
-                values = node[selection]
+            if selection is not None and "dT" in dimensions:
+                # dT may be any axis of a scan with general axes (docs/jobs.md).
+                axis = dimensions.index("dT")
+                values = node[(slice(None),) * axis + (selection,)]
             else:
                 values = node[()]
             variable = xr.Variable(dimensions, values, attrs=_attributes(node.attrs))
@@ -144,11 +147,16 @@ def load(
     dataset = _fill_unfinished_tiles(dataset)
     dataset = _add_status_masks(dataset, mask=mask)
 
+    # x1, x3 where eps1, eps3 are axes and mu is one number (a scan with
+    # general axes may have neither, e.g. detuning and asymmetry, or a mu axis).
+    if "mu" in dataset.dims:
+        return dataset
     parameters = model_parameters(dataset)
-    dataset = dataset.assign_coords(
-        x1=("eps1", dataset["eps1"].values - parameters.mu, {"long_name": "ε1 − μ", "units": "k_B T"}),
-        x3=("eps3", dataset["eps3"].values - parameters.mu, {"long_name": "ε3 − μ", "units": "k_B T"}),
-    )
+    for derived, axis, long_name in (("x1", "eps1", "ε1 − μ"), ("x3", "eps3", "ε3 − μ")):
+        if axis in dataset.dims:
+            dataset = dataset.assign_coords(
+                {derived: (axis, dataset[axis].values - parameters.mu, {"long_name": long_name, "units": "k_B T"})}
+            )
     return dataset
 
 
@@ -312,9 +320,11 @@ def _fill_unfinished_tiles(dataset: xr.Dataset) -> xr.Dataset:
     done = dataset["tile_done"] == 1
     if bool(done.all()):
         return dataset
+    # The grid's axes are the dimensions of I_F (any number, any names).
+    point_dims = dataset["I_F"].dims if "I_F" in dataset else _POINT_DIMS
     for name in list(dataset.data_vars):
         variable = dataset[name]
-        if name == "tile_done" or variable.dims[:3] != _POINT_DIMS:
+        if name == "tile_done" or variable.dims[: len(point_dims)] != point_dims:
             continue
         fill = np.nan if variable.dtype.kind == "f" else -1
         dataset[name] = variable.where(done, fill).astype(variable.dtype)

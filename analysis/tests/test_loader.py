@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 
 import h5py
 import numpy as np
@@ -309,3 +310,60 @@ def test_a_file_held_open_by_a_running_scan_loads(tmp_path, swmr):
 def test_the_job_title_comes_from_the_stored_job_text(result_file):
     expected = {"synthetic": "synthetic test file", "diodescan": "analysis test scan (Fig. 2 model, coarse)"}
     assert da.job_title(da.load(result_file.path)) == expected[result_file.kind]
+
+
+# A scan with general axes (docs/jobs.md, "Axes"): four axes, innermost
+# first in [grid], some tiles never computed (a killed scan's file).
+AXES_JOB = """title = "analysis test scan: general axes"
+[model]
+mu = 40.0
+lambda = 1.0
+detuning = 0.0
+[grid]
+asymmetry = { from = -4.0, to = 4.0, count = 5 }
+gamma = [1.0, 3.0]
+dT = [0.5, 1.0]
+d = [1.0, 2.0]
+"""
+
+
+def test_a_scan_with_general_axes_loads_with_its_axes_as_dimensions(tmp_path):
+    from conftest import diodescan_binary
+
+    binary, reason = diodescan_binary()
+    if binary is None:
+        pytest.skip(f"no diodescan binary: {reason}")
+    job = tmp_path / "axes.toml"
+    job.write_text(AXES_JOB)
+    output = tmp_path / "axes.h5"
+    environment = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    result = subprocess.run(
+        [binary, "scan", job, "--output", output, "--quiet", "--threads", "1"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600, env=environment,
+    )
+    assert result.returncode == 0, result.stderr
+    # Knock out one tile as a killed scan would leave it (flag 3: never written).
+    with h5py.File(output, "r+") as f:
+        f["tile_done"][1, 0, 1] = 3
+        f["I_F"][1, 0, 1, :] = 0.0
+
+    data = da.load(output)
+    assert data["I_F"].dims == ("d", "dT", "gamma", "asymmetry")
+    assert data["U_F"].dims == ("d", "dT", "gamma", "asymmetry", "region")
+    assert data["tile_done"].dims == ("d", "dT", "gamma")
+    np.testing.assert_array_equal(data["asymmetry"].values, np.linspace(-4.0, 4.0, 5))
+    np.testing.assert_array_equal(data["gamma"].values, [1.0, 3.0])
+    assert data["gamma"].attrs["units"] == "k_B T" and data["gamma"].attrs["long_name"]
+    # Fixed coordinates are root attributes; axes are not.
+    assert data.attrs["detuning"] == 0.0 and data.attrs["lambda"] == 1.0
+    assert "dT" not in data.attrs and "gamma1" not in data.attrs and "d" not in data.attrs
+    # The knocked-out tile reads as fill values; the others converged.
+    assert np.isnan(data["I_F"][1, 0, 1]).all()
+    assert (data["status_F"][1, 0, 1] == -1).all()
+    assert bool(data["converged"][0].all())
+    # A dT selection works on an inner axis too.
+    assert da.load(output, dT=1.0)["I_F"].sizes["dT"] == 1
+    # xarray opens it directly with labelled coordinates.
+    xarray_view = xr.open_dataset(output, engine="h5netcdf", phony_dims="access")
+    assert xarray_view["I_F"].dims == ("d", "dT", "gamma", "asymmetry")
+    xarray_view.close()

@@ -1,7 +1,8 @@
 import DiodePhysics
 import Foundation
 
-/// Computes one tile (an ε1 line at fixed ε3, ΔT) with the physics.
+/// Computes one tile (a line along the innermost axis at fixed values of the
+/// outer ones: an ε1 line at fixed ε3, ΔT in the paper's grids) with the physics.
 ///
 /// Continuation: each point's forward and backward solves start from the
 /// previous point's (``DiodeSolver/Continuation``: its converged state and,
@@ -12,6 +13,10 @@ public struct PhysicsTileEvaluator: Sendable {
     public let model: ModelSpec
     public let grid: ScanGrid
     public let settings: SolverSettings
+    /// The device and ΔT at each grid point (the job layer's mapping).
+    public let mapping: PointMapping
+    /// `[output] extras`: the reference currents to compute (`I_lin`, …).
+    public let extras: [String]
     /// Test-only slow-down per point (seconds), to make interruption tests
     /// deterministic; from `DIODESCAN_TEST_POINT_DELAY`. Zero in normal use.
     public var testPointDelay: TimeInterval = 0
@@ -20,23 +25,31 @@ public struct PhysicsTileEvaluator: Sendable {
         model = job.job.model
         grid = job.grid
         settings = job.settings
+        mapping = job.mapping
+        extras = job.job.extras
     }
 
     /// The tile's values, its all-zero fields omitted, or nil when `stop`
     /// was set before it finished.
     public func evaluate(tile number: Int, stop: StopFlag) -> TileValues? {
-        let (dTIndex, eps3Index) = grid.tile(number)
-        let deltaT = grid.dT[dTIndex]
-        let eps3 = grid.eps3[eps3Index]
-        var values = TileValues(pointCount: grid.eps1.count)
+        var coordinates = mapping.line(grid.tile(number))
+        let count = grid.pointsPerTile
+        var values = TileValues(pointCount: count)
         var continuation = DiodeSolver.Continuation()
-        var branches = BranchChecks(deltaT: deltaT, active: model.screening)
-        for (i, eps1) in grid.eps1.enumerated() {
+        var branches = BranchChecks(active: model.screening)
+        // Per point, for the reference currents: its solver and ΔT, and the
+        // result finally stored (a branch check may replace it later).
+        var solved: [(solver: DiodeSolver, deltaT: Double, point: PointResult)?] =
+            extras.isEmpty ? [] : Array(repeating: nil, count: count)
+        for i in 0..<count {
             if stop.isSet { return nil }
             if testPointDelay > 0 { Thread.sleep(forTimeInterval: testPointDelay) }
-            guard let solver = try? DiodeSolver(parameters: model.parameters(eps1: eps1, eps3: eps3), settings: settings) else {
-                // Unreachable for a validated job (only ε1, ε3 vary and they are finite);
-                // recorded as a non-finite point rather than trusted.
+            mapping.set(inner: i, in: &coordinates)
+            let (parameters, deltaT) = coordinates.point
+            guard let solver = try? DiodeSolver(parameters: parameters, settings: settings) else {
+                // Unreachable for a validated job (every axis value was checked,
+                // and ε1, ε3 from detuning and asymmetry are finite unless their
+                // sum overflows); recorded as a non-finite point rather than trusted.
                 values[.statusF, i] = SolveStatus.nonFinite.rawValue
                 values[.statusB, i] = SolveStatus.nonFinite.rawValue
                 continuation = DiodeSolver.Continuation()
@@ -45,27 +58,33 @@ public struct PhysicsTileEvaluator: Sendable {
             }
             let fresh = continuation.forward.guess == nil && continuation.backward.guess == nil
             let point = solver.solvePoint(deltaT: deltaT, continuation: &continuation)
-            let checked = branches.add(point, at: i, solver: solver, fresh: fresh, last: i == grid.eps1.count - 1,
+            let checked = branches.add(point, at: i, solver: solver, deltaT: deltaT, fresh: fresh, last: i == count - 1,
                                        continuation: &continuation)
-            for (index, result) in checked { store(result, at: index, in: &values) }
+            if !extras.isEmpty { solved[i] = (solver, deltaT, point) }
+            for (index, result) in checked {
+                store(result, at: index, in: &values)
+                if !extras.isEmpty { solved[index]?.point = result }
+            }
         }
+        if !storeReferences(of: solved, in: &values, stop: stop) { return nil }
         // Checked here, on the worker thread that made the values: the zero
         // fields (U without screening, the status where all converged) then
         // never cross ranks, and rank 0 knows them without reading them.
         return values.omittingZeroFields()
     }
 
-    /// Solves consecutive points of one ε1 line as a tile does (the first
-    /// cold, each next one continued from its neighbour) and hands every
-    /// result to `each` as soon as it is computed, nil where the device is
-    /// invalid: the dry run times these calls to estimate a scan's cost.
-    public func evaluateLine(eps1: ArraySlice<Double>, eps3: Double, deltaT: Double,
-                             each: (PointResult?) -> Void) {
+    /// Solves consecutive points `points` of the tile `tile` as the tile
+    /// does (the first cold, each next one continued from its neighbour) and
+    /// hands every result to `each` as soon as it is computed, nil where the
+    /// device is invalid: the dry run times these calls to estimate a scan's cost.
+    public func evaluateLine(tile: Int, points: Range<Int>, each: (PointResult?) -> Void) {
+        var coordinates = mapping.line(grid.tile(tile))
         var continuation = DiodeSolver.Continuation()
-        var branches = BranchChecks(deltaT: deltaT, active: model.screening)
-        for (i, value) in zip(eps1.indices, eps1) {
-            guard let solver = try? DiodeSolver(parameters: model.parameters(eps1: value, eps3: eps3),
-                                                settings: settings) else {
+        var branches = BranchChecks(active: model.screening)
+        for i in points {
+            mapping.set(inner: i, in: &coordinates)
+            let (parameters, deltaT) = coordinates.point
+            guard let solver = try? DiodeSolver(parameters: parameters, settings: settings) else {
                 continuation = DiodeSolver.Continuation()
                 branches.skip(i)
                 each(nil)
@@ -75,10 +94,50 @@ public struct PhysicsTileEvaluator: Sendable {
             let point = solver.solvePoint(deltaT: deltaT, continuation: &continuation)
             // The branch checks as in a tile (earlier points they replace
             // are not handed on again: the dry run only times the work).
-            let checked = branches.add(point, at: i, solver: solver, fresh: fresh, last: i == grid.eps1.count - 1,
-                                       continuation: &continuation)
+            let checked = branches.add(point, at: i, solver: solver, deltaT: deltaT, fresh: fresh,
+                                       last: i == grid.pointsPerTile - 1, continuation: &continuation)
             each(checked.last?.1 ?? point)
         }
+    }
+
+    /// The reference currents (`[output] extras`) of every point of a tile,
+    /// as `diodescan point --reference` computes them from the stored result
+    /// (`DiodeSolver.referenceCurrents`); only the linear response when no
+    /// equilibrium-transmission current is asked for (with screening that
+    /// needs a solve of its own). Fields not asked for are set to zero, so
+    /// they are omitted and never cross ranks. False when `stop` was set.
+    private func storeReferences(of solved: [(solver: DiodeSolver, deltaT: Double, point: PointResult)?],
+                                 in values: inout TileValues, stop: StopFlag) -> Bool {
+        let zeros = [Double](repeating: 0, count: values.pointCount)
+        typealias Field = TileValues.DoubleField
+        guard !extras.isEmpty else {
+            for field in Field.extras { values[field] = zeros }
+            return true
+        }
+        let wantsEquilibrium = extras.contains("I_eqT") || extras.contains("J_eqT")
+        for (i, entry) in solved.enumerated() {
+            if stop.isSet { return false }
+            guard let (solver, deltaT, point) = entry else { continue }  // invalid device: fill values (NaN)
+            for (configuration, result, fields) in [
+                (Configuration.forward, point.forward, (Field.iLinF, Field.jLinF, Field.iEqTF, Field.jEqTF)),
+                (Configuration.backward, point.backward, (Field.iLinB, Field.jLinB, Field.iEqTB, Field.jEqTB)),
+            ] {
+                let references = wantsEquilibrium
+                    ? solver.referenceCurrents(deltaT: deltaT, configuration: configuration, result: result)
+                    : ReferenceCurrents(linearResponse: solver.linearResponse(configuration: configuration), deltaT: deltaT,
+                                        equilibriumTransmission: result)
+                values[fields.0, i] = references.linearParticleCurrent
+                values[fields.1, i] = references.linearHeatCurrent
+                values[fields.2, i] = references.equilibriumTransmission.particleCurrent
+                values[fields.3, i] = references.equilibriumTransmission.heatCurrent
+            }
+        }
+        let wanted: [String: [Field]] = ["I_lin": [.iLinF, .iLinB], "J_lin": [.jLinF, .jLinB],
+                                         "I_eqT": [.iEqTF, .iEqTB], "J_eqT": [.jEqTF, .jEqTB]]
+        for (name, fields) in wanted where !extras.contains(name) {
+            for field in fields { values[field] = zeros }
+        }
+        return true
     }
 
     /// Writes a point into the tile. A configuration that did not converge
@@ -136,14 +195,13 @@ struct BranchChecks {
     static let interval = 32
     static let jump = 0.25
 
-    let deltaT: Double
     let active: Bool
-    /// The solved points since the last checked one (index, solver, result).
-    var pending: [(index: Int, solver: DiodeSolver, point: PointResult)] = []
+    /// The solved points since the last checked one (index, solver, ΔT,
+    /// result; ΔT varies along a line when it is the innermost axis).
+    var pending: [(index: Int, solver: DiodeSolver, deltaT: Double, point: PointResult)] = []
     var previous: PointResult? = nil
 
-    init(deltaT: Double, active: Bool) {
-        self.deltaT = deltaT
+    init(active: Bool) {
         self.active = active
     }
 
@@ -155,19 +213,19 @@ struct BranchChecks {
 
     /// Adds a solved point; returns the points to store (this one, checked
     /// if due, and any earlier one that a check replaced).
-    mutating func add(_ point: PointResult, at index: Int, solver: DiodeSolver, fresh: Bool, last: Bool,
+    mutating func add(_ point: PointResult, at index: Int, solver: DiodeSolver, deltaT: Double, fresh: Bool, last: Bool,
                       continuation: inout DiodeSolver.Continuation) -> [(Int, PointResult)] {
         guard active else { return [(index, point)] }
         if fresh { pending.removeAll() }
         let jumped = !fresh && (previous.map { Self.jumped(from: $0, to: point) } ?? false)
         let failed = point.forward.status != .converged || point.backward.status != .converged
         previous = point
-        pending.append((index, solver, point))
+        pending.append((index, solver, deltaT, point))
         guard fresh || jumped || failed || last || pending.count >= Self.interval else { return [(index, point)] }
         var updated: [(Int, PointResult)] = []
         var newest = true
-        while let (i, pointSolver, result) = pending.popLast() {
-            let checked = pointSolver.checkedBranch(deltaT: deltaT, point: result, searching: false)
+        while let (i, pointSolver, pointDeltaT, result) = pending.popLast() {
+            let checked = pointSolver.checkedBranch(deltaT: pointDeltaT, point: result, searching: false)
             let replaced = checked.replaced.forward || checked.replaced.backward
             if replaced || newest { updated.append((i, checked.point)) }
             if newest {

@@ -13,7 +13,7 @@ extension TileValues: TilePayload {
     }
 
     public init(decoding values: ArraySlice<Double>, pointsPerTile n: Int) throws {
-        guard let header = values.first, let bits = UInt16(exactly: header) else {
+        guard let header = values.first, let bits = UInt32(exactly: header), bits <= FieldSet.all.rawValue else {
             throw TilePayloadError.badHeader(values.first)
         }
         let omitted = FieldSet(rawValue: bits)
@@ -46,7 +46,7 @@ public enum TilePayloadError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .badHeader(let x):
-            "tile message starts with \(x.map { "\($0)" } ?? "nothing") where the set of omitted fields (an integer 0...65535) was expected"
+            "tile message starts with \(x.map { "\($0)" } ?? "nothing") where the set of omitted fields (an integer 0...\(TileValues.FieldSet.all.rawValue)) was expected"
         case .wrongLength(let expected, let actual): "tile message has \(actual) values, expected \(expected)"
         case .notAnInteger(let x): "tile message holds \(x) where an integer status was expected"
         }

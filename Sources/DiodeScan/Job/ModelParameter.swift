@@ -127,6 +127,26 @@ extension ModelParameter {
         "c3g", .capacitances, unit: "e^2 / (k_B T)", default: Default.capacitance, allowed: capacitance, { $0 >= 0 },
         "capacitance of region 3 to its gate")
 
+    /// The rotated resonance coordinates of double-barrier work: the mean
+    /// detuning (ε1 + ε3)/2 − μ and the half-difference (ε1 − ε3)/2, so that
+    /// ε1 = μ + detuning + asymmetry and ε3 = μ + detuning − asymmetry. On the
+    /// antisymmetric line (ε1 − μ = μ − ε3) detuning = 0 and asymmetry = ε1 − μ.
+    /// Scan coordinates only (fixed in `[model]` or a `[grid]` axis, instead of
+    /// eps1 and eps3); a `ModelSpec` does not store them.
+    public static let detuning = ModelParameter(
+        "detuning", unit: "k_B T", default: nil, allowed: finiteEnergy, { _ in true },
+        "mean detuning (eps1 + eps3)/2 - mu of the resonances")
+    public static let asymmetry = ModelParameter(
+        "asymmetry", unit: "k_B T", default: nil, allowed: finiteEnergy, { _ in true },
+        "half-difference (eps1 - eps3)/2 of the resonance energies")
+
+    /// Every key a scan may take as a `[grid]` axis: `all` and the rotated
+    /// coordinates.
+    public static let axisParameters: [ModelParameter] = all + [detuning, asymmetry]
+
+    /// The axis parameter named `key`, if any.
+    public static func axis(_ key: String) -> ModelParameter? { axisParameters.first { $0.key == key } }
+
     /// The capacitances in job-file order (`[model.capacitances]`).
     public static let capacitances: [ModelParameter] = [c12, c13, c23, c1g, c2g, c3g]
 

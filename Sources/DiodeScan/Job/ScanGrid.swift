@@ -1,19 +1,19 @@
 import Foundation
 
-/// The three axes of a scan and their division into tiles.
+/// The axes of a scan and their division into tiles.
 ///
-/// Results are stored with dimensions `(dT, eps3, eps1)`. A tile is one ε1
-/// line at fixed (ΔT, ε3): the unit of work handed to a rank or thread, and
-/// the unit of continuation (each point of a tile starts its solver from the
-/// previous point's solution; the first point starts cold). Tiles are numbered
-/// in storage order, `number = dTIndex · eps3.count + eps3Index`.
+/// `[grid]` lists the axes innermost first; results are stored with the
+/// reverse order as dimensions, outermost first (`ScanAxes`): the paper's
+/// jobs list `eps1, eps3, dT` and store `(dT, eps3, eps1)`. A tile is one
+/// line along the innermost axis at fixed indices of the outer ones: the
+/// unit of work handed to a rank or thread, and the unit of continuation
+/// (each point of a tile starts its solver from the previous point's
+/// solution; the first point starts cold). Tiles are numbered in storage
+/// order (row-major over the outer axes; `dTIndex · eps3.count + eps3Index`
+/// for the paper's grids).
 public struct ScanGrid: Sendable, Hashable {
-    /// Absolute resonance energies of barrier 1, k_B T (strictly increasing).
-    public var eps1: [Double]
-    /// Absolute resonance energies of barrier 3, k_B T (strictly increasing).
-    public var eps3: [Double]
-    /// Temperature differences ΔT > −1, in units of T (strictly increasing).
-    public var dT: [Double]
+    /// The axes, outermost first (the file's dimension order).
+    public var axes: ScanAxes
 
     /// The most values an axis may have (a job's `count` or list).
     public static let maximumAxisCount = 1_000_000
@@ -23,64 +23,96 @@ public struct ScanGrid: Sendable, Hashable {
     public static let maximumPointCount = 100_000_000_000
     public static let maximumTileCount = 10_000_000
 
-    /// Builds a grid from axes that satisfy the invariants above.
-    public init(eps1: [Double], eps3: [Double], dT: [Double]) {
-        // Internal invariant: job files are the only input, and `axis`
-        // rejects an empty axis with a JobError before this runs.
-        precondition(!eps1.isEmpty && !eps3.isEmpty && !dT.isEmpty, "a scan axis is empty")
-        self.eps1 = eps1
-        self.eps3 = eps3
-        self.dT = dT
+    /// Builds a grid from axes that satisfy the invariants above (at least
+    /// two, none empty, keys distinct).
+    public init(axes: ScanAxes) {
+        // Internal invariant: job files are the only input, and parsing
+        // rejects an empty axis or fewer than two with a JobError first.
+        precondition(axes.dimensions.count >= 2 && axes.dimensions.allSatisfy { !$0.values.isEmpty },
+                     "a scan needs at least two non-empty axes")
+        self.axes = axes
     }
 
-    public var pointCount: Int { eps1.count * eps3.count * dT.count }
-    public var tileCount: Int { eps3.count * dT.count }
-    /// Points per tile (the length of an ε1 line).
-    public var pointsPerTile: Int { eps1.count }
+    /// The paper's grid: dimensions `(dT, eps3, eps1)`.
+    public init(eps1: [Double], eps3: [Double], dT: [Double]) {
+        self.init(axes: ScanAxes(eps1: eps1, eps3: eps3, dT: dT))
+    }
 
-    /// Grid indices of tile `number`.
-    public func tile(_ number: Int) -> (dT: Int, eps3: Int) {
+    /// The values of the axis `key` (empty when it is not an axis).
+    public func values(of key: String) -> [Double] { axes.values(of: key) }
+    public var eps1: [Double] { axes.eps1 }
+    public var eps3: [Double] { axes.eps3 }
+    public var dT: [Double] { axes.dT }
+
+    public var pointCount: Int { axes.pointCount }
+    public var tileCount: Int { axes.tileCount }
+    /// Points per tile (the length of the innermost axis).
+    public var pointsPerTile: Int { axes.pointsPerTile }
+
+    /// Outer-axis indices of tile `number`, outermost first.
+    public func tile(_ number: Int) -> [Int] {
         // Internal invariant: tile numbers come from `0..<tileCount` (the
         // pending list) or, from other ranks, are checked against it by
         // `ScanEngine.validTiles` before they are used.
         precondition((0..<tileCount).contains(number), "tile number \(number) outside 0..<\(tileCount)")
-        return (number / eps3.count, number % eps3.count)
+        return axes.tileIndex(number).indices
     }
 
-    /// Number of the tile at grid indices (dT, eps3).
-    public func tileNumber(dT: Int, eps3: Int) -> Int {
-        // Internal invariant: callers pass indices of this grid's axes.
-        precondition((0..<self.dT.count).contains(dT) && (0..<self.eps3.count).contains(eps3), "tile index out of range")
-        return dT * self.eps3.count + eps3
+    /// The allowed values of an axis, in words (the paper's axes keep their
+    /// earlier wording).
+    static func allowed(for parameter: ModelParameter) -> String {
+        switch parameter.key {
+        case "eps1", "eps3": "finite energies in k_B T"
+        case "dT": "finite numbers > -1 (ΔT in units of T)"
+        default: parameter.allowed
+        }
     }
 
     init(parsing table: TOMLTable) throws(JobError) {
-        var reader = TableReader(table, path: "grid")
-        let energy = "finite energies in k_B T"
-        guard let eps1 = reader.value("eps1") else { throw reader.missing("eps1", ScanGrid.axisHelp) }
-        guard let eps3 = reader.value("eps3") else { throw reader.missing("eps3", ScanGrid.axisHelp) }
-        guard let dT = reader.value("dT") else { throw reader.missing("dT", ScanGrid.axisHelp) }
-        try reader.finish()
+        // Keys in the order written: the first is the innermost axis.
+        var entries: [(parameter: ModelParameter, entry: TOMLTable.Entry)] = []
+        for key in table.keys {
+            guard let entry = table[key] else { continue }
+            guard let parameter = ModelParameter.axis(key) else {
+                throw JobError(line: entry.line, key: "grid.\(key)",
+                               message: "unknown key 'grid.\(key)' in [grid]; allowed axes: "
+                               + ModelParameter.axisParameters.map(\.key).joined(separator: ", "))
+            }
+            entries.append((parameter, entry))
+        }
+        guard entries.count >= 2 else {
+            let given = entries.first.map { "only grid.\($0.parameter.key)" } ?? "no axis"
+            throw JobError(line: table.line, key: "grid",
+                           message: "[grid] has \(given); a scan needs at least two axes, listed innermost first "
+                           + "(e.g. eps1, eps3, dT); give a fixed value as a one-value axis (dT = [1.0]) or in [model]")
+        }
         // The size first, from the counts alone: a huge axis is refused
         // before anything is allocated for it.
-        let counts = [try ScanGrid.count(of: eps1, key: "grid.eps1"), try ScanGrid.count(of: eps3, key: "grid.eps3"),
-                      try ScanGrid.count(of: dT, key: "grid.dT")]
-        let (tiles, tilesOverflow) = counts[1].multipliedReportingOverflow(by: counts[2])
+        var counts: [Int] = []
+        for (parameter, entry) in entries { counts.append(try ScanGrid.count(of: entry, key: "grid.\(parameter.key)")) }
+        var tiles = 1, tilesOverflow = false
+        for count in counts.dropFirst() where !tilesOverflow {
+            (tiles, tilesOverflow) = tiles.multipliedReportingOverflow(by: count)
+        }
         let (points, pointsOverflow) = tiles.multipliedReportingOverflow(by: counts[0])
-        let size = "\(counts[0]) eps1 × \(counts[1]) eps3 × \(counts[2]) dT"
+        let size = zip(entries, counts).map { "\($1) \($0.parameter.key)" }.joined(separator: " × ")
+        let outerNames = entries.dropFirst().map(\.parameter.key).joined(separator: " × ")
         if tilesOverflow || tiles > ScanGrid.maximumTileCount {
             throw JobError(line: table.line, key: "grid", message: "grid: \(size) makes \(tilesOverflow ? "too many" : String(tiles)) "
-                           + "tiles (eps3 × dT); allowed: at most \(ScanGrid.maximumTileCount)")
+                           + "tiles (\(outerNames)); allowed: at most \(ScanGrid.maximumTileCount)")
         }
-        if pointsOverflow || points > ScanGrid.maximumPointCount {
+        if tilesOverflow || pointsOverflow || points > ScanGrid.maximumPointCount {
             throw JobError(line: table.line, key: "grid", message: "grid: \(size) makes \(pointsOverflow ? "too many" : String(points)) "
                            + "points; allowed: at most \(ScanGrid.maximumPointCount) points "
                            + "(a \(ScanGrid.formatBytes(Double(ScanGrid.maximumPointCount) * 144)) file)")
         }
-        self.init(
-            eps1: try ScanGrid.axis(eps1, key: "grid.eps1", allowed: energy),
-            eps3: try ScanGrid.axis(eps3, key: "grid.eps3", allowed: energy),
-            dT: try ScanGrid.axis(dT, key: "grid.dT", allowed: "finite numbers > -1 (ΔT in units of T)") { $0 > -1 })
+        var dimensions: [ScanAxis] = []
+        for (parameter, entry) in entries {
+            let values = try ScanGrid.axis(entry, key: "grid.\(parameter.key)", allowed: ScanGrid.allowed(for: parameter),
+                                           parameter.isAllowed)
+            dimensions.append(ScanAxis(parameter.key, values))
+        }
+        self.init(axes: ScanAxes(dimensions.reversed()))
     }
 
     /// The number of values an axis entry asks for, checked against
@@ -169,13 +201,7 @@ public struct ScanGrid: Sendable, Hashable {
 }
 
 extension ScanGrid {
-    /// The result file's axes for this grid.
-    public var axes: ScanAxes { ScanAxes(eps1: eps1, eps3: eps3, dT: dT) }
-
-    public func tileIndex(_ number: Int) -> TileIndex {
-        let (dT, eps3) = tile(number)
-        return TileIndex(dT: dT, eps3: eps3)
-    }
+    public func tileIndex(_ number: Int) -> TileIndex { axes.tileIndex(number) }
 
     /// Numbers of the tiles not in `completed`, in storage order: what a
     /// resumed scan still has to compute.

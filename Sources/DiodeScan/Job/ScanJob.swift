@@ -65,8 +65,14 @@ public struct CapacitanceSpec: Sendable, Hashable {
 public struct ScanJob: Sendable {
     /// Optional human-readable title (stored in the output file).
     public var title: String?
+    /// The fixed device parameters. A device parameter that is a `[grid]`
+    /// axis holds the axis' first value here (`gamma`: both widths); the
+    /// value at each point comes from the axis (`ScanJob.point`).
     public var model: ModelSpec
     public var grid: ScanGrid
+    /// The point coordinates fixed in `[model]` (`eps1`, `eps3`, `dT`,
+    /// `detuning`, `asymmetry`; the others are axes), in that order.
+    public var fixedCoordinates: [(key: String, value: Double)] = []
     /// The `[solver]` section, checked for syntax; applied to the physics
     /// defaults by `SolverOverrides.apply(to:)`.
     public var solverOverrides: SolverOverrides
@@ -76,6 +82,9 @@ public struct ScanJob: Sendable {
     /// `[output] compression`: how the finished file stores the results
     /// (`"none"`, the default, or `"deflate"`).
     public var compression: ResultCompression = .none
+    /// `[output] extras`: the optional reference currents to store (`I_lin`,
+    /// `J_lin`, `I_eqT`, `J_eqT`), in file order; empty by default.
+    public var extras: [String] = []
     /// The job file's text, verbatim (stored in the output file).
     public var text: String
 
@@ -96,14 +105,14 @@ public struct ScanJob: Sendable {
             throw top.missing("model", "a [model] table with at least gamma (or gamma1 and gamma3)")
         }
         guard let gridTable = try top.subtable("grid") else {
-            throw top.missing("grid", "a [grid] table with eps1, eps3 and dT")
+            throw top.missing("grid", "a [grid] table with the scan's axes, innermost first (e.g. eps1, eps3 and dT)")
         }
         let solverTable = try top.subtable("solver")
         let outputTable = try top.subtable("output")
         try top.finish()
 
-        model = try ScanJob.parseModel(modelTable)
         grid = try ScanGrid(parsing: gridTable)
+        (model, fixedCoordinates) = try ScanJob.parseModel(modelTable, grid: grid, gridTable: gridTable)
         solverOverrides = try SolverOverrides(parsing: solverTable ?? TOMLTable(line: root.line))
         if let outputTable {
             var output = TableReader(outputTable, path: "output")
@@ -116,6 +125,7 @@ public struct ScanJob: Sendable {
                 }
                 compression = value
             }
+            extras = try ScanJob.parseExtras(&output)
             try output.finish()
             if outputPath == nil { throw output.missing("file", "the HDF5 file to write, e.g. file = \"out/scan.h5\"") }
         } else {
@@ -123,21 +133,68 @@ public struct ScanJob: Sendable {
         }
     }
 
-    private static func parseModel(_ table: TOMLTable) throws(JobError) -> ModelSpec {
+    /// `[output] extras = ["I_lin", ...]`: any subset of the reference
+    /// currents, each at most once.
+    private static func parseExtras(_ output: inout TableReader) throws(JobError) -> [String] {
+        guard let entry = output.value("extras") else { return [] }
+        let allowed = ResultFileLayout.extraNames
+        let allowedText = "a list of distinct names among " + allowed.map { "\"\($0)\"" }.joined(separator: ", ")
+        guard case .array(let items) = entry.value else {
+            throw output.error("extras", "output.extras = \(entry.value.shortText()) is a \(entry.value.typeName); expected \(allowedText)")
+        }
+        var names: [String] = []
+        for (i, item) in items.enumerated() {
+            guard case .string(let name) = item, allowed.contains(name) else {
+                throw output.error("extras", "output.extras[\(i)] = \(item.shortText()) is not allowed; allowed: \(allowedText)")
+            }
+            guard !names.contains(name) else {
+                throw output.error("extras", "output.extras lists \"\(name)\" twice; allowed: \(allowedText)")
+            }
+            names.append(name)
+        }
+        return allowed.filter(names.contains)
+    }
+
+    /// The point coordinates a `[model]` table may fix instead of a `[grid]`
+    /// axis, in the order they are read and listed.
+    static let coordinateParameters: [ModelParameter] = [.eps1, .eps3, .dT, .detuning, .asymmetry]
+
+    /// `[model]` against the grid: every parameter is either fixed here or
+    /// an axis, never both; ε1 and ε3 come from eps1 and eps3 or from
+    /// detuning and asymmetry (fixed or axes), never a mixture; ΔT must be
+    /// given (fixed or an axis: there is no default for the quantity the
+    /// whole scan is about).
+    private static func parseModel(_ table: TOMLTable, grid: ScanGrid, gridTable: TOMLTable)
+        throws(JobError) -> (ModelSpec, [(key: String, value: Double)]) {
         var reader = TableReader(table, path: "model")
         func read(_ parameter: ModelParameter, from reader: inout TableReader) throws(JobError) -> Double? {
             try reader.real(parameter.key, allowed: parameter.allowed, parameter.isAllowed)
         }
+        let axisKeys = Set(grid.axes.dimensions.map(\.key))
+        func axisLine(_ key: String) -> Int? { gridTable[key]?.line }
+        // Where a parameter is given, for messages: `model.gamma` or `grid.gamma`.
+        func place(_ key: String) -> String { axisKeys.contains(key) ? "grid.\(key)" : "model.\(key)" }
+        func refuseBoth(_ jobKey: String, line: Int?, _ key: String) -> JobError {
+            JobError(line: line, key: jobKey,
+                     message: "\(jobKey) and grid.\(key) are both set; a parameter is either fixed in [model] "
+                     + "or an axis in [grid], not both")
+        }
         // Read in the order of `ModelParameter.all` so the first bad key is reported first.
         var given: [String: Double] = [:]
-        for parameter in [ModelParameter.mu, .gamma, .gamma1, .gamma3, .lambda, .d] {
+        for parameter in [ModelParameter.mu, .gamma, .gamma1, .gamma3, .lambda, .d] + coordinateParameters {
             given[parameter.key] = try read(parameter, from: &reader)
+        }
+        for key in given.keys.sorted() where axisKeys.contains(key) {
+            throw refuseBoth("model.\(key)", line: table[key]?.line, key)
         }
         var model = ModelSpec(gamma1: 1, gamma3: 1)
         for parameter in [ModelParameter.mu, .lambda, .d] {
-            if let value = given[parameter.key] ?? parameter.defaultValue { model.set(parameter, to: value) }
+            let axisStart = grid.values(of: parameter.key).first
+            if let value = given[parameter.key] ?? axisStart ?? parameter.defaultValue { model.set(parameter, to: value) }
         }
-        let (gamma, gamma1, gamma3) = (given["gamma"], given["gamma1"], given["gamma3"])
+        // A width that is an axis counts as given (its first value stands in).
+        func width(_ key: String) -> Double? { given[key] ?? grid.values(of: key).first }
+        let (gamma, gamma1, gamma3) = (width("gamma"), width("gamma1"), width("gamma3"))
         model.screening = try reader.boolean("screening") ?? false
         let capacitanceTable = try reader.subtable("capacitances")
         try reader.finish()
@@ -148,20 +205,31 @@ public struct ScanJob: Sendable {
         } catch {
             switch error {
             case .bothSet(let other):
-                throw reader.error(other, "model.gamma and model.\(other) are both set; use either gamma (gamma1 = gamma3) or gamma1 and gamma3")
+                let message = "\(place("gamma")) and \(place(other)) are both set; use either gamma (gamma1 = gamma3) or gamma1 and gamma3"
+                if axisKeys.contains(other) { throw JobError(line: axisLine(other), key: "grid.\(other)", message: message) }
+                throw reader.error(other, message)
             case .missing("gamma"):
-                throw reader.missing("gamma", "the resonance width (gamma, or gamma1 and gamma3), a finite number > 0")
+                throw reader.missing("gamma", "the resonance width (gamma, or gamma1 and gamma3), a finite number > 0; "
+                                     + "fixed here or an axis in [grid]")
             case .missing(let name):
                 let other = name == "gamma1" ? "gamma3" : "gamma1"
-                throw reader.missing(name, "\(other) is set, so \(name) must be set too (or use gamma for both)")
+                throw reader.missing(name, "\(place(other)) is set, so \(name) must be set too, here or as an axis "
+                                     + "in [grid] (or use gamma for both)")
             }
         }
 
         (model.gamma1, model.gamma3) = widths
+        var fixedCapacitances = Set<String>()
         if let capacitanceTable {
             var c = TableReader(capacitanceTable, path: ModelParameter.Section.capacitances.rawValue)
             for parameter in ModelParameter.capacitances {
-                if let value = try read(parameter, from: &c) ?? parameter.defaultValue { model.set(parameter, to: value) }
+                if let value = try read(parameter, from: &c) {
+                    if axisKeys.contains(parameter.key) {
+                        throw refuseBoth(parameter.jobKey, line: capacitanceTable[parameter.key]?.line, parameter.key)
+                    }
+                    model.set(parameter, to: value)
+                    fixedCapacitances.insert(parameter.key)
+                }
             }
             try c.finish()
             // Capacitances only enter the screening model: without it a
@@ -173,6 +241,40 @@ public struct ScanJob: Sendable {
                     screening: "model.screening = true"))
             }
         }
-        return model
+        for parameter in ModelParameter.capacitances where !fixedCapacitances.contains(parameter.key) {
+            if let value = grid.values(of: parameter.key).first ?? parameter.defaultValue { model.set(parameter, to: value) }
+            // A capacitance acts only through the screening potentials: as an
+            // axis without screening every value would give the same numbers.
+            // (Fixed capacitances without screening are accepted, as before.)
+            if axisKeys.contains(parameter.key) && !model.screening {
+                throw JobError(line: axisLine(parameter.key), key: "grid.\(parameter.key)",
+                               message: "grid.\(parameter.key) is an axis but model.screening is false; capacitances act "
+                               + "only with screening: set screening = true")
+            }
+        }
+
+        // ε1, ε3 from one of two pairs, and ΔT.
+        func isSet(_ key: String) -> Bool { given[key] != nil || axisKeys.contains(key) }
+        let plain = ["eps1", "eps3"].filter(isSet), rotated = ["detuning", "asymmetry"].filter(isSet)
+        func jobError(_ key: String, _ message: String) -> JobError {
+            axisKeys.contains(key)
+                ? JobError(line: axisLine(key), key: "grid.\(key)", message: message)
+                : JobError(line: table[key]?.line ?? table.line, key: "model.\(key)", message: message)
+        }
+        if let first = plain.first, let other = rotated.first {
+            throw jobError(other, "\(place(other)) cannot be combined with \(place(first)): give the resonance energies "
+                           + "either as eps1 and eps3 or as detuning and asymmetry (eps1 = mu + detuning + asymmetry, "
+                           + "eps3 = mu + detuning - asymmetry)")
+        }
+        let pair = rotated.isEmpty ? ["eps1", "eps3"] : ["detuning", "asymmetry"]
+        for key in pair + ["dT"] where !isSet(key) {
+            let hint = key == "dT"
+                ? "give the temperature difference as dT = 1.0 in [model] or as an axis in [grid]"
+                : "give it in [model] (one value) or as an axis in [grid]"
+                  + (rotated.isEmpty ? " (or give detuning and asymmetry instead of eps1 and eps3)" : "")
+            throw JobError(line: table.line, key: "grid.\(key)", message: "\(key) is neither in [model] nor in [grid]: \(hint)")
+        }
+        let fixed = coordinateParameters.compactMap { parameter in given[parameter.key].map { (key: parameter.key, value: $0) } }
+        return (model, fixed)
     }
 }

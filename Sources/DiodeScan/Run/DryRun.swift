@@ -29,14 +29,25 @@ public enum DryRun {
         let grid = resolved.grid
         let m = job.model
         output("job: \(jobPath)" + (job.title.map { " — \($0)" } ?? ""))
-        let device = ModelParameter.device.map { "\($0.key) = \(m[$0] ?? .nan)" }.joined(separator: ", ")
-        let capacitances = ModelParameter.capacitances.map { "\($0.key) = \(m[$0] ?? .nan)" }.joined(separator: ", ")
+        // Fixed values only: an axis parameter is listed with the grid.
+        let device = ModelParameter.device.filter { !resolved.isAxis($0) }.map { "\($0.key) = \(m[$0] ?? .nan)" }
+            .joined(separator: ", ")
+        let capacitances = ModelParameter.capacitances.filter { !resolved.isAxis($0) }.map { "\($0.key) = \(m[$0] ?? .nan)" }
+            .joined(separator: ", ")
         output("model: \(device), screening = \(m.screening)"
                + (m.capacitances == CapacitanceSpec() ? "" : ", capacitances " + capacitances))
         output("solver: " + resolved.settingsFields.map { "\($0.key) = \($0.value)" }.joined(separator: ", "))
-        output("grid: \(describe(grid.eps1, "eps1")) × \(describe(grid.eps3, "eps3")) × \(describe(grid.dT, "dT"))")
+        if !job.fixedCoordinates.isEmpty {
+            output("fixed: " + job.fixedCoordinates.map { "\($0.key) = \($0.value)" }.joined(separator: ", "))
+        }
+        // Innermost first, as in the job's [grid].
+        output("grid: " + grid.axes.dimensions.reversed().map { describe($0.values, $0.key) }.joined(separator: " × "))
+        for axis in grid.axes.dimensions.reversed() {
+            let parameter = ModelParameter.axis(axis.key)
+            output("      \(axis.key): \(parameter?.summary ?? axis.key) [\(parameter?.unit ?? "1")]")
+        }
         output("      = \(grid.pointCount) points in \(grid.tileCount) tiles of \(grid.pointsPerTile) points"
-               + " (a tile is one eps1 line; at most \(grid.tileCount) threads in all ranks can work at once)")
+               + " (a tile is one \(grid.axes.inner.key) line; at most \(grid.tileCount) threads in all ranks can work at once)")
         let target = outputPath ?? job.outputPath
         if let target {
             let exists = FileManager.default.fileExists(atPath: target)
@@ -46,23 +57,24 @@ public enum DryRun {
         }
         output("fingerprint: \(resolved.fingerprint)")
 
-        // Cost: short runs of consecutive ε1 points spread over the grid,
+        // Cost: short runs of consecutive points of a tile line spread over
+        // the grid (sample k sits at the fraction k/(samples − 1) of every
+        // axis, so the samples run from the first to the last value of each),
         // solved as a tile solves them. A tile's first point starts cold and
         // the others continue from their neighbour (2–3× cheaper with
         // screening), so the estimate weighs the two by the tile length.
         let evaluator = PhysicsTileEvaluator(job: resolved)
         let sampleCount = min(maximumSamples, grid.pointCount)
-        let runLength = min(pointsPerSample, grid.eps1.count)
+        let runLength = min(pointsPerSample, grid.pointsPerTile)
         var cold: [TimeInterval] = [], warm: [TimeInterval] = []
         var failures = 0
         let budgetStart = Date()
         for k in 0..<sampleCount {
-            let index = sampleCount == 1 ? 0 : k * (grid.pointCount - 1) / (sampleCount - 1)
-            let i1 = min(index % grid.eps1.count, grid.eps1.count - runLength)
-            let i3 = (index / grid.eps1.count) % grid.eps3.count
-            let iT = index / (grid.eps1.count * grid.eps3.count)
+            func at(_ count: Int) -> Int { sampleCount == 1 ? 0 : k * (count - 1) / (sampleCount - 1) }
+            let tile = grid.axes.tileNumber(TileIndex(grid.axes.outerShape.map(at)))
+            let first = min(at(grid.pointsPerTile), grid.pointsPerTile - runLength)
             var start = Date(), position = 0
-            evaluator.evaluateLine(eps1: grid.eps1[i1..<(i1 + runLength)], eps3: grid.eps3[i3], deltaT: grid.dT[iT]) { point in
+            evaluator.evaluateLine(tile: tile, points: first..<(first + runLength)) { point in
                 let now = Date()
                 if position == 0 { cold.append(now.timeIntervalSince(start)) } else { warm.append(now.timeIntervalSince(start)) }
                 position += 1
@@ -72,7 +84,7 @@ public enum DryRun {
             if Date().timeIntervalSince(budgetStart) > sampleBudget { break }
         }
         func mean(_ values: [TimeInterval]) -> TimeInterval { values.reduce(0, +) / Double(max(values.count, 1)) }
-        let tileLength = Double(grid.eps1.count)
+        let tileLength = Double(grid.pointsPerTile)
         let perPoint = warm.isEmpty ? mean(cold) : (mean(cold) + (tileLength - 1) * mean(warm)) / tileLength
         let coreSeconds = perPoint * Double(grid.pointCount)
         let threads = threads ?? ScanRunner.defaultThreadCount()

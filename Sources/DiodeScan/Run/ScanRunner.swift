@@ -200,7 +200,8 @@ public enum ScanRunner {
             let progress = ProgressReporter(totalPoints: grid.pointCount, alreadyDone: done * grid.pointsPerTile,
                                             enabled: !options.quiet, plainInterval: options.progressInterval)
             if !options.quiet {
-                printError("\(grid.pointCount) points (\(grid.eps1.count) eps1 × \(grid.eps3.count) eps3 × \(grid.dT.count) dT) → \(outputPath); "
+                let axesSize = grid.axes.dimensions.reversed().map { "\($0.values.count) \($0.key)" }.joined(separator: " × ")
+                printError("\(grid.pointCount) points (\(axesSize)) → \(outputPath); "
                            + "\(size) rank\(size == 1 ? "" : "s") × \(threads) thread\(threads == 1 ? "" : "s")"
                            + (done > 0 ? "; resuming, \(done) of \(grid.tileCount) tiles already done" : ""))
             }
@@ -283,7 +284,8 @@ public enum ScanRunner {
                                     softwareVersion: BuildInfo.version, sourceRevision: BuildInfo.sourceRevision,
                                     creationTime: ISO8601DateFormatter().string(from: Date()))
         let file = try ResultFileIOError.naming(path) {
-            try ResultFile.create(path: path, axes: grid.axes, metadata: metadata, overwrite: options.overwrite)
+            try ResultFile.create(path: path, axes: grid.axes, extras: job.job.extras, metadata: metadata,
+                                  overwrite: options.overwrite)
         }
         return (file, Array(0..<grid.tileCount))
     }
