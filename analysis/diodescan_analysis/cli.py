@@ -120,6 +120,16 @@ def _parser() -> argparse.ArgumentParser:
     cut.add_argument("--dpi", type=int, default=150, help="resolution of raster formats (default 150)")
     cut.set_defaults(run=_cut)
 
+    points = commands.add_parser("points", help="evaluate a job's grid with `diodescan point --reference`, "
+                                                "one cold solve per point, into a result file")
+    points.add_argument("file", metavar="JOB")
+    points.add_argument("--output", required=True, metavar="FILE", help="the HDF5 file to write (replaced)")
+    points.add_argument("--max-per-axis", type=int, default=None, metavar="N",
+                        help="thin every axis to at most N evenly spread values (ends kept)")
+    points.add_argument("--workers", type=int, default=2, help="concurrent point processes (default 2)")
+    points.add_argument("--diodescan", default=None, metavar="PATH", help="the diodescan binary")
+    points.set_defaults(run=_points, spectrum_file=True)
+
     spectrum = commands.add_parser("spectrum", help="plot a spectrum file of `diodescan spectrum --output`")
     spectrum.add_argument("file", metavar="FILE")
     spectrum.add_argument("-o", "--output", metavar="DIR", default=".", help="directory for the figure (created)")
@@ -341,6 +351,19 @@ def _cut(dataset, arguments) -> int:
         np.savetxt(path, table, delimiter=",", header=header + "\n" + ",".join(columns), comments="",
                    fmt="%.10g")
         print(path)
+    return 0
+
+
+def _points(arguments) -> int:
+    from .pointscan import point_scan
+
+    try:
+        path = point_scan(arguments.file, arguments.output, max_per_axis=arguments.max_per_axis,
+                          binary=arguments.diodescan, workers=arguments.workers, log=sys.stderr)
+    except (OSError, ValueError, RuntimeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(path)
     return 0
 
 

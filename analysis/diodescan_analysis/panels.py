@@ -37,6 +37,11 @@ AXIS_LABELS = {
     "x1": r"$(\varepsilon_1-\mu)/k_BT$", "x3": r"$(\varepsilon_3-\mu)/k_BT$",
 }
 _STYLE = {"F": {"color": "tab:red", "linestyle": "-"}, "B": {"color": "tab:blue", "linestyle": "--"}}
+#: Reference currents (extras): linear response dotted, equilibrium transmission green.
+_EXTRA_STYLE = {
+    "lin_F": {"color": "black", "linestyle": ":"}, "lin_B": {"color": "0.5", "linestyle": ":"},
+    "eqT_F": {"color": "tab:green", "linestyle": "-"}, "eqT_B": {"color": "tab:green", "linestyle": "--"},
+}
 _UNITS = {"I": "$k_BT/h$", "J": "$(k_BT)^2/h$"}
 
 
@@ -100,7 +105,10 @@ def plot_line(line: xr.Dataset, names: Sequence[str], *, axis: str, ax=None, der
         if name not in line:
             continue
         suffix = name.rsplit("_", 1)[-1]
-        style = dict(_STYLE.get(suffix, {})) if name.split("_")[0] in ("I", "J") and name.count("_") == 1 else {}
+        if name.split("_")[0] in ("I", "J") and name.count("_") == 1:
+            style = dict(_STYLE.get(suffix, {}))
+        else:
+            style = dict(_EXTRA_STYLE.get(name.split("_", 1)[-1], {}))
         ax.plot(xs, line[name].values, label=name, **style)
     ax.axhline(0.0, color="0.4", linewidth=0.6)
     ax.set_xlabel(xlabel)
@@ -333,7 +341,7 @@ def dT_figure(ds: xr.Dataset, *, axis: str = "dT"):
     ax_f = figure.add_subplot(grid[:, 0])
     ax_g = figure.add_subplot(grid[0, 1])
     ax_k = figure.add_subplot(grid[1, 1], sharex=ax_g)
-    plot_line(line, ["I_F", "I_B", "I_lin_F", "I_lin_B", "I_eqT_F", "I_eqT_B"], axis=axis, ax=ax_f)
+    plot_line(line, ["I_F", "I_B", "I_eqT_F", "I_eqT_B"], axis=axis, ax=ax_f)
     ax_f.set_ylabel(f"$I$ [{_UNITS['I']}]")
     plot_line(line, ["J_F", "J_B"], axis=axis, ax=ax_g)
     ax_g.set_ylabel(f"$J$ [{_UNITS['J']}]")
