@@ -69,12 +69,14 @@ run() {
     local label="$1"; shift
     echo "+ $*" >&2
     [ "$mode" = dry ] && return 0
-    local start; start=$(now)
-    if "$@"; then
+    local start status
+    start=$(now)
+    "$@"
+    status=$?
+    if [ "$status" -eq 0 ]; then
         timings+=("$label: $(elapsed "$start" "$(now)")")
         return 0
     fi
-    local status=$?
     timings+=("$label: FAILED (status $status) after $(elapsed "$start" "$(now)")")
     echo "paper.sh: step '$label' failed (status $status); continuing" >&2
     return $status

@@ -58,6 +58,10 @@ _PANELS = {"figure", "fig2e_figure", "fig2e_summary", "dT_figure", "map_figure",
 
 
 def __getattr__(name):
+    if name in ("plots", "panels"):
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
     if name in _PLOTTING:
         from . import plots
 

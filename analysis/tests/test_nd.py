@@ -442,3 +442,21 @@ def test_points_agree_with_the_scan_and_write_the_convention(tmp_path):
     # At the Fig. 2 bipolar point the linear response is −I_lin^B (docs/physics.md §10.2).
     np.testing.assert_allclose(pointed["I_lin_F"].values, -pointed["I_lin_B"].values, rtol=1e-12)
     assert bool(pointed["converged"].all())
+
+
+def test_paper_script_reports_failed_steps_continues_and_exits_nonzero(tmp_path):
+    fake = tmp_path / "diodescan"
+    fake.write_text("#!/bin/sh\necho \"fake diodescan: refused $1\" >&2\nexit 3\n")
+    fake.chmod(0o755)
+    environment = dict(os.environ, DIODESCAN_BIN=str(fake), PAPER_OUT=str(tmp_path / "out"),
+                       PAPER_GALLERY=str(tmp_path / "gallery"))
+    result = subprocess.run(["bash", str(REPOSITORY / "scripts" / "paper.sh"), "--no-setup"],
+                            capture_output=True, text=True, env=environment, timeout=300)
+    assert result.returncode == 1, result.stderr
+    err = result.stderr
+    for step in ("jobs/fig2.toml", "jobs/fig2e.toml", "jobs/fig3.toml", "spectrum", "jobs/fig3fg.toml", "jobs/fig4.toml"):
+        assert f"step 'scan {step}' failed (status 3)" in err or f"step '{step}" in err or \
+            (step == "spectrum" and "step 'spectrum star' failed (status 3)" in err), step
+    assert "fallback: fig2e" in err and "fallback: fig3fg" in err   # the point fallback was tried
+    assert "FAILED: fig2 scan fig2e (scan and point fallback) fig3 scan fig3e spectrum" in err
+    assert not list((tmp_path / "gallery").glob("*.png"))
