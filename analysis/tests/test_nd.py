@@ -179,6 +179,7 @@ def test_accessor_masks_cuts_and_lines(tmp_path):
     plt.close(figure)
 
 
+@pytest.mark.filterwarnings("ignore:cut .* lies outside the grid")
 def test_the_accessor_chooses_panels_by_the_extended_axes(tmp_path):
     cases = [({"eps1": [39.0, 40.0, 41.0], "eps3": [40.0, 41.0]}, "paper"),
              ({"asymmetry": ASYM, "gamma": GAMMA}, "fig2e"),
@@ -460,3 +461,50 @@ def test_paper_script_reports_failed_steps_continues_and_exits_nonzero(tmp_path)
     assert "fallback: fig2e" in err and "fallback: fig3fg" in err   # the point fallback was tried
     assert "FAILED: fig2 scan fig2e (scan and point fallback) fig3 scan fig3e spectrum" in err
     assert not list((tmp_path / "gallery").glob("*.png"))
+
+
+def test_plot_of_maps_over_an_extra_axis_uses_the_paper_layout_per_slice(tmp_path, capsys):
+    path = tmp_path / "g.h5"
+    write_nd(path, {"eps1": np.linspace(30, 55, 11), "eps3": np.linspace(30, 55, 11), "gamma": [1.0, 3.0]},
+             {"mu": 40.0, "lambda": 1.0, "dT": 1.0})
+    assert main(["plot", str(path), "-o", str(tmp_path), "--formats", "png"]) == 0
+    assert sorted(Path(p).name for p in capsys.readouterr().out.split()) == ["g_gamma1.png", "g_gamma3.png"]
+
+
+FIG2E_SMALL_JOB = """title = "Fig. 2(e) around its maximum"
+[model]
+mu = 40.0
+lambda = 1.0
+screening = false
+dT = 1.0
+detuning = 0.0
+[grid]
+asymmetry = [-3.5, -3.0, -2.5, -2.0]
+gamma = {{ from = 1.5, to = 3.5, count = 9 }}
+[output]
+file = "fig2e-small.h5"
+"""
+
+
+def test_the_real_fig2e_maximum_over_gamma_is_near_2_5_not_2(tmp_path, capsys):
+    """Issue 14: an independent solver puts the maximum of I over Γ at Γ ≈ 2.5, not exactly 2."""
+    binary, reason = diodescan_binary()
+    if binary is None:
+        pytest.skip(f"no diodescan binary: {reason}")
+    job = tmp_path / "fig2e-small.toml"
+    job.write_text(FIG2E_SMALL_JOB.format())
+    output = tmp_path / "fig2e-small.h5"
+    assert main(["points", str(job), "--output", str(output), "--diodescan", str(binary)]) == 0
+    ds = da.load(output)
+    assert ds.diode.axes == ("gamma", "asymmetry")
+    np.testing.assert_allclose(ds["eps1"].values + ds["eps3"].values, 80.0)   # on the antisymmetric line
+    summary = panels.fig2e_summary(ds)
+    best = summary["maximum"]
+    assert best.edge_axes == () and set(best.refined_axes) == {"gamma", "asymmetry"}
+    assert 2.4 < best.position["gamma"] < 2.75, best.describe("I")   # step 0.25: refined, not a grid value
+    assert best.position["gamma"] not in ds["gamma"].values
+    assert -3.0 < best.position["asymmetry"] < -2.3
+    assert summary["max_relative_F_minus_B"] < 1e-6                   # I^F = I^B on the line
+    # The maximum over Γ on the grid line nearest it agrees with the surface fit.
+    line = ds.diode.cut(asymmetry=-2.5)["I_F"]
+    assert numerics.find_extremum(line).position["gamma"] == pytest.approx(best.position["gamma"], abs=0.1)
