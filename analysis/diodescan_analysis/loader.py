@@ -1,8 +1,7 @@
 """Reading diodescan result files into :class:`xarray.Dataset` objects.
 
 A diodescan result file (see ``docs/ARCHITECTURE.md``) holds, for every grid
-point of its axes (``(dT, eps3, eps1)`` for the paper's jobs; any parameters
-of the model with general axes, docs/jobs.md), the forward (F) and backward (B)
+point of the axes ``(dT, eps3, eps1)``, the forward (F) and backward (B)
 particle and heat currents, the rectification coefficients
 
     R_X = (X^F + X^B) / (|X^F| + |X^B|),     X = I, J,
@@ -33,10 +32,15 @@ import xarray as xr
 
 __all__ = [
     "STATUS_CODES",
+    "PARAMETER_KEYS",
+    "RESULT_FIELDS",
     "ModelParameters",
+    "ScanParameters",
     "job_title",
     "load",
     "model_parameters",
+    "scan_axes",
+    "scan_parameters",
 ]
 
 #: Meaning of the values of ``status_F`` and ``status_B``.
@@ -51,8 +55,38 @@ STATUS_CODES: dict[int, str] = {
 #: Status codes whose values are valid (converged).
 _VALID_STATUS = (0, 3)
 
-#: Documented dimensions of every dataset, used when a file lacks dimension
-#: scales (the normal files always have them).
+#: Every model parameter that may be a scan axis (``[grid]`` key) or fixed in
+#: ``[model]`` (a root attribute of that name), with its units and meaning.
+PARAMETER_KEYS: dict[str, tuple[str, str]] = {
+    "eps1": ("k_B T", "resonance energy ε1"),
+    "eps3": ("k_B T", "resonance energy ε3"),
+    "dT": ("T", "temperature increase ΔT"),
+    "gamma": ("k_B T", "width Γ = Γ1 = Γ3"),
+    "gamma1": ("k_B T", "width Γ1"),
+    "gamma3": ("k_B T", "width Γ3"),
+    "lambda": ("1", "probe strength λ"),
+    "d": ("ħ/sqrt(2 m k_B T)", "length d of region 2"),
+    "mu": ("k_B T", "chemical potential μ"),
+    "c12": ("e^2/k_B T", "capacitance C12"),
+    "c13": ("e^2/k_B T", "capacitance C13"),
+    "c23": ("e^2/k_B T", "capacitance C23"),
+    "c1g": ("e^2/k_B T", "capacitance C1g"),
+    "c2g": ("e^2/k_B T", "capacitance C2g"),
+    "c3g": ("e^2/k_B T", "capacitance C3g"),
+    "detuning": ("k_B T", "detuning (ε1 + ε3)/2 − μ"),
+    "asymmetry": ("k_B T", "asymmetry (ε1 − ε3)/2"),
+}
+
+#: The per-point result datasets of a scan file (``U_*`` with a trailing ``region``).
+RESULT_FIELDS = ("I_F", "I_B", "J_F", "J_B", "R_I", "R_J", "mu_p_F", "mu_p_B",
+                 "T_p_F", "T_p_B", "U_F", "U_B", "status_F", "status_B",
+                 "iterations_F", "iterations_B")
+
+#: Optional per-point reference currents (``[output] extras``), per configuration.
+EXTRA_FIELDS = ("I_lin", "J_lin", "I_eqT", "J_eqT")
+
+#: Documented dimensions of every dataset of a 3-axis file, used when a file
+#: lacks dimension scales (the normal files always have them).
 _POINT_DIMS = ("dT", "eps3", "eps1")
 _TILE_DIMS = ("dT", "eps3")
 _COORDINATE_NAMES = ("dT", "eps3", "eps1", "region")
@@ -86,6 +120,115 @@ class ModelParameters:
         return f"λ = {self.lambda_:g}, {screening}, {gamma}, μ = {self.mu:g}, d = {self.d:g}"
 
 
+@dataclass(frozen=True)
+class ScanParameters:
+    """What a result file was computed for: its scan axes and fixed parameters.
+
+    ``axes`` are the scan axes in the order of the result datasets' dimensions
+    (outermost first; the ``[grid]`` keys reversed). ``fixed`` maps every
+    model parameter that is not an axis to its value (root attributes of the
+    file, else the stored job's ``[model]``, else MODEL.md's default), also a
+    fixed ``eps1``/``eps3``/``dT``/``detuning``/``asymmetry``. ``gamma`` is
+    in ``fixed`` when Γ1 = Γ3 are fixed and equal.
+    """
+
+    axes: tuple[str, ...]
+    fixed: Mapping[str, float]
+    screening: bool
+
+    def is_axis(self, name: str) -> bool:
+        return name in self.axes
+
+    def get(self, name: str, default: float | None = None) -> float | None:
+        """The fixed value of ``name`` (None, or ``default``, if it is an axis or unknown)."""
+        return self.fixed.get(name, default)
+
+    @property
+    def mu(self) -> float | None:
+        return self.fixed.get("mu")
+
+    def model(self) -> ModelParameters:
+        """The classic :class:`ModelParameters` (NaN for a parameter that is an axis)."""
+        nan = float("nan")
+        return ModelParameters(
+            mu=self.fixed.get("mu", nan), gamma1=self.fixed.get("gamma1", nan),
+            gamma3=self.fixed.get("gamma3", nan), lambda_=self.fixed.get("lambda", nan),
+            d=self.fixed.get("d", nan), screening=self.screening,
+        )
+
+    @property
+    def label(self) -> str:
+        """A short description of the fixed parameters and the axes, for titles."""
+        names = {"lambda": "λ", "gamma": "Γ", "gamma1": "Γ1", "gamma3": "Γ3", "mu": "μ",
+                 "dT": "ΔT", "eps1": "ε1", "eps3": "ε3"}
+        shown = []
+        for key in ("lambda", "gamma", "gamma1", "gamma3", "mu", "d", "eps1", "eps3",
+                    "detuning", "asymmetry", "dT"):
+            if key in ("gamma1", "gamma3") and "gamma" in self.fixed:
+                continue
+            if key in self.fixed and key not in self.axes:
+                shown.append(f"{names.get(key, key)} = {self.fixed[key]:g}")
+        shown.insert(1 if shown else 0, "screening" if self.screening else "no screening")
+        caps = [f"{k} = {self.fixed[k]:g}" for k in ("c12", "c13", "c23", "c1g", "c2g", "c3g")
+                if self.fixed.get(k, 0.0) != 0.0]
+        return ", ".join(shown + caps)
+
+
+def scan_axes(dataset: xr.Dataset) -> tuple[str, ...]:
+    """The scan axes of a loaded file, outermost first (the dims of ``I_F`` but ``region``)."""
+    for name in ("I_F", "R_I", "status_F"):
+        if name in dataset.variables:
+            return tuple(str(d) for d in dataset[name].dims if d != "region")
+    return tuple(d for d in _POINT_DIMS if d in dataset.dims)
+
+
+def scan_parameters(dataset: xr.Dataset | Mapping[str, Any], axes: Sequence[str] | None = None) -> ScanParameters:
+    """The axes and the fixed parameters of a loaded file (see :class:`ScanParameters`)."""
+    if isinstance(dataset, xr.Dataset):
+        attrs = dataset.attrs
+        axes = tuple(axes) if axes is not None else scan_axes(dataset)
+    else:
+        attrs = dataset
+        axes = tuple(axes or ())
+    flat = {_normalise_key(key): value for key, value in attrs.items()}
+    job = _job_model_table(attrs)
+    fixed: dict[str, float] = {}
+    excluded = set(axes)
+    if "gamma" in excluded:
+        excluded |= {"gamma1", "gamma3"}
+    if {"gamma1", "gamma3"} & excluded:
+        excluded.add("gamma")
+    for key in PARAMETER_KEYS:
+        if key in excluded:
+            continue
+        lowered = key.lower()
+        aliases = (lowered, "lambda_", "lam") if key == "lambda" else (lowered,)
+        value = next((flat[a] for a in aliases if a in flat), None)
+        if value is None:
+            value = next((job[a] for a in aliases if a in job), None)
+        if value is None or isinstance(value, (dict, list, str)):
+            continue
+        try:
+            fixed[key] = float(value)
+        except (TypeError, ValueError):
+            continue
+    if "gamma" in fixed:
+        for key in ("gamma1", "gamma3"):
+            if key not in excluded:
+                fixed.setdefault(key, fixed["gamma"])
+    elif "gamma1" in fixed and "gamma3" in fixed and fixed["gamma1"] == fixed["gamma3"]:
+        fixed["gamma"] = fixed["gamma1"]
+    for key, default in (("lambda", 0.0), ("d", 1.0), ("c12", 0.0), ("c13", 0.0), ("c23", 0.0),
+                         ("c1g", 0.0), ("c2g", 0.0), ("c3g", 0.0)):  # MODEL.md defaults
+        if key not in excluded:
+            fixed.setdefault(key, default)
+    screening = flat.get("screening", job.get("screening"))
+    return ScanParameters(
+        axes=tuple(axes), fixed=fixed,
+        screening=_as_bool(screening) if screening is not None else False,
+    )
+
+
 def load(
     path: str | os.PathLike[str],
     *,
@@ -104,22 +247,28 @@ def load(
         Replace values at points whose status is not 0 or 3 (converged) by
         NaN. ``R_I`` and ``R_J`` need both configurations, so they are masked
         where either is not converged. Integer datasets (status, iterations)
-        are never masked.
+        and the reference currents (``I_lin_F``, ``I_eqT_B``, …: they do not
+        come from the solve the status describes) are never masked.
     dT:
         Read only the ΔT values of the file nearest to this value (or to each
         of these values); the ``dT`` dimension is kept. Saves memory on files
-        with a long ΔT axis. Default: every ΔT.
+        with a long ΔT axis. Ignored when ΔT is fixed (not an axis). Default:
+        every ΔT.
 
     Returns
     -------
     xarray.Dataset
-        Dimensions ``dT``, ``eps3``, ``eps1`` (and ``region`` for ``U_F``,
-        ``U_B``), with the derived coordinates ``x1 = eps1 - mu`` and
-        ``x3 = eps3 - mu``; boolean data variables ``converged_F``,
-        ``converged_B`` and ``converged`` (both; status 0 or 3) and
-        ``multiple_solutions_F``, ``multiple_solutions_B`` (status 3: a
-        second self-consistent solution was found); every root attribute in
-        ``attrs``. Values are read into memory; the file is closed on return.
+        The scan axes as dimensions, in the file's order (read from the
+        dimension scales of ``I_F``: ``(dT, eps3, eps1)`` for the classic
+        maps; ``region`` trails for ``U_F``, ``U_B``), with the derived
+        coordinates ``x1 = eps1 - mu`` and ``x3 = eps3 - mu`` where their
+        inputs exist (and ``eps1``, ``eps3`` from ``detuning``/``asymmetry``
+        axes); boolean data variables ``converged_F``, ``converged_B`` and
+        ``converged`` (both; status 0 or 3) and ``multiple_solutions_F``,
+        ``multiple_solutions_B`` (status 3); every root attribute in
+        ``attrs``, plus ``scan_axes`` (the axes, outermost first). The parsed
+        parameters: ``ds.diode.parameters`` (:class:`ScanParameters`). Values
+        are read into memory; the file is closed on return.
     """
     with _open(path) as handle:
         selection = _dT_indices(handle, dT)
@@ -130,9 +279,8 @@ def load(
                 continue
             dimensions = _dimensions(name, node)
             if selection is not None and "dT" in dimensions:
-                # dT may be any axis of a scan with general axes (docs/jobs.md).
-                axis = dimensions.index("dT")
-                values = node[(slice(None),) * axis + (selection,)]
+                index = tuple(selection if d == "dT" else slice(None) for d in dimensions)
+                values = node[index]
             else:
                 values = node[()]
             variable = xr.Variable(dimensions, values, attrs=_attributes(node.attrs))
@@ -147,17 +295,14 @@ def load(
     dataset = _fill_unfinished_tiles(dataset)
     dataset = _add_status_masks(dataset, mask=mask)
 
-    # x1, x3 where eps1, eps3 are axes and mu is one number (a scan with
-    # general axes may have neither, e.g. detuning and asymmetry, or a mu axis).
-    if "mu" in dataset.dims:
-        return dataset
-    parameters = model_parameters(dataset)
-    for derived, axis, long_name in (("x1", "eps1", "ε1 − μ"), ("x3", "eps3", "ε3 − μ")):
-        if axis in dataset.dims:
-            dataset = dataset.assign_coords(
-                {derived: (axis, dataset[axis].values - parameters.mu, {"long_name": long_name, "units": "k_B T"})}
-            )
-    return dataset
+    parameters = scan_parameters(dataset)
+    dataset.attrs["scan_axes"] = list(parameters.axes)
+    if parameters.mu is None and "mu" not in parameters.axes:
+        raise ValueError(
+            "the file has no chemical potential: expected a root attribute 'mu' "
+            "(or the job text with [model] mu, or a mu axis)"
+        )
+    return _add_derived_coordinates(dataset, parameters)
 
 
 def model_parameters(dataset: xr.Dataset | Mapping[str, Any]) -> ModelParameters:
@@ -199,8 +344,8 @@ def model_parameters(dataset: xr.Dataset | Mapping[str, Any]) -> ModelParameters
         mu=float(mu),
         gamma1=float("nan") if gamma1 is None else float(gamma1),
         gamma3=float("nan") if gamma3 is None else float(gamma3),
-        lambda_=0.0 if lam is None else float(lam),  # the default of ModelParameter (diodescan)
-        d=1.0 if d is None else float(d),  # the default of ModelParameter (diodescan)
+        lambda_=0.0 if lam is None else float(lam),  # MODEL.md default
+        d=1.0 if d is None else float(d),  # MODEL.md default
         screening=_as_bool(screening) if screening is not None else False,
     )
 
@@ -237,11 +382,54 @@ def _open(path: str | os.PathLike[str]) -> h5py.File:
         raise plain_error from None
 
 
+def _add_derived_coordinates(dataset: xr.Dataset, parameters: ScanParameters) -> xr.Dataset:
+    """``eps1``, ``eps3`` from detuning/asymmetry axes, and ``x1``, ``x3`` (ε − μ).
+
+    Each is added only when its inputs exist (as an axis or a fixed value)
+    and at least one input is an axis, over the dims of its axis inputs.
+    """
+
+    def source(name: str):
+        if name in dataset.coords and dataset[name].ndim >= 1:
+            return dataset[name].reset_coords(drop=True)
+        return parameters.get(name)
+
+    order = list(dataset.dims)
+    derived: dict[str, xr.DataArray] = {}
+
+    def put(name: str, value, long_name: str) -> None:
+        if not isinstance(value, xr.DataArray):
+            return
+        value = value.transpose(*[d for d in order if d in value.dims])
+        derived[name] = value.drop_vars(list(value.coords), errors="ignore").assign_attrs(
+            long_name=long_name, units="k_B T")
+
+    mu, det, asym = source("mu"), source("detuning"), source("asymmetry")
+    if ("eps1" not in dataset.coords and "eps3" not in dataset.coords
+            and all(v is not None for v in (mu, det, asym))):
+        put("eps1", mu + det + asym, "resonance energy ε1 = μ + detuning + asymmetry")
+        put("eps3", mu + det - asym, "resonance energy ε3 = μ + detuning − asymmetry")
+    for eps, shifted in (("eps1", "x1"), ("eps3", "x3")):
+        value = derived.get(eps, source(eps) if eps in dataset.coords else None)
+        if value is not None and mu is not None:
+            put(shifted, value - mu, f"{'ε1' if eps == 'eps1' else 'ε3'} − μ")
+    if not derived:
+        return dataset
+    return dataset.assign_coords({name: (value.dims, value.values, value.attrs)
+                                  for name, value in derived.items()})
+
+
 def _dT_indices(handle: h5py.File, dT: float | Sequence[float] | None) -> list[int] | None:
-    """Sorted, distinct indices of the file's ΔT values nearest to ``dT``."""
+    """Sorted, distinct indices of the file's ΔT values nearest to ``dT``.
+
+    None (read everything) when ΔT is not an axis of the file but a fixed
+    root attribute.
+    """
     if dT is None:
         return None
     if "dT" not in handle:
+        if "dT" in handle.attrs:
+            return None
         raise ValueError("the file has no dT coordinate to select from")
     axis = np.atleast_1d(handle["dT"][()])
     wanted = np.atleast_1d(np.asarray(dT, dtype=float))
@@ -276,6 +464,8 @@ def _documented_dimension(name: str, ndim: int, axis: int) -> str:
         return name
     if name == "tile_done" and ndim == 2:
         return _TILE_DIMS[axis]
+    if name in PARAMETER_KEYS and ndim == 1:
+        return name
     if ndim == 3:
         return _POINT_DIMS[axis]
     if ndim == 4:
@@ -320,14 +510,13 @@ def _fill_unfinished_tiles(dataset: xr.Dataset) -> xr.Dataset:
     done = dataset["tile_done"] == 1
     if bool(done.all()):
         return dataset
-    # The grid's axes are the dimensions of I_F (any number, any names).
-    point_dims = dataset["I_F"].dims if "I_F" in dataset else _POINT_DIMS
+    tile_dims = set(done.dims)
     for name in list(dataset.data_vars):
         variable = dataset[name]
-        if name == "tile_done" or variable.dims[: len(point_dims)] != point_dims:
+        if name == "tile_done" or not tile_dims <= set(variable.dims):
             continue
         fill = np.nan if variable.dtype.kind == "f" else -1
-        dataset[name] = variable.where(done, fill).astype(variable.dtype)
+        dataset[name] = variable.where(done, fill).astype(variable.dtype).transpose(*variable.dims)
         dataset[name].attrs = variable.attrs
     return dataset
 
@@ -341,7 +530,7 @@ def _add_status_masks(dataset: xr.Dataset, *, mask: bool) -> xr.Dataset:
     if mask:
         for name in list(dataset.data_vars):
             variable = dataset[name]
-            if variable.dtype.kind != "f":
+            if variable.dtype.kind != "f" or name.rsplit("_", 1)[0] in EXTRA_FIELDS:
                 continue
             if name.endswith("_F"):
                 keep = converged["F"]

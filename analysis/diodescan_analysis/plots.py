@@ -199,11 +199,30 @@ def _similar_spans(x1: np.ndarray, x3: np.ndarray) -> bool:
     return span1 > 0 and span3 > 0 and 0.5 <= span1 / span3 <= 2.0
 
 
-def plot_cut(ax: Axes, slice2d: xr.Dataset, kind: Kind, x3: float) -> float:
+#: Reference curves of panel (a): the paper's Fig. 2(a) shows the linear response
+#: I_lin^F = L^(1)F ΔT (no screening), Fig. 3(a) the current with the
+#: equilibrium transmission (green; screening). docs/physics.md §10.
+_REFERENCE_STYLES = {
+    "I_lin_F": ({"color": "black", "linestyle": ":"}, "$I^F_{lin} = L^{(1)F}\\Delta T$"),
+    "I_eqT_F": ({"color": "tab:green", "linestyle": "-"}, "$I^F$, equilibrium transmission"),
+    "I_eqT_B": ({"color": "tab:green", "linestyle": "--"}, "$I^B$, equilibrium transmission"),
+}
+
+
+def reference_names(screening: bool) -> tuple[str, ...]:
+    """The reference curves of panel (a): I_lin^F without screening, I_eqT with it."""
+    return ("I_eqT_F", "I_eqT_B") if screening else ("I_lin_F",)
+
+
+def plot_cut(ax: Axes, slice2d: xr.Dataset, kind: Kind, x3: float, *,
+             reference: xr.Dataset | None = None, reference_names: tuple[str, ...] = ()) -> float:
     """Draw X^F and X^B versus ε1 − μ along the grid line of ε3 − μ nearest ``x3``.
 
     For particles the intervals where I^F and I^B share a sign (the bipolar
-    diode) are shaded. Returns the value of ε3 − μ actually used.
+    diode) are shaded. ``reference_names`` (e.g. ``I_lin_F``, ``I_eqT_F``) are
+    drawn from the line's own datasets (``[output] extras``) or else from
+    ``reference``, a Dataset over ``eps1`` (e.g. from
+    :func:`numerics.point_reference`). Returns the value of ε3 − μ actually used.
     """
     index, actual = nearest_eps3(slice2d, x3)
     line = slice2d.isel(eps3=index)
@@ -213,6 +232,13 @@ def plot_cut(ax: Axes, slice2d: xr.Dataset, kind: Kind, x3: float) -> float:
     backward = line[f"{symbol}_B"].values
     ax.plot(x1, forward, label=f"${symbol}^F$", **_FORWARD_STYLE)
     ax.plot(x1, backward, label=f"${symbol}^B$", **_BACKWARD_STYLE)
+    mu = float(line["eps1"].values[0] - x1[0])
+    for name in reference_names if kind == "particle" else ():
+        style, label = _REFERENCE_STYLES.get(name, ({}, name))
+        if name in line:
+            ax.plot(x1, line[name].values, label=label, **style)
+        elif reference is not None and name in reference:
+            ax.plot(reference["eps1"].values - mu, reference[name].values, label=label, **style)
     ax.axhline(0.0, color="0.4", linewidth=0.6)
     if kind == "particle":
         with np.errstate(invalid="ignore"):
@@ -239,6 +265,8 @@ def paper_figure(
     cut_particle: float | None = None,
     cut_heat: float | None = None,
     rj_limit: float | str = 1.0,
+    reference: xr.Dataset | None = None,
+    references: tuple[str, ...] | None = None,
 ) -> Figure:
     """The four panels of the paper's Figs. 2-4 at one ΔT.
 
@@ -248,6 +276,11 @@ def paper_figure(
     :func:`paper_cuts`); the nearest grid line is used. ``rj_limit`` sets the
     colour range ±rj_limit of R_J, or ``"auto"`` to fit it (see
     :func:`colour_limit`; R_J stays within about ±0.2 in the paper's settings).
+    ``references``: reference curves of panel (a) (default
+    :func:`reference_names`: I_lin^F without screening as in Fig. 2(a), the
+    equilibrium-transmission currents with it as in Fig. 3(a)), taken from
+    the file's extras datasets when present, else from ``reference`` (a
+    Dataset over ``eps1`` along the particle cut); absent ones are skipped.
     """
     parameters = model_parameters(dataset)
     cuts = paper_cuts(parameters, particle=cut_particle, heat=cut_heat)
@@ -255,7 +288,8 @@ def paper_figure(
 
     figure, axes = plt.subplots(2, 2, figsize=(11, 9.5), layout="constrained")
     (ax_a, ax_b), (ax_c, ax_d) = axes
-    particle = plot_cut(ax_a, slice2d, "particle", cuts.particle)
+    names = reference_names(parameters.screening) if references is None else tuple(references)
+    particle = plot_cut(ax_a, slice2d, "particle", cuts.particle, reference=reference, reference_names=names)
     heat = plot_cut(ax_b, slice2d, "heat", cuts.heat)
     plot_map(ax_c, slice2d, "R_I", cut=particle)
     plot_map(ax_d, slice2d, "R_J", cut=heat, limit=colour_limit(slice2d["R_J"].values, rj_limit))

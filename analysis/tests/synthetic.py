@@ -223,3 +223,83 @@ def write_synthetic(path, spec: SyntheticSpec | None = None, *, libver=None) -> 
         })
         f.attrs.update(parameters)
     return spec
+
+
+# --- N-dimensional files (general scan axes) ----------------------------------
+
+_AXIS_META = {
+    "eps1": ("k_B T", "resonance energy ε1"), "eps3": ("k_B T", "resonance energy ε3"),
+    "dT": ("T", "temperature increase ΔT"), "gamma": ("k_B T", "width Γ1 = Γ3"),
+    "gamma1": ("k_B T", "width Γ1"), "gamma3": ("k_B T", "width Γ3"), "lambda": ("1", "probe strength λ"),
+    "d": ("1", "length of region 2"), "mu": ("k_B T", "chemical potential μ"),
+    "detuning": ("k_B T", "detuning (ε1 + ε3)/2 − μ"), "asymmetry": ("k_B T", "asymmetry (ε1 − ε3)/2"),
+}
+
+
+def write_nd(path, grid: dict, fixed: dict, *, extras: bool = False, missing_tile: tuple | None = None,
+             field=None, screening: bool = False) -> dict:
+    """Write a result file in the N-dimensional convention.
+
+    ``grid`` lists the axes innermost first (as ``[grid]`` does); the datasets
+    get the reverse order as dims. ``fixed`` are root attributes (fixed model
+    parameters). ``field(**axes)`` gives I_F from broadcast axis arrays
+    (default a smooth toy); I_B = I_F·0.8 − 0.01, J_F = 1 + axes sum², J_B =
+    −0.9 J_F. ``missing_tile``: an index into the outer dims never computed.
+    Returns the dims tuple and the arrays written.
+    """
+    names = list(grid)[::-1]
+    arrays = [np.asarray(grid[n], float) for n in names]
+    mesh = dict(zip(names, np.meshgrid(*arrays, indexing="ij")))
+    shape = tuple(len(a) for a in arrays)
+    if field is None:
+        def field(**axes):
+            total = sum(np.sin(0.3 * (k + 1) * v) for k, v in enumerate(axes.values()))
+            return 0.01 * total
+    I_F = np.asarray(field(**mesh), float) * np.ones(shape)
+    I_B = 0.8 * I_F - 0.01
+    J_F = 1.0 + 0.01 * sum(v ** 2 for v in mesh.values())
+    J_B = -0.9 * J_F
+    with np.errstate(invalid="ignore"):
+        values = {"I_F": I_F, "I_B": I_B, "J_F": J_F, "J_B": J_B,
+                  "R_I": (I_F + I_B) / (abs(I_F) + abs(I_B)), "R_J": (J_F + J_B) / (abs(J_F) + abs(J_B)),
+                  "mu_p_F": 40 + I_F, "mu_p_B": 40 + I_B, "T_p_F": 1.5 + 0 * I_F, "T_p_B": 1.5 + 0 * I_F}
+    if extras:
+        values.update({"I_lin_F": 0.5 * I_F, "I_lin_B": -0.5 * I_F, "J_lin_F": 0.5 * J_F, "J_lin_B": -0.5 * J_F,
+                       "I_eqT_F": 0.25 * I_F, "I_eqT_B": -0.25 * I_F, "J_eqT_F": J_F, "J_eqT_B": -J_F})
+    status = np.zeros(shape, np.int32)
+    tile_done = np.ones(shape[:-1], np.uint8)
+    if missing_tile is not None:
+        tile_done[missing_tile] = 0
+        status[missing_tile] = -1
+        for name, v in values.items():
+            v[missing_tile] = np.nan
+    with h5py.File(path, "w") as f:
+        scales = {}
+        for name, array in zip(names, arrays):
+            scale = f.create_dataset(name, data=array)
+            scale.make_scale(name)
+            scale.attrs["units"], scale.attrs["long_name"] = _AXIS_META.get(name, ("1", name))
+            scales[name] = scale
+        region = f.create_dataset("region", data=np.array([1, 2, 3], np.int32))
+        region.make_scale("region")
+        scales["region"] = region
+
+        def create(name, data, dims):
+            dataset = f.create_dataset(name, data=data)
+            for axis, dim in enumerate(dims):
+                dataset.dims[axis].attach_scale(scales[dim])
+            dataset.attrs["units"] = "1"
+            dataset.attrs["long_name"] = name
+
+        for name, v in values.items():
+            create(name, v, names)
+        for suffix in "FB":
+            create(f"U_{suffix}", np.zeros(shape + (3,)), names + ["region"])
+            create(f"status_{suffix}", status, names)
+            create(f"iterations_{suffix}", np.where(status < 0, -1, 5).astype(np.int32), names)
+        create("tile_done", tile_done, names[:-1])
+        f.attrs["title"] = "synthetic N-dim file"
+        f.attrs["screening"] = np.int64(screening)
+        for key, value in fixed.items():
+            f.attrs[key] = value
+    return {"dims": tuple(names), "I_F": I_F, "I_B": I_B, "J_F": J_F, "J_B": J_B}
