@@ -854,21 +854,21 @@ public final class ResultFile {
     static func copyFile(_ source: String, to destination: String) throws {
         let input = Foundation.open(source, O_RDONLY)
         guard input >= 0 else {
-            throw ResultFileError.system(call: "open", path: source, message: String(cString: strerror(errno)))
+            throw ResultFileError.system(call: "open", path: source, message: posixMessage())
         }
         defer { Foundation.close(input) }
         var status = stat()
         guard fstat(input, &status) == 0 else {
-            throw ResultFileError.system(call: "fstat", path: source, message: String(cString: strerror(errno)))
+            throw ResultFileError.system(call: "fstat", path: source, message: posixMessage())
         }
         let output = Foundation.open(destination, O_WRONLY | O_CREAT | O_TRUNC, status.st_mode & 0o777)
         guard output >= 0 else {
-            throw ResultFileError.system(call: "open", path: destination, message: String(cString: strerror(errno)))
+            throw ResultFileError.system(call: "open", path: destination, message: posixMessage())
         }
         var closed = false
         defer { if !closed { Foundation.close(output) } }
         func fail(_ call: String) -> ResultFileError {
-            let error = ResultFileError.system(call: call, path: destination, message: String(cString: strerror(errno)))
+            let error = ResultFileError.system(call: call, path: destination, message: posixMessage())
             Foundation.close(output)
             closed = true
             unlink(destination)
@@ -917,7 +917,7 @@ public final class ResultFile {
         closed = true
         guard Foundation.close(output) == 0 else {
             unlink(destination)
-            throw ResultFileError.system(call: "close", path: destination, message: String(cString: strerror(errno)))
+            throw ResultFileError.system(call: "close", path: destination, message: posixMessage())
         }
     }
 
@@ -1132,7 +1132,7 @@ public final class ResultFile {
     private static func movePublishing(_ temporary: String, as path: String, replacing: Bool) throws {
         if replacing {
             guard rename(temporary, path) == 0 else {
-                let message = String(cString: strerror(errno))
+                let message = posixMessage()
                 unlink(temporary)
                 throw ResultFileError.system(call: "rename", path: path, message: message)
             }
@@ -1146,7 +1146,7 @@ public final class ResultFile {
         // but no other diodescan writes this path).
         if FileManager.default.fileExists(atPath: path) { throw ResultFileError.fileExists(path: path) }
         guard rename(temporary, path) == 0 else {
-            throw ResultFileError.system(call: "rename", path: path, message: String(cString: strerror(errno)))
+            throw ResultFileError.system(call: "rename", path: path, message: posixMessage())
         }
     }
 
@@ -1155,11 +1155,11 @@ public final class ResultFile {
     private static func synchronize(_ path: String) throws {
         let descriptor = Foundation.open(path, O_RDONLY)
         guard descriptor >= 0 else {
-            throw ResultFileError.system(call: "open", path: path, message: String(cString: strerror(errno)))
+            throw ResultFileError.system(call: "open", path: path, message: posixMessage())
         }
         defer { Foundation.close(descriptor) }
         guard fsync(descriptor) == 0 else {
-            throw ResultFileError.system(call: "fsync", path: path, message: String(cString: strerror(errno)))
+            throw ResultFileError.system(call: "fsync", path: path, message: posixMessage())
         }
     }
 }
