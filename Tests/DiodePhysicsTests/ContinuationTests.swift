@@ -34,6 +34,27 @@ final class ContinuationTests: XCTestCase {
         XCTAssertEqual(continuation.guess?.u, Self.state(1.25).u)
     }
 
+    /// The predictor's order: a quartic state is extrapolated exactly from
+    /// its last five points (and a quadratic one's prediction from three
+    /// would miss it).
+    func testQuarticStatesAlongALineArePredictedExactlyFromFivePoints() {
+        func quartic(_ s: Double) -> InternalState {
+            InternalState(muP: 40 + 0.01 * s * s * s * s, tP: Double.exp(0.2 - 0.01 * s * s * s),
+                          u: SIMD3(0.02 * s * s * s * s - s, 0.1 * s * s * s, 0.3 - 0.01 * s * s * s * s))
+        }
+        var continuation = DiodeSolver.ConfigurationContinuation()
+        for s in [0.0, 0.25, 0.5, 1.0, 1.5] { continuation.record(quartic(s), at: Self.point(eps1: 40 + s)) }
+        let target = 2.0
+        guard let predicted = continuation.predictedGuess(parameters: Self.point(eps1: 40 + target).parameters,
+                                                          deltaT: 1) else {
+            return XCTFail("no prediction")
+        }
+        let exact = quartic(target)
+        XCTAssertEqual(predicted.muP, exact.muP, accuracy: 1e-11)
+        XCTAssertEqual(predicted.tP, exact.tP, accuracy: 1e-11 * exact.tP)
+        for alpha in 0..<3 { XCTAssertEqual(predicted.u[alpha], exact.u[alpha], accuracy: 1e-11) }
+    }
+
     func testNoPredictionOffTheLineOrFromTooFewPoints() {
         var continuation = DiodeSolver.ConfigurationContinuation()
         continuation.record(Self.state(0), at: Self.point(eps1: 40))

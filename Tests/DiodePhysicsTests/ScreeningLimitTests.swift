@@ -103,6 +103,26 @@ final class ScreeningLimitTests: XCTestCase {
 
     func testThermalisedLimitMatchesTheGenericJets() { checkLimit(lambda: 1, seed: 103) }
 
+    /// The partial densities of states Σ_j ν_jα: at λ = 0 above the band
+    /// bottom from the Krein–Friedel closed form (∂ ln det S), elsewhere the
+    /// sum of the injectivities; against the sum of the generic jets'
+    /// injectivities at the same points (including E within 1e-8 of U₂, of
+    /// x₁ = 0 and of x₃ = 0), to the same tolerance as the other closed forms.
+    func testPartialDensitiesMatchTheSumOfTheGenericInjectivities() {
+        for (lambda, seed) in [(0.0, 107 as UInt64), (1.0, 109), (0.4, 113)] {
+            var rng = SplitMix64(seed: seed)
+            for trial in 0..<700 {
+                let (model, e, u) = Self.point(trial, &rng, lambda: lambda)
+                let generic = model.genericInjectivities(energy: e, potentials: u)
+                let rho = model.d / (4 * abs(e - u[1]).squareRoot())
+                Self.compare([model.partialDensities(energy: e, potentials: u)], [generic.total],
+                             "Σ_j ν_jα λ=\(lambda) E=\(e) U=\(u) ε=(\(model.eps1), \(model.eps3)) d=\(model.d)",
+                             amplification: max(1, rho / 10) * Self.scale(Self.components(generic))
+                                 / max(Self.scale([generic.total]), .leastNormalMagnitude))
+            }
+        }
+    }
+
     /// At x₁ = 0 exactly, r₁ = 0: the closed forms must not divide by it.
     func testExactZeroOfTheReflection() {
         for lambda in [0.0, 1.0] {

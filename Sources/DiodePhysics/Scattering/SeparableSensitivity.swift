@@ -171,6 +171,42 @@ extension ScatteringModel {
         return Injectivities(left: factor * (ll + lr), right: factor * (lr + rr), probe: .zero)
     }
 
+    /// The partial densities of states ν_α = Σ_j ν_jα(E, U), α = 1, 2, 3
+    /// (docs/physics.md §0, Eq. 6, summed over the terminals j).
+    ///
+    /// At λ = 0 above the band bottom (E ≥ U₂) the 2 × 2 lead block S is
+    /// unitary, so Σ_j ν_jα = −(1/2π) Im Tr(S†∂_α S) = −(1/2π) Im ∂_α ln det S
+    /// (the Krein–Friedel relation), and det S = N/Δ in closed form:
+    ///
+    ///     N = r₁r₃ − δ₁δ₃q,  Δ = 1 − r₁r₃q,  δ_α = det S_α = r_α² − t_α² = 1 + 2t_α,
+    ///     ∂₁N = t₁′(r₃ − 2δ₃q),  ∂₁Δ = −t₁′r₃q,  ∂₂N = −δ₁δ₃q′,  ∂₂Δ = −r₁r₃q′
+    ///
+    /// (∂₃ by 1 ↔ 3; t′ = ∂t/∂U, q′ = ∂q/∂U₂), ν_α = −(1/2π) Im(∂_αN/N − ∂_αΔ/Δ),
+    /// with |N| = |Δ| ≥ 1 − |r₁r₃| > 0. That is about a third of the
+    /// arithmetic of the injectivities, and it is what N^eq and the edge
+    /// terms of the charges integrate. Below the band bottom (w real and
+    /// decaying, S not unitary) and for λ > 0 it is the sum of
+    /// ``injectivities(energy:potentials:)``.
+    @inlinable
+    public func partialDensities(energy e: Double, potentials u: SIMD3<Double> = .zero) -> SIMD3<Double> {
+        guard b == 0, e - u[1] >= 0 else { return injectivities(energy: e, potentials: u).total }
+        let f = BarrierFactors(self, energy: e, potentials: u, curvatures: false, halfPhase: false)
+        let (z, dz) = fullPhase(energy: e, u2: u[1])
+        let one = Complex<Double>(1)
+        let q = z * z, dq = (z * dz).scaled(by: 2)
+        let delta1 = one + f.t1.scaled(by: 2), delta3 = one + f.t3.scaled(by: 2)
+        let r1r3 = f.r1 * f.r3, delta1delta3 = delta1 * delta3
+        let inverseN = Self.reciprocal(r1r3 - delta1delta3 * q)
+        let inverseDelta = Self.reciprocal(one - r1r3 * q)
+        // ∂_α ln det S = ∂_αN/N − ∂_αΔ/Δ.
+        let byU1 = f.dt1 * (f.r3 - (delta3 * q).scaled(by: 2)) * inverseN + f.dt1 * f.r3 * q * inverseDelta
+        let byU2 = r1r3 * dq * inverseDelta - delta1delta3 * dq * inverseN
+        let byU3 = f.dt3 * (f.r1 - (delta1 * q).scaled(by: 2)) * inverseN + f.dt3 * f.r1 * q * inverseDelta
+        let factor = -1 / (2 * Double.pi)
+        let (_, y1) = byU1.rawStorage, (_, y2) = byU2.rawStorage, (_, y3) = byU3.rawStorage
+        return factor * SIMD3(y1, y2, y3)
+    }
+
     /// The screening spectrum at λ = 0 (valid only when `b == 0`); the
     /// formulas of ``coherentInjectivities(energy:potentials:)`` and their
     /// second partial derivatives:

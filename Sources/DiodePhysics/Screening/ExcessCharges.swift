@@ -92,6 +92,26 @@ public struct OccupiedStatesIntegrand: VectorIntegrand {
     }
 }
 
+/// ν_α(E, 0) f_eq(E), α = 1, 2, 3: the integrand of N_α^eq (every
+/// terminal at equilibrium, so one Fermi function and the partial densities
+/// of states ``ScatteringModel/partialDensities(energy:potentials:)``).
+@frozen
+public struct EquilibriumStatesIntegrand: VectorIntegrand {
+    public var model: ScatteringModel
+    public var equilibrium: FermiDistribution
+
+    @inlinable
+    public init(model: ScatteringModel, equilibrium: FermiDistribution) {
+        self.model = model; self.equilibrium = equilibrium
+    }
+
+    @inlinable
+    public func callAsFunction(_ e: Double) -> SIMD4<Double> {
+        let n = model.partialDensities(energy: e) * equilibrium(e).occupation
+        return SIMD4(n[0], n[1], n[2], 0)
+    }
+}
+
 /// ν_α(E, 0) f(E + shift) and ν_α(E, 0) ∂f/∂E(E + shift) for one region α:
 /// the edge terms of the charges and their derivatives.
 @frozen
@@ -108,7 +128,7 @@ public struct ShiftedEquilibriumIntegrand: VectorIntegrand {
 
     @inlinable
     public func callAsFunction(_ e: Double) -> SIMD2<Double> {
-        let nu = model.injectivities(energy: e).total[region]
+        let nu = model.partialDensities(energy: e)[region]
         let f = distribution(e + shift)
         return SIMD2(nu * f.occupation, -nu * f.spread / distribution.temperature)
     }
@@ -187,10 +207,7 @@ public struct ExcessCharges: Sendable {
     public mutating func equilibriumStates(startingFrom partition: QuadraturePartition?)
         -> (value: SIMD3<Double>, converged: Bool, partition: QuadraturePartition?) {
         let points = featurePoints(potentials: .zero, reservoirs: nil)
-        let integrand = OccupiedStatesIntegrand(
-            model: model, potentials: .zero,
-            reservoirs: ChargeReservoirs(left: equilibrium, right: equilibrium, probe: equilibrium))
-        // ν_pα f_eq + ν_Lα f_eq + ν_Rα f_eq = ν_α f_eq.
+        let integrand = EquilibriumStatesIntegrand(model: model, equilibrium: equilibrium)
         let r = quadrature4.integrateGraded(
             integrand, lower: window.lower, upper: window.upper, roots: SIMD4(0, 0, 0, 0), rootCount: 1,
             features: points, relativeTolerance: SIMD4(repeating: relativeTolerance),
@@ -212,7 +229,7 @@ public struct ExcessCharges: Sendable {
                 // ∫_{edge−U}^{edge}: oriented, so a negative U flips the sign.
                 let (lo, hi, orientation) = shift > 0 ? (edge - shift, edge, 1.0) : (edge, edge - shift, -1.0)
                 // d/dU ∫_{edge−U}^{edge} g(E) f(E+U) dE = g(edge−U) f(edge) + ∫ g f′(E+U) dE.
-                let boundary = model.injectivities(energy: edge - shift).total[alpha] * equilibrium(edge).occupation
+                let boundary = model.partialDensities(energy: edge - shift)[alpha] * equilibrium(edge).occupation
                 guard hi > lo else {
                     // |U| below half the rounding unit of the edge: edge − U
                     // rounds to the edge and the interval is not representable
