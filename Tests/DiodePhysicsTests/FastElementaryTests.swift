@@ -11,7 +11,8 @@ import XCTest
 ///
 /// Bounds (from the measurement of 5 Dec 2026 on ~5 million points per
 /// function, see docs/performance.md): max 1.0 ulp from glibc for sin, cos
-/// and exp; < 0.8 ulp from the 80-bit reference (glibc itself: < 0.57).
+/// and exp; 0.76–0.79 ulp from the 80-bit reference (glibc itself: < 0.57),
+/// asserted < 0.85.
 final class FastElementaryTests: XCTestCase {
     /// Error of `value` in units of the last place of `reference` (the ulp
     /// of the smallest subnormal for a zero reference); NaN against NaN is 0.
@@ -110,9 +111,9 @@ final class FastElementaryTests: XCTestCase {
         for x in expArguments.prefix(600_000) where abs(x) <= FastElementary.expFastLimit {
             expError = max(expError, ulps80(FastElementary.exp(x), expl(Float80(x))))
         }
-        XCTAssertLessThan(sinError, 0.8)
-        XCTAssertLessThan(cosError, 0.8)
-        XCTAssertLessThan(expError, 0.8)
+        XCTAssertLessThan(sinError, 0.85)
+        XCTAssertLessThan(cosError, 0.85)
+        XCTAssertLessThan(expError, 0.85)
     }
     #endif
 
