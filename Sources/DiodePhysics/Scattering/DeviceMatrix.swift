@@ -132,9 +132,10 @@ public struct ScatteringModel: Sendable, Hashable {
         let kinetic = e - u2
         if kinetic >= 0 {
             let half = 0.5 * d * kinetic.squareRoot()
-            return Complex(Double.cos(half), Double.sin(half))
+            let (s, c) = FastElementary.sinCos(half)    // one reduction for both
+            return Complex(c, s)
         } else {
-            return Complex(Double.exp(-0.5 * d * (-kinetic).squareRoot()), 0)
+            return Complex(FastElementary.exp(-0.5 * d * (-kinetic).squareRoot()), 0)
         }
     }
 
@@ -225,10 +226,11 @@ public struct ScatteringModel: Sendable, Hashable {
             w2 = 1
             if a > 0 {
                 let twoPhi = 2 * d * kinetic.squareRoot()
-                zSquared = Complex(Double.cos(twoPhi), Double.sin(twoPhi))
+                let (s, c) = FastElementary.sinCos(twoPhi)
+                zSquared = Complex(c, s)
             }
         } else {
-            w2 = Double.exp(-d * (-kinetic).squareRoot())
+            w2 = FastElementary.exp(-d * (-kinetic).squareRoot())
             zSquared = Complex(w2 * w2, 0)
         }
         let z2 = w2 * w2                    // |z|²

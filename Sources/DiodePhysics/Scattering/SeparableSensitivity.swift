@@ -115,12 +115,12 @@ extension ScatteringModel {
         if kinetic >= 0 {
             let k = kinetic.squareRoot()
             let phi = d * k
-            let (c, s) = (Double.cos(phi), Double.sin(phi))
+            let (s, c) = FastElementary.sinCos(phi)     // one reduction for both
             let factor = d / (2 * k)
             return (Complex(c, s), Complex(s * factor, -c * factor))
         } else {
             let kappa = (-kinetic).squareRoot()
-            let z = Double.exp(-d * kappa)
+            let z = FastElementary.exp(-d * kappa)
             return (Complex(z, 0), Complex(-d * z / (2 * kappa), 0))
         }
     }
