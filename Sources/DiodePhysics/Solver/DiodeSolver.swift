@@ -436,24 +436,22 @@ public struct DiodeSolver: Sendable {
                           range: (parameters.mu - reach)...(parameters.mu + reach))
         let window = integrationWindow(mu: parameters.mu, leftTemperature: tl, rightTemperature: tr, probe: probe)
         breakpoints.update(window: window.lower, window.upper, moving: probe)
+        if !hasProbe {
+            return twoTerminalCurrents(deltaT: deltaT, potentials: state.u, left: left, right: right,
+                                       window: window, features: breakpoints.points, partition: &partition)
+        }
         var quadrature = AdaptiveQuadrature<SIMD8<Double>>(maximumEvaluations: settings.maximumEvaluations)
         let integrand = TerminalCurrentsIntegrand(
             model: model, potentials: state.u,
             reservoirs: Reservoirs(left: left, right: right, probe: probe ?? left))
         let tolerance = SIMD8(repeating: Self.currentTolerance(settings, deltaT: deltaT))
         let r: QuadratureResult<SIMD8<Double>>
-        if parameters.screening || !hasProbe {
+        if parameters.screening {
             // The reported I_L, J_L (components 0, 1) to relativeTolerance
             // of themselves, down to the floor reportedCurrentFloor·∫|𝓘_L|
-            // (docs/physics.md §6.1).
+            // (docs/physics.md §6.1), graded at the band bottom as in
+            // twoTerminalCurrents (the transmissions' √|E − U₂| kinks).
             let (floor, value) = reportedCurrentTolerances(SIMD8<Double>.self, deltaT: deltaT)
-            // The transmissions have √|E − U₂| kinks at the band bottom,
-            // where Gauss–Kronrod converges only algebraically and
-            // |K₂₁ − G₁₀| is no longer a safe estimate: graded there, as the
-            // charges are (docs/physics.md §9.3, §9.4), and as the coherent
-            // path (λ = 0 without screening, U₂ = 0; at Γ = 10⁴, d = 50,
-            // ΔT = 20 the plain rule was 9e-6 off in I, its estimate meeting
-            // the tolerance).
             var grading = SquareRootGrading(), scratch: [Double] = []
             r = quadrature.integrateGraded(
                 integrand, lower: window.lower, upper: window.upper, roots: SIMD4(state.u[1], 0, 0, 0),
@@ -469,7 +467,41 @@ public struct DiodeSolver: Sendable {
                                 heat: SIMD3(r.value[1], r.value[3], r.value[5]),
                                 particleMagnitude: SIMD3(r.magnitude[0], r.magnitude[2], r.magnitude[4]),
                                 heatMagnitude: SIMD3(r.magnitude[1], r.magnitude[3], r.magnitude[5]),
-                                converged: r.converged)
+                                converged: r.converged, evaluations: r.evaluations)
+    }
+
+    /// ``terminalCurrents(deltaT:configuration:state:partition:)`` without a
+    /// probe (λ = 0): only 𝓘_L = 2T_LR(f_L − f_R) is integrated
+    /// (``TwoTerminalIntegrand``, two Fermi functions instead of three);
+    /// I_R = −I_L, J_R = −J_L (μ_R = μ_L) and I_p = J_p = 0 hold exactly.
+    /// The six-component integrand gave the same numbers bit for bit: its
+    /// right-lead components are the exact negatives of the left ones with a
+    /// looser tolerance, and its probe components are zero, so they never
+    /// decided a bisection.
+    func twoTerminalCurrents(deltaT: Double, potentials u: SIMD3<Double>, left: FermiDistribution,
+                             right: FermiDistribution, window: (lower: Double, upper: Double),
+                             features: [Double], partition: inout QuadraturePartition?) -> TerminalCurrents {
+        var quadrature = AdaptiveQuadrature<SIMD2<Double>>(maximumEvaluations: settings.maximumEvaluations)
+        // The reported I_L, J_L to relativeTolerance of themselves, down to
+        // the floor reportedCurrentFloor·∫|𝓘_L| (docs/physics.md §6.1).
+        let (floor, value) = reportedCurrentTolerances(SIMD2<Double>.self, deltaT: deltaT)
+        // Graded at the band bottom U₂: the transmission has a √|E − U₂|
+        // kink there, where Gauss–Kronrod converges only algebraically and
+        // |K₂₁ − G₁₀| is no longer a safe estimate (docs/physics.md §9.3, §9.4;
+        // at Γ = 10⁴, d = 50, ΔT = 20 the plain rule was 9e-6 off in I, its
+        // estimate meeting the tolerance).
+        var grading = SquareRootGrading(), scratch: [Double] = []
+        let r = quadrature.integrateGraded(
+            TwoTerminalIntegrand(model: model, potentials: u, left: left, right: right),
+            lower: window.lower, upper: window.upper, roots: SIMD4(u[1], 0, 0, 0), rootCount: 1,
+            features: features, relativeTolerance: floor, valueTolerance: value,
+            grading: &grading, scratch: &scratch, startingFrom: partition)
+        partition = r.converged ? quadrature.partition : nil
+        let (current, heat) = (r.value[0], r.value[1])
+        return TerminalCurrents(particle: SIMD3(current, -current, 0), heat: SIMD3(heat, -heat, 0),
+                                particleMagnitude: SIMD3(r.magnitude[0], r.magnitude[0], 0),
+                                heatMagnitude: SIMD3(r.magnitude[1], r.magnitude[1], 0),
+                                converged: r.converged, evaluations: r.evaluations)
     }
 
     /// Where the reported currents are integrated on their own (with
@@ -516,25 +548,22 @@ public struct DiodeSolver: Sendable {
         breakpoints.reset(model: model, potentials: .zero, leads: [left, right],
                           range: window.lower...window.upper)
         breakpoints.update(window: window.lower, window.upper, moving: nil)
-        var quadrature = AdaptiveQuadrature<SIMD2<Double>>(maximumEvaluations: settings.maximumEvaluations)
-        let (floor, value) = reportedCurrentTolerances(SIMD2<Double>.self, deltaT: left.temperature - right.temperature)
         // Graded at the band bottom E = 0 (its √ kink), as the screened lead
         // currents: at ΔT = 2.5 the kink, weighted by e^{−40/3.5}, left I up
         // to 7e-10 off with the plain rule (docs/physics.md §6.1).
-        var grading = SquareRootGrading(), scratch: [Double] = []
-        let r = quadrature.integrateGraded(
-            TwoTerminalIntegrand(model: model, potentials: .zero, left: left, right: right),
-            lower: window.lower, upper: window.upper, roots: .zero, rootCount: 1, features: breakpoints.points,
-            relativeTolerance: floor, valueTolerance: value, grading: &grading, scratch: &scratch)
-        guard r.converged else {
-            return .failed(.notConverged, iterations: 0, residual: .nan, evaluations: r.evaluations)
+        var partition: QuadraturePartition? = nil
+        let currents = twoTerminalCurrents(deltaT: left.temperature - right.temperature, potentials: .zero,
+                                           left: left, right: right, window: window,
+                                           features: breakpoints.points, partition: &partition)
+        guard currents.converged else {
+            return .failed(.notConverged, iterations: 0, residual: .nan, evaluations: currents.evaluations)
         }
-        guard r.value[0].isFinite, r.value[1].isFinite else {
-            return .failed(.nonFinite, iterations: 0, residual: .nan, evaluations: r.evaluations)
+        guard currents.particle[0].isFinite, currents.heat[0].isFinite else {
+            return .failed(.nonFinite, iterations: 0, residual: .nan, evaluations: currents.evaluations)
         }
-        return ConfigurationResult(particleCurrent: r.value[0], heatCurrent: r.value[1], state: InternalState(),
-                                   status: .converged, iterations: 0, residual: 0,
-                                   integrandEvaluations: r.evaluations)
+        return ConfigurationResult(particleCurrent: currents.particle[0], heatCurrent: currents.heat[0],
+                                   state: InternalState(), status: .converged, iterations: 0, residual: 0,
+                                   integrandEvaluations: currents.evaluations)
     }
 }
 

@@ -13,13 +13,16 @@ public struct TerminalCurrents: Sendable, Hashable {
     public var heatMagnitude: SIMD3<Double>
     /// Whether the quadrature met its tolerance.
     public var converged: Bool
+    /// Integrand evaluations of the quadrature.
+    public var evaluations: Int
 
     @inlinable
     public init(particle: SIMD3<Double>, heat: SIMD3<Double>, particleMagnitude: SIMD3<Double>,
-                heatMagnitude: SIMD3<Double>, converged: Bool) {
+                heatMagnitude: SIMD3<Double>, converged: Bool, evaluations: Int = 0) {
         self.particle = particle; self.heat = heat
         self.particleMagnitude = particleMagnitude; self.heatMagnitude = heatMagnitude
         self.converged = converged
+        self.evaluations = evaluations
     }
 }
 
