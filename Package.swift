@@ -9,6 +9,8 @@
 //   CMPI, CHDF5   thin C shims (system libraries through pkg-config) that
 //                 turn Open MPI / HDF5 macros into functions Swift can call.
 //   DiodeMPI      idiomatic Swift over CMPI (communicator, messages, abort).
+//   CBuildTarget  C: which CPU the binary was tuned for (scripts/build-flags.sh)
+//                 and the start-up guard that refuses an older CPU.
 //   DiodeHDF5     idiomatic Swift over CHDF5 (files, datasets, attributes,
 //                 dimension scales) with handles closed in deinit.
 //   DiodeScan     the scan engine: job files, grids, tiles, scheduling across
@@ -45,11 +47,12 @@ let package = Package(
             pkgConfig: "hdf5",
             providers: [.apt(["libhdf5-dev"])]
         ),
+        .target(name: "CBuildTarget"),
         .target(name: "DiodeMPI", dependencies: ["CMPI"]),
         .target(name: "DiodeHDF5", dependencies: ["CHDF5"]),
         .target(
             name: "DiodeScan",
-            dependencies: ["DiodePhysics", "DiodeMPI", "DiodeHDF5"]
+            dependencies: ["DiodePhysics", "DiodeMPI", "DiodeHDF5", "CBuildTarget"]
         ),
         .executableTarget(
             name: "diodescan",

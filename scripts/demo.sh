@@ -7,7 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-swift build -c release --product diodescan
+# Tuned for this machine's CPU when it can be (scripts/build-flags.sh).
+build_flags=($(bash scripts/build-flags.sh))
+swift build -c release --product diodescan "${build_flags[@]}"
 bin="$(swift build -c release --show-bin-path)/diodescan"
 mkdir -p out
 "$bin" scan jobs/demo.toml --output out/demo.h5 --overwrite

@@ -113,7 +113,9 @@ fi
 if [ -n "${DIODESCAN_BIN:-}" ]; then
     bin="$DIODESCAN_BIN"
 elif [ "$mode" = run ] && [ "$setup" = 1 ]; then
-    run "build" swift build -c release --product diodescan || { echo "paper.sh: build failed" >&2; exit 1; }
+    build_flags=($(bash scripts/build-flags.sh)) || { echo "paper.sh: scripts/build-flags.sh failed" >&2; exit 1; }
+    run "build" swift build -c release --product diodescan "${build_flags[@]}" \
+        || { echo "paper.sh: build failed" >&2; exit 1; }
     bin="$(swift build -c release --show-bin-path)/diodescan"
 else
     bin=".build/release/diodescan"

@@ -268,7 +268,8 @@ struct BenchCommand: ParsableCommand {
             guard let x, x.isFinite else { return "-" }
             return String(format: "%.\(digits)f", x)
         }
-        var lines = ["diodescan \(report.version) (\(report.sourceRevision)), \(report.machine.cores) cores, "
+        var lines = ["diodescan \(report.version) (\(report.sourceRevision)), built for \(report.targetCPU), "
+                     + "\(report.machine.cores) cores, "
                      + "load \(report.machine.loadAverageStart.map { f($0[0], 2) } ?? "?")"]
         lines.append("µs per (point, configuration)   cold median / p90     warm median / p90    iterations  evaluations (cold/warm)")
         for s in report.settings {

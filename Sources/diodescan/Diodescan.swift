@@ -13,6 +13,8 @@ struct Diodescan: AsyncParsableCommand {
             Units: k_B = h = e = 1, energies in k_B T, temperatures in T (the base temperature).
             See docs/physics.md for the model and its conventions.
             """,
+        // The build target matters for speed (scripts/build-flags.sh).
+        version: "diodescan \(BuildInfo.version), built for \(BuildInfo.targetCPU)",
         subcommands: [
             PointCommand.self,
             ScanCommand.self,

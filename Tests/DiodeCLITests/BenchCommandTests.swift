@@ -29,7 +29,7 @@ final class BenchCommandTests: XCTestCase {
         XCTAssertEqual(output.status, 0, output.stderr)
         XCTAssertEqual(output.stdout.split(separator: "\n").count, 1, "exactly one line of JSON")
         let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any])
-        for key in ["version", "sourceRevision", "date", "command", "machine", "settings", "scan", "peakMemoryMiB"] {
+        for key in ["version", "sourceRevision", "targetCPU", "date", "command", "machine", "settings", "scan", "peakMemoryMiB"] {
             XCTAssertNotNil(object[key], "missing \(key)")
         }
         XCTAssertEqual(object["quick"] as? Bool, true)

@@ -42,6 +42,9 @@ public struct BenchReport: Codable, Sendable {
 
     public var version: String
     public var sourceRevision: String
+    /// The CPU the binary was compiled for (``BuildInfo/targetCPU``): a tuned
+    /// build ("haswell") runs the solver ~15 % faster than "x86-64".
+    public var targetCPU: String = BuildInfo.targetCPU
     public var date: String
     public var command: String
     public var quick: Bool
