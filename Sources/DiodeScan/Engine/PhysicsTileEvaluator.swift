@@ -192,7 +192,7 @@ public struct PhysicsTileEvaluator: Sendable {
 /// line then continues from the checked state. A tile's values still
 /// depend only on the tile.
 struct BranchChecks {
-    static let interval = 32
+    static let interval = 64
     static let jump = 0.25
 
     let active: Bool
