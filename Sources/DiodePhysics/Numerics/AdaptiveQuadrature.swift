@@ -675,3 +675,53 @@ public struct AdaptiveQuadrature<Vector: SIMD>: Sendable where Vector: Sendable,
         return panel
     }
 }
+
+/// The 7-point Gauss–Legendre rule on a panel (degree 13, 7 evaluations,
+/// all interior): the fixed rule of ``AdaptiveQuadrature/integrateOnPanels(_:)``.
+public enum GaussLegendre7 {
+    /// ∫ f over [lower, upper] by the rule (no error estimate).
+    @inlinable @inline(__always)
+    public static func integral<F: VectorIntegrand>(_ f: F, lower: Double, upper: Double) -> F.Vector {
+        let centre = 0.5 * (lower + upper), half = 0.5 * (upper - lower)
+        // Abscissae (positive half) and weights on [−1, 1], as literals: no
+        // array access in the loop that evaluates the screening spectrum.
+        @inline(__always) func pair(_ x: Double, _ w: Double) -> F.Vector {
+            componentScaled(w, componentSum(f(centre - half * x), f(centre + half * x)))
+        }
+        var sum = componentScaled(0.417959183673469387755102040816327, f(centre))
+        sum = componentSum(sum, pair(0.949107912342758524526189684047851, 0.129484966168869693270611432679082))
+        sum = componentSum(sum, pair(0.741531185599394439863864773280788, 0.279705391489276667901467771423780))
+        sum = componentSum(sum, pair(0.405845151377397166906606412076961, 0.381830050505118944950369775488975))
+        return componentScaled(half, sum)
+    }
+}
+
+extension AdaptiveQuadrature {
+    /// ∫ f by ``GaussLegendre7`` on every panel of the last integration
+    /// (a substituted panel in its variable s, as the adaptive rule did), and
+    /// the number of evaluations (7 per panel).
+    ///
+    /// For a second integrand that needs far less accuracy than the one that
+    /// shaped the panels and has its features in the same places: the
+    /// screening Jacobian next to the charges it differentiates
+    /// (``ScreeningSystem``). The panels met the first integrand's
+    /// tolerance with the 21-point rule, whose own error is far below the
+    /// 10-point Gauss rule's |K₂₁ − G₁₀|; the 7-point rule on them gives
+    /// the screening Jacobian to ~3e-5 of its largest element (the 10-point
+    /// rule: ~6e-8, at ~1.5× the cost; `SplitJacobianTests`).
+    /// No error estimate: use it only where an error costs convergence speed,
+    /// never accuracy (a Newton Jacobian off by ρ = |J⁻¹δJ| leaves ~ρ|Δx|
+    /// after a step of |Δx| instead of ~K|Δx|²; here ρ ~ 1e-5). Meaningful only after an integration that converged.
+    @inlinable
+    public func integrateOnPanels<F: VectorIntegrand>(_ f: F) -> (value: F.Vector, evaluations: Int) {
+        var value = F.Vector.zero
+        for panel in panels {
+            let part = panel.stretch == 0
+                ? GaussLegendre7.integral(f, lower: panel.lower, upper: panel.upper)
+                : GaussLegendre7.integral(SquareRootSubstitution(base: f, anchor: panel.anchor, stretch: panel.stretch),
+                                          lower: panel.lower, upper: panel.upper)
+            value = componentSum(value, part)
+        }
+        return (value, 7 * panels.count)
+    }
+}

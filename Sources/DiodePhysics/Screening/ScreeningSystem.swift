@@ -224,6 +224,24 @@ public struct ScreeningSystem: NewtonSystem {
     /// (chord steps, docs/physics.md §9.4). Only without a probe (λ = 0);
     /// false gives the plain Newton iteration (the tests' reference).
     public var chordSteps = true
+    /// Whether a full pass without a probe (λ = 0) is split
+    /// (docs/physics.md §9.4): the charges, hence F, to their tolerance
+    /// with the first-order injectivities (the residual-only pass of
+    /// ``evaluateResidual(at:)``), then ∂F/∂U with the screening spectrum by
+    /// the 7-point Gauss rule on the panels that pass ended with
+    /// (``AdaptiveQuadrature/integrateOnPanels(_:)``) instead of all 16
+    /// components adaptively. F is as accurate as before; ∂F/∂U only
+    /// steers Newton. false gives the one-pass Jacobian (the tests' reference).
+    public var splitJacobian = true
+    /// The charges' tolerance in the split passes, relative to the one-pass
+    /// tolerance (``coherentTolerance``): the one pass also refined its
+    /// panels for the Jacobian components, which kept F (hence U) about ten
+    /// times more accurate than its tolerance; the charges alone, on
+    /// partitions handed along a line and coarsened, drifted to U errors of
+    /// 2e-10 (Fig. 3, ε3 = 36.6). Half the tolerance restores ≤ 2e-11
+    /// against a tight reference (`SplitJacobianTests`); a third costs 1.5 %
+    /// more, the full tolerance saves 1 %.
+    static let splitChargeTolerance = 0.5
 
     public var dimension: Int { hasProbe ? 5 : 3 }
     /// Offset of U₁ in x.
@@ -310,14 +328,26 @@ public struct ScreeningSystem: NewtonSystem {
                                     observableGradient: SmallMatrix(), integrandEvaluations: 0,
                                     quadratureConverged: false)
         }
+        if splitJacobian && !hasProbe {
+            // The charges to their tolerance, then ∂F/∂U on the same panels.
+            let r = chargePass(potentials: u)
+            let integrand = CoherentScreeningIntegrand(model: model, potentials: u, left: left, right: right)
+            let jacobian = chargeQuadrature.integrateOnPanels(GradedIntegrand(integrand, grading: grading))
+            var c = jacobian.value
+            for alpha in 0..<3 { c[alpha] = r.value[alpha] }
+            return assemble(potentials: u, probe: probe, chargePart: c,
+                            chargeMagnitude: SIMD3(r.magnitude[0], r.magnitude[1], r.magnitude[2]),
+                            probePart: .zero, probeScale: SIMD2(1, 1),
+                            evaluations: r.evaluations + jacobian.evaluations, converged: r.converged)
+        }
         let chargeWindow = charges.window
-        let (lower, upper, currentWindow) = prepareFeatures(potentials: u, probe: probe)
-        let roots = SIMD4(u[1], 0, 0, 0)
-        let floor = 1e-15
         // c: the charge part (occupied, ∂/∂U₁, ∂/∂U₃, ∂f/∂E) at offset `charge`.
         let c: SIMD16<Double>, magnitude: SIMD3<Double>, p: SIMD32<Double>
         let evaluations: Int, converged: Bool
         var probeScale = SIMD2<Double>(1, 1)
+        let (lower, upper, currentWindow) = prepareFeatures(potentials: u, probe: probe)
+        let roots = SIMD4(u[1], 0, 0, 0)
+        let floor = 1e-15
         if hasProbe {
             let integrand = ProbeScreeningIntegrand(model: model, potentials: u, left: left, right: right,
                                                     probe: probe, currentWindow: currentWindow,
@@ -346,6 +376,20 @@ public struct ScreeningSystem: NewtonSystem {
             magnitude = SIMD3(r.magnitude[0], r.magnitude[1], r.magnitude[2])
             evaluations = r.evaluations; converged = r.converged
         }
+        return assemble(potentials: u, probe: probe, chargePart: c, chargeMagnitude: magnitude, probePart: p,
+                        probeScale: probeScale, evaluations: evaluations, converged: converged)
+    }
+
+    /// F and ∂F/∂x from one pass's integrals: the charge part `c` (as
+    /// ``CoherentScreeningIntegrand``'s components) with its ∫|g| for the
+    /// charges, and with a probe the probe part `p` (as
+    /// ``ProbeScreeningIntegrand``'s) with the probe currents' scales;
+    /// adds the edge terms and the U₂ column's boundary term.
+    mutating func assemble(potentials u: SIMD3<Double>, probe: FermiDistribution, chargePart c: SIMD16<Double>,
+                           chargeMagnitude magnitude: SIMD3<Double>, probePart p: SIMD32<Double>,
+                           probeScale: SIMD2<Double>, evaluations: Int, converged: Bool) -> NewtonEvaluation {
+        let o = potentialOffset
+        let chargeWindow = charges.window
         let edges = charges.edgeTerms(potentials: u)
         // [Σ_j ν_jα f_j]_a^b for the U₂ column.
         func occupied(at e: Double) -> SIMD3<Double> {
@@ -429,15 +473,7 @@ public struct ScreeningSystem: NewtonSystem {
         guard chordSteps, !hasProbe else { return nil }
         let u = SIMD3(x[0], x[1], x[2])
         guard u[0].isFinite, u[1].isFinite, u[2].isFinite else { return nil }
-        let (lower, upper, _) = prepareFeatures(potentials: u, probe: left)
-        let integrand = CoherentChargeIntegrand(model: model, potentials: u, left: left, right: right)
-        var tolerance = SIMD4<Double>(repeating: coherentTolerance[0])
-        tolerance[3] = 1
-        let r = chargeQuadrature.integrateGraded(
-            integrand, lower: lower, upper: upper, roots: SIMD4(u[1], 0, 0, 0), rootCount: 1, features: features,
-            relativeTolerance: tolerance, absoluteTolerance: SIMD4(repeating: 1e-15),
-            grading: &grading, scratch: &scratch, startingFrom: passPartition)
-        passPartition = r.converged ? chargeQuadrature.partition : nil
+        let r = chargePass(potentials: u)
         let edges = charges.edgeTerms(potentials: u)
         let induced = capacitances.inducedCharges(u)
         var residual = SIMD8<Double>.zero, scale = SIMD8<Double>(repeating: 1)
@@ -449,6 +485,25 @@ public struct ScreeningSystem: NewtonSystem {
                                 observables: .zero, observableGradient: SmallMatrix(),
                                 integrandEvaluations: r.evaluations + 6 * 21,
                                 quadratureConverged: r.converged && edges.converged)
+    }
+
+    /// The occupied states ∫_W Σ_j ν_jα f_j (components 0–2) without a probe,
+    /// to the charges' tolerance, from the first-order injectivities
+    /// (``CoherentChargeIntegrand``); starts from and hands on
+    /// ``passPartition``, and leaves its panels in `chargeQuadrature` and
+    /// its grading in `grading` (for ``AdaptiveQuadrature/integrateOnPanels(_:)``).
+    mutating func chargePass(potentials u: SIMD3<Double>) -> QuadratureResult<SIMD4<Double>> {
+        let (lower, upper, _) = prepareFeatures(potentials: u, probe: left)
+        let integrand = CoherentChargeIntegrand(model: model, potentials: u, left: left, right: right)
+        let factor = splitJacobian ? Self.splitChargeTolerance : 1
+        var tolerance = SIMD4<Double>(repeating: Swift.max(factor * coherentTolerance[0], 1e-13))
+        tolerance[3] = 1
+        let r = chargeQuadrature.integrateGraded(
+            integrand, lower: lower, upper: upper, roots: SIMD4(u[1], 0, 0, 0), rootCount: 1, features: features,
+            relativeTolerance: tolerance, absoluteTolerance: SIMD4(repeating: 1e-15),
+            grading: &grading, scratch: &scratch, startingFrom: passPartition)
+        passPartition = r.converged ? chargeQuadrature.partition : nil
+        return r
     }
 
     /// The charge residuals F_α(U) = n_α − induced_α at a state (for checks).
