@@ -103,6 +103,49 @@ public struct CoherentChargeIntegrand: VectorIntegrand {
     }
 }
 
+/// The charge pass of a split full pass with a probe (λ > 0,
+/// ``ScreeningSystem/splitJacobian``): the probe currents and the occupied
+/// states from the first-order injectivities and the transmissions,
+///
+///     0  𝓘_p    1  (E − μ_p)𝓘_p    2–4  Σ_j ν_jα f_j (j = L, R, p)
+///
+/// (the residual components of ``ProbeScreeningIntegrand``: 0, 1 and 12–14
+/// there), with the same windows.
+@frozen
+public struct ProbeChargeIntegrand: VectorIntegrand {
+    public var model: ScatteringModel
+    public var potentials: SIMD3<Double>
+    public var left: FermiDistribution, right: FermiDistribution, probe: FermiDistribution
+    public var currentWindow: (lower: Double, upper: Double)
+    public var chargeWindow: (lower: Double, upper: Double)
+
+    @inlinable
+    public init(model: ScatteringModel, potentials: SIMD3<Double>, left: FermiDistribution,
+                right: FermiDistribution, probe: FermiDistribution,
+                currentWindow: (lower: Double, upper: Double), chargeWindow: (lower: Double, upper: Double)) {
+        self.model = model; self.potentials = potentials
+        self.left = left; self.right = right; self.probe = probe
+        self.currentWindow = currentWindow; self.chargeWindow = chargeWindow
+    }
+
+    @inlinable
+    public func callAsFunction(_ e: Double) -> SIMD8<Double> {
+        let fl = left(e), fr = right(e), fp = probe(e)
+        var v = SIMD8<Double>.zero
+        if e >= currentWindow.lower && e <= currentWindow.upper {
+            let t = model.transmissions(energy: e, potentials: potentials)
+            let current = -2 * (t.leftProbe * FermiValue.difference(fl, fp) + t.rightProbe * FermiValue.difference(fr, fp))
+            v[0] = current; v[1] = (e - probe.mu) * current
+        }
+        if e >= chargeWindow.lower && e <= chargeWindow.upper {
+            let nu = model.injectivities(energy: e, potentials: potentials)
+            let n = nu.left * fl.occupation + nu.right * fr.occupation + nu.probe * fp.occupation
+            v[2] = n[0]; v[3] = n[1]; v[4] = n[2]
+        }
+        return v
+    }
+}
+
 /// The joint probe–screening Newton step (λ > 0), one pass over the union of
 /// the current and the charge windows. With θ = log T_p, β = 1, 2, 3:
 ///
@@ -210,6 +253,7 @@ public struct ScreeningSystem: NewtonSystem {
     var coherentQuadrature: AdaptiveQuadrature<SIMD16<Double>>
     var chargeQuadrature: AdaptiveQuadrature<SIMD4<Double>>
     var probeQuadrature: AdaptiveQuadrature<SIMD32<Double>>
+    var probeChargeQuadrature: AdaptiveQuadrature<SIMD8<Double>>
     var breakpoints = EnergyBreakpoints()
     var grading = SquareRootGrading()
     var features: [Double] = []
@@ -221,20 +265,22 @@ public struct ScreeningSystem: NewtonSystem {
     /// nil starts from the breakpoints alone.
     public var passPartition: QuadraturePartition?
     /// Whether ``evaluateResidual(at:)`` offers Newton residual-only passes
-    /// (chord steps, docs/physics.md §9.4). Only without a probe (λ = 0);
-    /// false gives the plain Newton iteration (the tests' reference).
+    /// (chord steps, docs/physics.md §9.4); with a probe only together with
+    /// ``splitJacobian``. false gives the plain Newton iteration (the tests'
+    /// reference).
     public var chordSteps = true
-    /// Whether a full pass without a probe (λ = 0) is split
-    /// (docs/physics.md §9.4): the charges, hence F, to their tolerance
-    /// with the first-order injectivities (the residual-only pass of
-    /// ``evaluateResidual(at:)``), then ∂F/∂U with the screening spectrum by
+    /// Whether a full pass is split (docs/physics.md §9.4): F (the charges
+    /// and, with a probe, I_p and J_p) to its tolerance with the first-order
+    /// injectivities and the transmissions (the residual-only pass of
+    /// ``evaluateResidual(at:)``), then ∂F/∂x with the screening spectrum by
     /// the 7-point Gauss rule on the panels that pass ended with
-    /// (``AdaptiveQuadrature/integrateOnPanels(_:)``) instead of all 16
-    /// components adaptively. F is as accurate as before; ∂F/∂U only
-    /// steers Newton. false gives the one-pass Jacobian (the tests' reference).
+    /// (``AdaptiveQuadrature/integrateOnPanels(_:)``) instead of all 16 (30
+    /// with a probe) components adaptively. F is as accurate as before;
+    /// ∂F/∂x only steers Newton. false gives the one-pass Jacobian (the
+    /// tests' reference).
     public var splitJacobian = true
-    /// The charges' tolerance in the split passes, relative to the one-pass
-    /// tolerance (``coherentTolerance``): the one pass also refined its
+    /// The tolerance of F in the split passes, relative to the one-pass
+    /// tolerances (``coherentTolerance``, ``probeTolerance``): the one pass also refined its
     /// panels for the Jacobian components, which kept F (hence U) about ten
     /// times more accurate than its tolerance; the charges alone, on
     /// partitions handed along a line and coarsened, drifted to U errors of
@@ -280,6 +326,7 @@ public struct ScreeningSystem: NewtonSystem {
         coherentQuadrature = AdaptiveQuadrature(maximumEvaluations: settings.maximumEvaluations)
         chargeQuadrature = AdaptiveQuadrature(maximumEvaluations: settings.maximumEvaluations)
         probeQuadrature = AdaptiveQuadrature(maximumEvaluations: settings.maximumEvaluations)
+        probeChargeQuadrature = AdaptiveQuadrature(maximumEvaluations: settings.maximumEvaluations)
         features.reserveCapacity(128)
         scratch.reserveCapacity(128)
     }
@@ -338,6 +385,24 @@ public struct ScreeningSystem: NewtonSystem {
             return assemble(potentials: u, probe: probe, chargePart: c,
                             chargeMagnitude: SIMD3(r.magnitude[0], r.magnitude[1], r.magnitude[2]),
                             probePart: .zero, probeScale: SIMD2(1, 1),
+                            evaluations: r.evaluations + jacobian.evaluations, converged: r.converged)
+        }
+        if splitJacobian && hasProbe {
+            // The probe currents and the charges to their tolerance, then
+            // ∂F/∂x on the same panels.
+            let (r, currentWindow) = probeChargePass(potentials: u, probe: probe)
+            let integrand = ProbeScreeningIntegrand(model: model, potentials: u, left: left, right: right,
+                                                    probe: probe, currentWindow: currentWindow,
+                                                    chargeWindow: charges.window)
+            let jacobian = probeChargeQuadrature.integrateOnPanels(GradedIntegrand(integrand, grading: grading))
+            var p = jacobian.value
+            p[0] = r.value[0]; p[1] = r.value[1]
+            var c = SIMD16<Double>.zero
+            for i in 0..<12 { c[i] = p[12 + i] }
+            for alpha in 0..<3 { c[alpha] = r.value[2 + alpha] }
+            return assemble(potentials: u, probe: probe, chargePart: c,
+                            chargeMagnitude: SIMD3(r.magnitude[2], r.magnitude[3], r.magnitude[4]),
+                            probePart: p, probeScale: SIMD2(r.magnitude[0], r.magnitude[1]),
                             evaluations: r.evaluations + jacobian.evaluations, converged: r.converged)
         }
         let chargeWindow = charges.window
@@ -463,14 +528,37 @@ public struct ScreeningSystem: NewtonSystem {
     }
 
     /// The residual alone, from a pass with the first-order injectivities
-    /// (``CoherentChargeIntegrand``) instead of the screening spectrum: the
-    /// same charges F_α(U) = 2(∫_W Σ_j ν_jα f_j − N_α^eq + edge_α) − induced_α
-    /// to the same tolerance (its quadrature starts from and hands on the
-    /// same partition as the full passes), no Jacobian (zero). nil with a
-    /// probe or with ``chordSteps`` off: Newton then always evaluates the
-    /// full pass.
+    /// (``CoherentChargeIntegrand``; with a probe ``ProbeChargeIntegrand``,
+    /// adding I_p, J_p from the transmissions) instead of the screening
+    /// spectrum: the same charges F_α(U) = 2(∫_W Σ_j ν_jα f_j − N_α^eq + edge_α) − induced_α
+    /// (and probe currents) to the same tolerance as the split full pass's
+    /// first quadrature, which it is (its quadrature starts from and hands
+    /// on the same partition as the full passes), no Jacobian (zero). nil
+    /// with ``chordSteps`` off, and with a probe when ``splitJacobian`` is
+    /// off (the one-pass layout, where a residual-only pass with a probe
+    /// was measured to save nothing: docs/performance.md): Newton then
+    /// always evaluates the full pass.
     public mutating func evaluateResidual(at x: SIMD8<Double>) -> NewtonEvaluation? {
-        guard chordSteps, !hasProbe else { return nil }
+        guard chordSteps else { return nil }
+        if hasProbe {
+            // The probe currents and charges of a split pass: with the
+            // one-pass layout a residual-only pass saved too little (below).
+            guard splitJacobian else { return nil }
+            let u = SIMD3(x[2], x[3], x[4])
+            let probe = FermiDistribution(mu: x[0], temperature: Double.exp(x[1]))
+            guard u[0].isFinite, u[1].isFinite, u[2].isFinite, probe.mu.isFinite, probe.temperature.isFinite,
+                  probe.temperature > 0 else { return nil }
+            let (r, _) = probeChargePass(potentials: u, probe: probe)
+            var p = SIMD32<Double>.zero, c = SIMD16<Double>.zero
+            p[0] = r.value[0]; p[1] = r.value[1]
+            for alpha in 0..<3 { c[alpha] = r.value[2 + alpha] }
+            var evaluation = assemble(potentials: u, probe: probe, chargePart: c,
+                                      chargeMagnitude: SIMD3(r.magnitude[2], r.magnitude[3], r.magnitude[4]),
+                                      probePart: p, probeScale: SIMD2(r.magnitude[0], r.magnitude[1]),
+                                      evaluations: r.evaluations, converged: r.converged)
+            evaluation.jacobian = SmallMatrix()
+            return evaluation
+        }
         let u = SIMD3(x[0], x[1], x[2])
         guard u[0].isFinite, u[1].isFinite, u[2].isFinite else { return nil }
         let r = chargePass(potentials: u)
@@ -504,6 +592,28 @@ public struct ScreeningSystem: NewtonSystem {
             grading: &grading, scratch: &scratch, startingFrom: passPartition)
         passPartition = r.converged ? chargeQuadrature.partition : nil
         return r
+    }
+
+    /// The probe currents I_p, J_p and the occupied states (components 0, 1
+    /// and 2–4, ``ProbeChargeIntegrand``) to their tolerances × ``splitChargeTolerance``;
+    /// starts from and hands on ``passPartition`` and leaves its panels in
+    /// `probeChargeQuadrature` (as ``chargePass(potentials:)``). Also
+    /// returns the current window.
+    mutating func probeChargePass(potentials u: SIMD3<Double>, probe: FermiDistribution)
+        -> (QuadratureResult<SIMD8<Double>>, currentWindow: (lower: Double, upper: Double)) {
+        let (lower, upper, currentWindow) = prepareFeatures(potentials: u, probe: probe)
+        let integrand = ProbeChargeIntegrand(model: model, potentials: u, left: left, right: right, probe: probe,
+                                             currentWindow: currentWindow, chargeWindow: charges.window)
+        var tolerance = SIMD8<Double>(repeating: 1)
+        for (component, index) in [(0, 0), (1, 1), (2, 12), (3, 13), (4, 14)] {
+            tolerance[component] = Swift.max(Self.splitChargeTolerance * probeTolerance[index], 1e-13)
+        }
+        let r = probeChargeQuadrature.integrateGraded(
+            integrand, lower: lower, upper: upper, roots: SIMD4(u[1], 0, 0, 0), rootCount: 1, features: features,
+            relativeTolerance: tolerance, absoluteTolerance: SIMD8(repeating: 1e-15),
+            grading: &grading, scratch: &scratch, startingFrom: passPartition)
+        passPartition = r.converged ? probeChargeQuadrature.partition : nil
+        return (r, currentWindow)
     }
 
     /// The charge residuals F_α(U) = n_α − induced_α at a state (for checks).
