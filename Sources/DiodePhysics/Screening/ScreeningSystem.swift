@@ -113,32 +113,26 @@ public struct CoherentChargeIntegrand: VectorIntegrand {
 /// there), with the same windows.
 @frozen
 public struct ProbeChargeIntegrand: VectorIntegrand {
-    public var model: ScatteringModel
-    public var potentials: SIMD3<Double>
-    public var left: FermiDistribution, right: FermiDistribution, probe: FermiDistribution
-    public var currentWindow: (lower: Double, upper: Double)
-    public var chargeWindow: (lower: Double, upper: Double)
+    /// The full pass's integrand, for its device, distributions and windows.
+    public var full: ProbeScreeningIntegrand
 
     @inlinable
-    public init(model: ScatteringModel, potentials: SIMD3<Double>, left: FermiDistribution,
-                right: FermiDistribution, probe: FermiDistribution,
-                currentWindow: (lower: Double, upper: Double), chargeWindow: (lower: Double, upper: Double)) {
-        self.model = model; self.potentials = potentials
-        self.left = left; self.right = right; self.probe = probe
-        self.currentWindow = currentWindow; self.chargeWindow = chargeWindow
+    public init(_ full: ProbeScreeningIntegrand) {
+        self.full = full
     }
 
     @inlinable
     public func callAsFunction(_ e: Double) -> SIMD8<Double> {
-        let fl = left(e), fr = right(e), fp = probe(e)
+        let f = full
+        let fl = f.left(e), fr = f.right(e), fp = f.probe(e)
         var v = SIMD8<Double>.zero
-        if e >= currentWindow.lower && e <= currentWindow.upper {
-            let t = model.transmissions(energy: e, potentials: potentials)
+        if e >= f.currentWindow.lower && e <= f.currentWindow.upper {
+            let t = f.model.transmissions(energy: e, potentials: f.potentials)
             let current = -2 * (t.leftProbe * FermiValue.difference(fl, fp) + t.rightProbe * FermiValue.difference(fr, fp))
-            v[0] = current; v[1] = (e - probe.mu) * current
+            v[0] = current; v[1] = (e - f.probe.mu) * current
         }
-        if e >= chargeWindow.lower && e <= chargeWindow.upper {
-            let nu = model.injectivities(energy: e, potentials: potentials)
+        if e >= f.chargeWindow.lower && e <= f.chargeWindow.upper {
+            let nu = f.model.injectivities(energy: e, potentials: f.potentials)
             let n = nu.left * fl.occupation + nu.right * fr.occupation + nu.probe * fp.occupation
             v[2] = n[0]; v[3] = n[1]; v[4] = n[2]
         }
@@ -390,10 +384,7 @@ public struct ScreeningSystem: NewtonSystem {
         if splitJacobian && hasProbe {
             // The probe currents and the charges to their tolerance, then
             // ∂F/∂x on the same panels.
-            let (r, currentWindow) = probeChargePass(potentials: u, probe: probe)
-            let integrand = ProbeScreeningIntegrand(model: model, potentials: u, left: left, right: right,
-                                                    probe: probe, currentWindow: currentWindow,
-                                                    chargeWindow: charges.window)
+            let (r, integrand) = probeChargePass(potentials: u, probe: probe)
             let jacobian = probeChargeQuadrature.integrateOnPanels(GradedIntegrand(integrand, grading: grading))
             var p = jacobian.value
             p[0] = r.value[0]; p[1] = r.value[1]
@@ -598,12 +589,13 @@ public struct ScreeningSystem: NewtonSystem {
     /// and 2–4, ``ProbeChargeIntegrand``) to their tolerances × ``splitChargeTolerance``;
     /// starts from and hands on ``passPartition`` and leaves its panels in
     /// `probeChargeQuadrature` (as ``chargePass(potentials:)``). Also
-    /// returns the current window.
+    /// returns the full pass's integrand at the same state (for the Jacobian).
     mutating func probeChargePass(potentials u: SIMD3<Double>, probe: FermiDistribution)
-        -> (QuadratureResult<SIMD8<Double>>, currentWindow: (lower: Double, upper: Double)) {
+        -> (QuadratureResult<SIMD8<Double>>, full: ProbeScreeningIntegrand) {
         let (lower, upper, currentWindow) = prepareFeatures(potentials: u, probe: probe)
-        let integrand = ProbeChargeIntegrand(model: model, potentials: u, left: left, right: right, probe: probe,
-                                             currentWindow: currentWindow, chargeWindow: charges.window)
+        let full = ProbeScreeningIntegrand(model: model, potentials: u, left: left, right: right, probe: probe,
+                                           currentWindow: currentWindow, chargeWindow: charges.window)
+        let integrand = ProbeChargeIntegrand(full)
         var tolerance = SIMD8<Double>(repeating: 1)
         for (component, index) in [(0, 0), (1, 1), (2, 12), (3, 13), (4, 14)] {
             tolerance[component] = Swift.max(Self.splitChargeTolerance * probeTolerance[index], 1e-13)
@@ -613,7 +605,7 @@ public struct ScreeningSystem: NewtonSystem {
             relativeTolerance: tolerance, absoluteTolerance: SIMD8(repeating: 1e-15),
             grading: &grading, scratch: &scratch, startingFrom: passPartition)
         passPartition = r.converged ? probeChargeQuadrature.partition : nil
-        return (r, currentWindow)
+        return (r, full)
     }
 
     /// The charge residuals F_α(U) = n_α − induced_α at a state (for checks).
