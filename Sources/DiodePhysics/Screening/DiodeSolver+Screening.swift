@@ -57,15 +57,15 @@ extension DiodeSolver {
         // The lead currents at the solution, from the transmissions alone.
         let state = system.state(result.solution)
         continuation.record(state, at: LinePoint(parameters: parameters, deltaT: deltaT))
-        let currents = terminalCurrents(deltaT: deltaT, configuration: configuration, state: state,
+        let currents = reportedCurrents(deltaT: deltaT, configuration: configuration, state: state,
                                         partition: &continuation.currentsPartition)
         guard currents.converged else {
             return .failed(.notConverged, iterations: iterations, residual: result.residual, evaluations: evaluations)
         }
-        guard currents.particle[0].isFinite, currents.heat[0].isFinite else {
+        guard currents.particle.isFinite, currents.heat.isFinite else {
             return .failed(.nonFinite, iterations: iterations, residual: result.residual, evaluations: evaluations)
         }
-        return ConfigurationResult(particleCurrent: currents.particle[0], heatCurrent: currents.heat[0],
+        return ConfigurationResult(particleCurrent: currents.particle, heatCurrent: currents.heat,
                                    state: state, status: .converged,
                                    iterations: iterations, residual: result.residual,
                                    integrandEvaluations: evaluations)

@@ -420,30 +420,20 @@ public struct DiodeSolver: Sendable {
     /// partition when the quadrature converged, and nil otherwise.
     func terminalCurrents(deltaT: Double, configuration: Configuration, state: InternalState,
                           partition: inout QuadraturePartition?) -> TerminalCurrents {
-        let (tl, tr) = configuration.temperatures(deltaT: deltaT)
-        let left = FermiDistribution(mu: parameters.mu, temperature: tl)
-        let right = FermiDistribution(mu: parameters.mu, temperature: tr)
-        let probe = hasProbe ? FermiDistribution(mu: state.muP, temperature: state.tP) : nil
-        if let probe, !(probe.mu.isFinite && probe.temperature.isFinite && probe.temperature > 0) {
+        guard let setup = leadQuadratureSetup(deltaT: deltaT, configuration: configuration, state: state) else {
             let nan = SIMD3<Double>(repeating: .nan)
             partition = nil
             return TerminalCurrents(particle: nan, heat: nan, particleMagnitude: nan, heatMagnitude: nan,
                                     converged: false)
         }
-        var breakpoints = EnergyBreakpoints()
-        let reach = 2 * windowTemperatures * Swift.max(tl, tr) + 20
-        breakpoints.reset(model: model, potentials: state.u, leads: [left, right],
-                          range: (parameters.mu - reach)...(parameters.mu + reach))
-        let window = integrationWindow(mu: parameters.mu, leftTemperature: tl, rightTemperature: tr, probe: probe)
-        breakpoints.update(window: window.lower, window.upper, moving: probe)
+        let (left, right, probe, window, features) = setup
         if !hasProbe {
             return twoTerminalCurrents(deltaT: deltaT, potentials: state.u, left: left, right: right,
-                                       window: window, features: breakpoints.points, partition: &partition)
+                                       window: window, features: features, partition: &partition)
         }
         var quadrature = AdaptiveQuadrature<SIMD8<Double>>(maximumEvaluations: settings.maximumEvaluations)
-        let integrand = TerminalCurrentsIntegrand(
-            model: model, potentials: state.u,
-            reservoirs: Reservoirs(left: left, right: right, probe: probe ?? left))
+        let integrand = TerminalCurrentsIntegrand(model: model, potentials: state.u,
+                                                  reservoirs: Reservoirs(left: left, right: right, probe: probe))
         let tolerance = SIMD8(repeating: Self.currentTolerance(settings, deltaT: deltaT))
         let r: QuadratureResult<SIMD8<Double>>
         if parameters.screening {
@@ -455,11 +445,11 @@ public struct DiodeSolver: Sendable {
             var grading = SquareRootGrading(), scratch: [Double] = []
             r = quadrature.integrateGraded(
                 integrand, lower: window.lower, upper: window.upper, roots: SIMD4(state.u[1], 0, 0, 0),
-                rootCount: 1, features: breakpoints.points, relativeTolerance: floor, valueTolerance: value,
+                rootCount: 1, features: features, relativeTolerance: floor, valueTolerance: value,
                 grading: &grading, scratch: &scratch, startingFrom: partition)
         } else {
             // As the probe solver's own passes (so checks compare like with like).
-            r = quadrature.integrate(integrand, breakpoints: breakpoints.points,
+            r = quadrature.integrate(integrand, breakpoints: features,
                                      relativeTolerance: tolerance, startingFrom: partition)
         }
         partition = r.converged ? quadrature.partition : nil
@@ -468,6 +458,56 @@ public struct DiodeSolver: Sendable {
                                 particleMagnitude: SIMD3(r.magnitude[0], r.magnitude[2], r.magnitude[4]),
                                 heatMagnitude: SIMD3(r.magnitude[1], r.magnitude[3], r.magnitude[5]),
                                 converged: r.converged, evaluations: r.evaluations)
+    }
+
+    /// The distributions, window and energy breakpoints of the lead-current
+    /// quadratures at a state (the probe's distribution is the left lead's
+    /// without a probe, where it does not enter); nil when the probe's
+    /// μ_p or T_p is not physical.
+    func leadQuadratureSetup(deltaT: Double, configuration: Configuration, state: InternalState)
+        -> (left: FermiDistribution, right: FermiDistribution, probe: FermiDistribution,
+            window: (lower: Double, upper: Double), features: [Double])? {
+        let (tl, tr) = configuration.temperatures(deltaT: deltaT)
+        let left = FermiDistribution(mu: parameters.mu, temperature: tl)
+        let right = FermiDistribution(mu: parameters.mu, temperature: tr)
+        let probe = hasProbe ? FermiDistribution(mu: state.muP, temperature: state.tP) : nil
+        if let probe, !(probe.mu.isFinite && probe.temperature.isFinite && probe.temperature > 0) { return nil }
+        var breakpoints = EnergyBreakpoints()
+        let reach = 2 * windowTemperatures * Swift.max(tl, tr) + 20
+        breakpoints.reset(model: model, potentials: state.u, leads: [left, right],
+                          range: (parameters.mu - reach)...(parameters.mu + reach))
+        let window = integrationWindow(mu: parameters.mu, leftTemperature: tl, rightTemperature: tr, probe: probe)
+        breakpoints.update(window: window.lower, window.upper, moving: probe)
+        return (left, right, probe ?? left, window, breakpoints.points)
+    }
+
+    /// The reported currents I_L, J_L at the screening solver's solution:
+    /// ``terminalCurrents(deltaT:configuration:state:partition:)``'s first
+    /// components, with a probe integrated alone (``LeftLeadIntegrand``,
+    /// the same tolerances and grading): I_R, J_R and the probe's currents,
+    /// which the six-component pass also refined for, are not reported.
+    func reportedCurrents(deltaT: Double, configuration: Configuration, state: InternalState,
+                          partition: inout QuadraturePartition?) -> (particle: Double, heat: Double, converged: Bool) {
+        guard hasProbe, parameters.screening else {
+            let all = terminalCurrents(deltaT: deltaT, configuration: configuration, state: state, partition: &partition)
+            return (all.particle[0], all.heat[0], all.converged)
+        }
+        guard let (left, right, probe, window, features) = leadQuadratureSetup(
+            deltaT: deltaT, configuration: configuration, state: state) else {
+            partition = nil
+            return (.nan, .nan, false)
+        }
+        var quadrature = AdaptiveQuadrature<SIMD2<Double>>(maximumEvaluations: settings.maximumEvaluations)
+        let (floor, value) = reportedCurrentTolerances(SIMD2<Double>.self, deltaT: deltaT)
+        var grading = SquareRootGrading(), scratch: [Double] = []
+        let r = quadrature.integrateGraded(
+            LeftLeadIntegrand(model: model, potentials: state.u,
+                              reservoirs: Reservoirs(left: left, right: right, probe: probe)),
+            lower: window.lower, upper: window.upper, roots: SIMD4(state.u[1], 0, 0, 0), rootCount: 1,
+            features: features, relativeTolerance: floor, valueTolerance: value,
+            grading: &grading, scratch: &scratch, startingFrom: partition)
+        partition = r.converged ? quadrature.partition : nil
+        return (r.value[0], r.value[1], r.converged)
     }
 
     /// ``terminalCurrents(deltaT:configuration:state:partition:)`` without a

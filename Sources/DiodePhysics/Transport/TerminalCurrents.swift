@@ -75,6 +75,29 @@ public struct TwoTerminalIntegrand: VectorIntegrand {
     }
 }
 
+/// [𝓘_L, (E − μ)𝓘_L] with a probe: the reported left-lead currents alone
+/// (component 0 of ``Reservoirs/spectralCurrents(_:energy:)``, the same
+/// arithmetic), for the screening solver's currents at its solution.
+@frozen
+public struct LeftLeadIntegrand: VectorIntegrand {
+    public var model: ScatteringModel
+    public var potentials: SIMD3<Double>
+    public var reservoirs: Reservoirs
+
+    @inlinable
+    public init(model: ScatteringModel, potentials: SIMD3<Double>, reservoirs: Reservoirs) {
+        self.model = model; self.potentials = potentials; self.reservoirs = reservoirs
+    }
+
+    @inlinable
+    public func callAsFunction(_ e: Double) -> SIMD2<Double> {
+        let t = model.transmissions(energy: e, potentials: potentials)
+        let fl = reservoirs.left(e), fr = reservoirs.right(e), fp = reservoirs.probe(e)
+        let current = 2 * (t.leftRight * FermiValue.difference(fl, fr) + t.leftProbe * FermiValue.difference(fl, fp))
+        return SIMD2(current, (e - reservoirs.left.mu) * current)
+    }
+}
+
 /// All six terminal currents: [I_L, J_L, I_R, J_R, I_p, J_p, 0, 0].
 @frozen
 public struct TerminalCurrentsIntegrand: VectorIntegrand {
