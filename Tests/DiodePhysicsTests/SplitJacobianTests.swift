@@ -73,3 +73,39 @@ final class SplitJacobianTests: XCTestCase {
         XCTAssertLessThan(worst, 3e-11)
     }
 }
+
+/// The upper-edge terms that ``ExcessCharges/edgeTerms(potentials:)`` skips
+/// (|U|·f_eq ≤ 1e-24 over the interval) are negligible: integrated anyway,
+/// value and derivative are below 1e-18 at the Figs. 3–4 settings (ΔT = 1,
+/// 2, 3; |U| up to 2; resonances on the window's edge, Γ = 0.01 and 1).
+final class EdgeTermSkipTests: XCTestCase {
+    func testSkippedUpperEdgeTermsAreNegligible() throws {
+        for deltaT in [1.0, 2.0, 3.0] {
+            for gamma in [0.01, 1.0] {
+                let hot = 1 + deltaT
+                let window = chargeWindow(mu: 40, leftTemperature: hot, rightTemperature: 1)
+                // Resonances at the upper edge: the largest ν there.
+                let p = DeviceParameters(eps1: window.upper, eps3: window.upper - 1, gamma1: gamma, gamma3: gamma,
+                                         mu: 40, lambda: 0, d: 1, screening: true, capacitances: Capacitances())
+                let model = p.scatteringModel
+                let equilibrium = FermiDistribution(mu: 40, temperature: 1)
+                for shift in [-2.0, -0.5, 0.5, 2.0] {
+                    let skipped = abs(shift) * equilibrium(min(window.upper, window.upper + shift)).occupation <= 1e-24
+                    XCTAssertTrue(skipped, "ΔT = \(deltaT), U = \(shift): the settings the skip is for")
+                    for region in 0..<3 {
+                        let integrand = ShiftedEquilibriumIntegrand(model: model, distribution: equilibrium,
+                                                                    shift: shift, region: region)
+                        let (lo, hi) = shift > 0 ? (window.upper - shift, window.upper) : (window.upper, window.upper - shift)
+                        var quadrature = AdaptiveQuadrature<SIMD2<Double>>()
+                        let r = quadrature.integrate(integrand, breakpoints: [lo, hi],
+                                                     relativeTolerance: SIMD2(repeating: 1e-10))
+                        let boundary = model.partialDensities(energy: window.upper - shift)[region]
+                            * equilibrium(window.upper).occupation
+                        XCTAssertLessThan(abs(r.value[0]), 1e-18)
+                        XCTAssertLessThan(abs(r.value[1]) + abs(boundary), 1e-18)
+                    }
+                }
+            }
+        }
+    }
+}

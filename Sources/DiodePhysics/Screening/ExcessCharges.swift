@@ -216,6 +216,9 @@ public struct ExcessCharges: Sendable {
         return (SIMD3(r.value[0], r.value[1], r.value[2]), r.converged, r.converged ? quadrature4.partition : nil)
     }
 
+    /// |U|·f_eq below which an edge term is skipped (see ``edgeTerms(potentials:)``).
+    static var negligibleEdgeWeight: Double { 1e-24 }
+
     /// The edge terms E_α(U_α) = ∫_{b−U_α}^{b} ν_α(E,0) f_eq(E+U_α) dE − ∫_{a−U_α}^{a} ν_α(E,0) f_eq(E+U_α) dE
     /// and their derivatives dE_α/dU_α (one spin; no factor 2).
     public mutating func edgeTerms(potentials u: SIMD3<Double>) -> (value: SIMD3<Double>, derivative: SIMD3<Double>, converged: Bool) {
@@ -226,6 +229,15 @@ public struct ExcessCharges: Sendable {
             let integrand = ShiftedEquilibriumIntegrand(model: model, distribution: equilibrium, shift: shift,
                                                         region: alpha)
             for (edge, sign) in [(window.upper, 1.0), (window.lower, -1.0)] {
+                // Where f_eq(E + U) over the whole interval (E + U between
+                // edge and edge + U) is below 1e-24/|U|, the term and its
+                // derivative are below 1e-18 for any ν ≤ 1e6 (Γ ≳ 3e-7), far
+                // under the absolute tolerance: at ΔT ≥ 1 the upper edge
+                // μ + 40 T_max sits ≥ 80 k_B T above μ, f_eq ~ e^{−80}, and
+                // its 21-point quadrature per region and pass is skipped.
+                if abs(shift) * equilibrium(Swift.min(edge, edge + shift)).occupation <= Self.negligibleEdgeWeight {
+                    continue
+                }
                 // ∫_{edge−U}^{edge}: oriented, so a negative U flips the sign.
                 let (lo, hi, orientation) = shift > 0 ? (edge - shift, edge, 1.0) : (edge, edge - shift, -1.0)
                 // d/dU ∫_{edge−U}^{edge} g(E) f(E+U) dE = g(edge−U) f(edge) + ∫ g f′(E+U) dE.
