@@ -501,8 +501,8 @@ public struct DiodeSolver: Sendable {
         let (floor, value) = reportedCurrentTolerances(SIMD2<Double>.self, deltaT: deltaT)
         var grading = SquareRootGrading(), scratch: [Double] = []
         let r = quadrature.integrateGraded(
-            LeftLeadIntegrand(model: model, potentials: state.u,
-                              reservoirs: Reservoirs(left: left, right: right, probe: probe)),
+            LeftLeadIntegrand(TerminalCurrentsIntegrand(model: model, potentials: state.u,
+                                                        reservoirs: Reservoirs(left: left, right: right, probe: probe))),
             lower: window.lower, upper: window.upper, roots: SIMD4(state.u[1], 0, 0, 0), rootCount: 1,
             features: features, relativeTolerance: floor, valueTolerance: value,
             grading: &grading, scratch: &scratch, startingFrom: partition)

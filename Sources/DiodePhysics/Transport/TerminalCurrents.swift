@@ -80,21 +80,21 @@ public struct TwoTerminalIntegrand: VectorIntegrand {
 /// arithmetic), for the screening solver's currents at its solution.
 @frozen
 public struct LeftLeadIntegrand: VectorIntegrand {
-    public var model: ScatteringModel
-    public var potentials: SIMD3<Double>
-    public var reservoirs: Reservoirs
+    /// The six-current integrand, for its device, state and reservoirs.
+    public var all: TerminalCurrentsIntegrand
 
     @inlinable
-    public init(model: ScatteringModel, potentials: SIMD3<Double>, reservoirs: Reservoirs) {
-        self.model = model; self.potentials = potentials; self.reservoirs = reservoirs
+    public init(_ all: TerminalCurrentsIntegrand) {
+        self.all = all
     }
 
     @inlinable
     public func callAsFunction(_ e: Double) -> SIMD2<Double> {
-        let t = model.transmissions(energy: e, potentials: potentials)
-        let fl = reservoirs.left(e), fr = reservoirs.right(e), fp = reservoirs.probe(e)
+        let t = all.model.transmissions(energy: e, potentials: all.potentials)
+        let r = all.reservoirs
+        let fl = r.left(e), fr = r.right(e), fp = r.probe(e)
         let current = 2 * (t.leftRight * FermiValue.difference(fl, fr) + t.leftProbe * FermiValue.difference(fl, fp))
-        return SIMD2(current, (e - reservoirs.left.mu) * current)
+        return SIMD2(current, (e - r.left.mu) * current)
     }
 }
 
