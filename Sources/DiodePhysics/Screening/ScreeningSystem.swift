@@ -440,10 +440,13 @@ public struct ScreeningSystem: NewtonSystem {
     /// ``CoherentScreeningIntegrand``'s components) with its ∫|g| for the
     /// charges, and with a probe the probe part `p` (as
     /// ``ProbeScreeningIntegrand``'s) with the probe currents' scales;
-    /// adds the edge terms and the U₂ column's boundary term.
+    /// adds the edge terms and the U₂ column's boundary term. Without
+    /// `withJacobian` (a residual-only pass: only the charges in `c` and the
+    /// probe currents in `p` are set) F alone, the Jacobian zero.
     mutating func assemble(potentials u: SIMD3<Double>, probe: FermiDistribution, chargePart c: SIMD16<Double>,
                            chargeMagnitude magnitude: SIMD3<Double>, probePart p: SIMD32<Double>,
-                           probeScale: SIMD2<Double>, evaluations: Int, converged: Bool) -> NewtonEvaluation {
+                           probeScale: SIMD2<Double>, evaluations: Int, converged: Bool,
+                           withJacobian: Bool = true) -> NewtonEvaluation {
         let o = potentialOffset
         let chargeWindow = charges.window
         let edges = charges.edgeTerms(potentials: u)
@@ -454,7 +457,7 @@ public struct ScreeningSystem: NewtonSystem {
             if hasProbe { n += nu.probe * probe(e).occupation }
             return n
         }
-        let boundary = occupied(at: chargeWindow.upper) - occupied(at: chargeWindow.lower)
+        let boundary = withJacobian ? occupied(at: chargeWindow.upper) - occupied(at: chargeWindow.lower) : .zero
 
         var residual = SIMD8<Double>.zero, scale = SIMD8<Double>(repeating: 1)
         var jacobian = SmallMatrix()
@@ -463,6 +466,7 @@ public struct ScreeningSystem: NewtonSystem {
             let row = o + alpha
             residual[row] = 2 * (c[alpha] - equilibriumStates[alpha] + edges.value[alpha]) - induced[alpha]
             scale[row] = Swift.max(2 * magnitude[alpha], 1e-300)
+            guard withJacobian else { continue }
             var by1 = 2 * c[3 + alpha], by3 = 2 * c[6 + alpha]
             var by2 = 2 * (c[9 + alpha] - c[3 + alpha] - c[6 + alpha] - boundary[alpha])
             switch alpha {
@@ -481,6 +485,8 @@ public struct ScreeningSystem: NewtonSystem {
         if hasProbe {
             residual[0] = p[0]; residual[1] = p[1]
             scale[0] = probeScale[0]; scale[1] = probeScale[1]
+        }
+        if hasProbe && withJacobian {
             // J_p = ∫(E − μ_p)𝓘_p: ∂/∂μ_p also has −I_p.
             jacobian[0, 0] = p[2]; jacobian[0, 1] = p[3]
             jacobian[1, 0] = p[4] - p[0]; jacobian[1, 1] = p[5]
@@ -543,27 +549,20 @@ public struct ScreeningSystem: NewtonSystem {
             var p = SIMD32<Double>.zero, c = SIMD16<Double>.zero
             p[0] = r.value[0]; p[1] = r.value[1]
             for alpha in 0..<3 { c[alpha] = r.value[2 + alpha] }
-            var evaluation = assemble(potentials: u, probe: probe, chargePart: c,
-                                      chargeMagnitude: SIMD3(r.magnitude[2], r.magnitude[3], r.magnitude[4]),
-                                      probePart: p, probeScale: SIMD2(r.magnitude[0], r.magnitude[1]),
-                                      evaluations: r.evaluations, converged: r.converged)
-            evaluation.jacobian = SmallMatrix()
-            return evaluation
+            return assemble(potentials: u, probe: probe, chargePart: c,
+                            chargeMagnitude: SIMD3(r.magnitude[2], r.magnitude[3], r.magnitude[4]),
+                            probePart: p, probeScale: SIMD2(r.magnitude[0], r.magnitude[1]),
+                            evaluations: r.evaluations, converged: r.converged, withJacobian: false)
         }
         let u = SIMD3(x[0], x[1], x[2])
         guard u[0].isFinite, u[1].isFinite, u[2].isFinite else { return nil }
         let r = chargePass(potentials: u)
-        let edges = charges.edgeTerms(potentials: u)
-        let induced = capacitances.inducedCharges(u)
-        var residual = SIMD8<Double>.zero, scale = SIMD8<Double>(repeating: 1)
-        for alpha in 0..<3 {
-            residual[alpha] = 2 * (r.value[alpha] - equilibriumStates[alpha] + edges.value[alpha]) - induced[alpha]
-            scale[alpha] = Swift.max(2 * r.magnitude[alpha], 1e-300)
-        }
-        return NewtonEvaluation(residual: residual, residualScale: scale, jacobian: SmallMatrix(),
-                                observables: .zero, observableGradient: SmallMatrix(),
-                                integrandEvaluations: r.evaluations + 6 * 21,
-                                quadratureConverged: r.converged && edges.converged)
+        var c = SIMD16<Double>.zero
+        for alpha in 0..<3 { c[alpha] = r.value[alpha] }
+        return assemble(potentials: u, probe: left, chargePart: c,
+                        chargeMagnitude: SIMD3(r.magnitude[0], r.magnitude[1], r.magnitude[2]),
+                        probePart: .zero, probeScale: SIMD2(1, 1),
+                        evaluations: r.evaluations, converged: r.converged, withJacobian: false)
     }
 
     /// The occupied states ∫_W Σ_j ν_jα f_j (components 0–2) without a probe,
@@ -596,9 +595,11 @@ public struct ScreeningSystem: NewtonSystem {
         let full = ProbeScreeningIntegrand(model: model, potentials: u, left: left, right: right, probe: probe,
                                            currentWindow: currentWindow, chargeWindow: charges.window)
         let integrand = ProbeChargeIntegrand(full)
-        var tolerance = SIMD8<Double>(repeating: 1)
-        for (component, index) in [(0, 0), (1, 1), (2, 12), (3, 13), (4, 14)] {
-            tolerance[component] = Swift.max(Self.splitChargeTolerance * probeTolerance[index], 1e-13)
+        // Components 0, 1, 2–4 are the one pass's 0, 1, 12–14.
+        let one = probeTolerance
+        var tolerance = SIMD8<Double>(one[0], one[1], one[12], one[13], one[14], 1, 1, 1)
+        for component in 0..<5 {
+            tolerance[component] = Swift.max(Self.splitChargeTolerance * tolerance[component], 1e-13)
         }
         let r = probeChargeQuadrature.integrateGraded(
             integrand, lower: lower, upper: upper, roots: SIMD4(u[1], 0, 0, 0), rootCount: 1, features: features,

@@ -497,17 +497,35 @@ public struct DiodeSolver: Sendable {
             partition = nil
             return (.nan, .nan, false)
         }
+        let r = reportedCurrentsQuadrature(
+            LeftLeadIntegrand(TerminalCurrentsIntegrand(model: model, potentials: state.u,
+                                                        reservoirs: Reservoirs(left: left, right: right, probe: probe))),
+            deltaT: deltaT, bandBottom: state.u[1], window: window, features: features, partition: &partition)
+        return (r.value[0], r.value[1], r.converged)
+    }
+
+    /// ∫ of a reported-currents integrand [𝓘_L, (E − μ)𝓘_L] over the window:
+    /// I_L, J_L to relativeTolerance of themselves, down to the floor
+    /// reportedCurrentFloor·∫|𝓘_L| (docs/physics.md §6.1), graded at the
+    /// band bottom U₂, where the transmissions have √|E − U₂| kinks on which
+    /// Gauss–Kronrod converges only algebraically and |K₂₁ − G₁₀| is no
+    /// longer a safe estimate (docs/physics.md §9.3, §9.4; at Γ = 10⁴,
+    /// d = 50, ΔT = 20 the plain rule was 9e-6 off in I, its estimate meeting
+    /// the tolerance). Starts from `partition`, which is replaced by the
+    /// final one (nil when the quadrature did not converge).
+    func reportedCurrentsQuadrature<F: VectorIntegrand>(
+        _ integrand: F, deltaT: Double, bandBottom u2: Double, window: (lower: Double, upper: Double),
+        features: [Double], partition: inout QuadraturePartition?
+    ) -> QuadratureResult<SIMD2<Double>> where F.Vector == SIMD2<Double> {
         var quadrature = AdaptiveQuadrature<SIMD2<Double>>(maximumEvaluations: settings.maximumEvaluations)
         let (floor, value) = reportedCurrentTolerances(SIMD2<Double>.self, deltaT: deltaT)
         var grading = SquareRootGrading(), scratch: [Double] = []
         let r = quadrature.integrateGraded(
-            LeftLeadIntegrand(TerminalCurrentsIntegrand(model: model, potentials: state.u,
-                                                        reservoirs: Reservoirs(left: left, right: right, probe: probe))),
-            lower: window.lower, upper: window.upper, roots: SIMD4(state.u[1], 0, 0, 0), rootCount: 1,
+            integrand, lower: window.lower, upper: window.upper, roots: SIMD4(u2, 0, 0, 0), rootCount: 1,
             features: features, relativeTolerance: floor, valueTolerance: value,
             grading: &grading, scratch: &scratch, startingFrom: partition)
         partition = r.converged ? quadrature.partition : nil
-        return (r.value[0], r.value[1], r.converged)
+        return r
     }
 
     /// ``terminalCurrents(deltaT:configuration:state:partition:)`` without a
@@ -521,22 +539,9 @@ public struct DiodeSolver: Sendable {
     func twoTerminalCurrents(deltaT: Double, potentials u: SIMD3<Double>, left: FermiDistribution,
                              right: FermiDistribution, window: (lower: Double, upper: Double),
                              features: [Double], partition: inout QuadraturePartition?) -> TerminalCurrents {
-        var quadrature = AdaptiveQuadrature<SIMD2<Double>>(maximumEvaluations: settings.maximumEvaluations)
-        // The reported I_L, J_L to relativeTolerance of themselves, down to
-        // the floor reportedCurrentFloor·∫|𝓘_L| (docs/physics.md §6.1).
-        let (floor, value) = reportedCurrentTolerances(SIMD2<Double>.self, deltaT: deltaT)
-        // Graded at the band bottom U₂: the transmission has a √|E − U₂|
-        // kink there, where Gauss–Kronrod converges only algebraically and
-        // |K₂₁ − G₁₀| is no longer a safe estimate (docs/physics.md §9.3, §9.4;
-        // at Γ = 10⁴, d = 50, ΔT = 20 the plain rule was 9e-6 off in I, its
-        // estimate meeting the tolerance).
-        var grading = SquareRootGrading(), scratch: [Double] = []
-        let r = quadrature.integrateGraded(
-            TwoTerminalIntegrand(model: model, potentials: u, left: left, right: right),
-            lower: window.lower, upper: window.upper, roots: SIMD4(u[1], 0, 0, 0), rootCount: 1,
-            features: features, relativeTolerance: floor, valueTolerance: value,
-            grading: &grading, scratch: &scratch, startingFrom: partition)
-        partition = r.converged ? quadrature.partition : nil
+        let r = reportedCurrentsQuadrature(TwoTerminalIntegrand(model: model, potentials: u, left: left, right: right),
+                                           deltaT: deltaT, bandBottom: u[1], window: window, features: features,
+                                           partition: &partition)
         let (current, heat) = (r.value[0], r.value[1])
         return TerminalCurrents(particle: SIMD3(current, -current, 0), heat: SIMD3(heat, -heat, 0),
                                 particleMagnitude: SIMD3(r.magnitude[0], r.magnitude[0], 0),
