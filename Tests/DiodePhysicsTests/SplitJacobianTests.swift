@@ -47,6 +47,58 @@ final class SplitJacobianTests: XCTestCase {
         }
     }
 
+    /// The residual-only pass (chord steps, with and without a probe) is the
+    /// split full pass's first quadrature: the same F and scales bit for bit,
+    /// a zero Jacobian; with the one-pass layout there is none with a probe.
+    func testResidualOnlyPassIsTheSplitPassResidual() throws {
+        for lambda in [0.0, 1.0] {
+            let p = ScreeningSolverTests.parameters(eps1: 45.5, eps3: 47.5, lambda: lambda)
+            var system = try ScreeningSolverTests.system(p)
+            let n = system.dimension, o = system.potentialOffset
+            var x = SIMD8<Double>.zero
+            if lambda > 0 { x[0] = 40.1; x[1] = 0.3 }
+            x[o] = 0.3; x[o + 1] = -0.2; x[o + 2] = 0.25
+            // Two copies, so that both quadratures start from the same (no) partition.
+            var other = system
+            let full = system.evaluate(at: x)
+            guard let cheap = other.evaluateResidual(at: x) else { return XCTFail("λ = \(lambda): no residual-only pass") }
+            XCTAssertTrue(cheap.quadratureConverged)
+            for i in 0..<n {
+                XCTAssertEqual(cheap.residual[i], full.residual[i], "λ = \(lambda) F\(i)")
+                XCTAssertEqual(cheap.residualScale[i], full.residualScale[i], "λ = \(lambda) scale\(i)")
+                for j in 0..<n { XCTAssertEqual(cheap.jacobian[i, j], 0) }
+            }
+            XCTAssertLessThan(cheap.integrandEvaluations, full.integrandEvaluations)
+            if lambda > 0 {
+                var onePass = system
+                onePass.splitJacobian = false
+                XCTAssertNil(onePass.evaluateResidual(at: x))
+            }
+        }
+    }
+
+    /// With a probe and screening the reported currents (I_L, J_L alone,
+    /// ``LeftLeadIntegrand``) equal the six-current quadrature's first
+    /// components at the solved state to 1e-10 of §6.1's scale.
+    func testReportedCurrentsWithAProbeMatchTheTerminalCurrents() throws {
+        for (eps1, eps3) in [(45.5, 47.5), (52.0, 36.0)] {
+            for lambda in [0.5, 1.0] {
+                let p = ScreeningSolverTests.parameters(eps1: eps1, eps3: eps3, lambda: lambda)
+                let solver = try DiodeSolver(parameters: p)
+                var continuation = DiodeSolver.Continuation()
+                let point = solver.solvePoint(deltaT: 1, continuation: &continuation)
+                for (configuration, result) in [(Configuration.forward, point.forward), (.backward, point.backward)] {
+                    XCTAssertEqual(result.status, .converged)
+                    let all = solver.terminalCurrents(deltaT: 1, configuration: configuration, state: result.state)
+                    XCTAssertEqual(result.particleCurrent, all.particle[0],
+                                   accuracy: 1e-10 * max(abs(all.particle[0]), 1e-3 * all.particleMagnitude[0]))
+                    XCTAssertEqual(result.heatCurrent, all.heat[0],
+                                   accuracy: 1e-10 * max(abs(all.heat[0]), 1e-3 * all.heatMagnitude[0]))
+                }
+            }
+        }
+    }
+
     /// A line continued as in a scan tile, with the split passes, against a
     /// tight one-pass reference (relativeTolerance 1e-12, stepTolerance
     /// 1e-9) from the cold start: U within 3e-11, as the one-pass solver.
