@@ -42,7 +42,7 @@ public struct PointSpectrum: Sendable {
     /// The energies of the sharp features of the three spectra (equilibrium,
     /// F and B at their states) inside `range`: the solver's quadrature
     /// breakpoints (band bottom U₂, Breit–Wigner peaks ε_α + U_α and ± Γ_α,
-    /// Fermi edges μ_j and μ_j ± 3T_j, Fabry–Pérot states with their ±1 and
+    /// Fermi edges μ_j (and μ_j ± 100 T_j inside the range), Fabry–Pérot states with their ±1 and
     /// ±8 widths; docs/physics.md §4) and the half-maximum points of every
     /// Fabry–Pérot state. Merged into a uniform grid (`spectrum --features`)
     /// they put nodes on peaks that the grid would step over. Sorted, unique.

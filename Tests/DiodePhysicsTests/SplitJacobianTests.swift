@@ -35,7 +35,16 @@ final class SplitJacobianTests: XCTestCase {
                         for i in 0..<n {
                             XCTAssertEqual(a.residual[i], b.residual[i], accuracy: 2e-9 * b.residualScale[i],
                                            "λ = \(lambda) (\(eps1), \(eps3)) F\(i)")
-                            XCTAssertEqual(a.residualScale[i], b.residualScale[i], accuracy: 1e-6 * b.residualScale[i])
+                            // The scales are ∫|g| of each equation's integrand. The
+                            // probe currents' integrands change sign (where f_p
+                            // crosses f_L, f_R), with no breakpoint there, so their
+                            // ∫|g| depends on the panels at ~1e-4 (measured ≤ 1.6e-4
+                            // at λ = 1); a scale only sets the residual's units and
+                            // the tolerances, where that is immaterial.
+                            let scaleAccuracy = lambda > 0 && i < 2 ? 1e-3 : 1e-6
+                            XCTAssertEqual(a.residualScale[i], b.residualScale[i],
+                                           accuracy: scaleAccuracy * b.residualScale[i],
+                                           "λ = \(lambda) (\(eps1), \(eps3)) scale\(i) at U = \(u)")
                             for j in 0..<n { worst = max(worst, abs(a.jacobian[i, j] - b.jacobian[i, j]) / largest) }
                         }
                     }
