@@ -142,8 +142,13 @@ extension ScatteringModel {
     ///
     /// and ∂/∂U_α by the chain rule through r_α(U_α), z(U₂). S_p1p2 = −1 is
     /// constant and every other element vanishes.
+    ///
+    /// Above the band bottom (E > U₂) the lead block [[S_LL, S_LR], [S_LR, S_RR]]
+    /// is unitary and symmetric, so S_RR = −S̄_LL S_LR/S̄_LR and only S_LL
+    /// and ln S_LR need derivatives (``unitaryCoherentInjectivities(energy:potentials:)``).
     @inlinable
     public func coherentInjectivities(energy e: Double, potentials u: SIMD3<Double> = .zero) -> Injectivities {
+        if e - u[1] > 0 { return unitaryCoherentInjectivities(energy: e, potentials: u) }
         let f = BarrierFactors(self, energy: e, potentials: u, curvatures: false, halfPhase: false)
         let (t1, r1, dt1, t3, r3, dt3) = (f.t1, f.r1, f.dt1, f.t3, f.r3, f.dt3)
         let (z, dz) = fullPhase(energy: e, u2: u[1])
@@ -169,6 +174,62 @@ extension ScatteringModel {
                                   t1t3 * g * (g.scaled(by: 2) - Complex(1)) * dz, t1 * zg2 * oneMinusK * dt3)
         let factor = -1 / (2 * Double.pi)
         return Injectivities(left: factor * (ll + lr), right: factor * (lr + rr), probe: .zero)
+    }
+
+    /// ``coherentInjectivities(energy:potentials:)`` above the band bottom
+    /// (E > U₂, λ = 0), from unitarity. With a = S_LL, b = S_LR, c = S_RR,
+    /// unitarity and symmetry give āb + b̄c = 0, so c = −āb/b̄, |c| = |a| and
+    ///
+    ///     Im(c̄ ∂c) = |a|² Im(∂ ln c) = −Im(ā ∂a) + 2|a|² Im(∂ ln b).
+    ///
+    /// With A_α = Im(ā ∂_α a) and B_α = Im(∂_α ln b), −2π ν_Lα = A_α + |b|² B_α
+    /// and −2π ν_Rα = |b|² B_α + Im(c̄ ∂_α c) = −A_α + (|b|² + 2|a|²) B_α.
+    /// ln b = ln t₁ + ln t₃ + ln z + ln g has the derivatives
+    ///
+    ///     ∂_α ln t_α = 1/(x_α + iΓ_α)  (Im = −Γ_α/(x_α² + Γ_α²)),
+    ///     ∂₂ ln z = −i d/(2k),  ∂ ln g = g ∂(r₁r₃q):
+    ///     g t₁′M, g r₁r₃q′, g K t₃′  for α = 1, 2, 3
+    ///
+    /// (t′ = ∂t/∂U, M = r₃q, K = r₁q as above): about half the complex
+    /// products of the three elements' derivatives. Against the general
+    /// composition to the closed forms' tolerance (`ScreeningLimitTests`).
+    @inlinable @inline(__always)
+    public func unitaryCoherentInjectivities(energy e: Double, potentials u: SIMD3<Double>) -> Injectivities {
+        // The barrier factors with one division each (``barrier(x:gamma:)``,
+        // ``barrierDerivative(x:gamma:)``).
+        let x1 = e - eps1 - u[0], x3 = e - eps3 - u[2]
+        let q1 = 1 / (x1 * x1 + gamma1 * gamma1), q3 = 1 / (x3 * x3 + gamma3 * gamma3)
+        let im1 = -gamma1 * x1 * q1, im3 = -gamma3 * x3 * q3
+        let t1 = Complex(-gamma1 * gamma1 * q1, im1), r1 = Complex(x1 * x1 * q1, im1)
+        let t3 = Complex(-gamma3 * gamma3 * q3, im3), r3 = Complex(x3 * x3 * q3, im3)
+        let dt1 = Complex(-2 * gamma1 * gamma1 * x1 * q1 * q1, -gamma1 * (x1 * x1 - gamma1 * gamma1) * q1 * q1)
+        let dt3 = Complex(-2 * gamma3 * gamma3 * x3 * q3 * q3, -gamma3 * (x3 * x3 - gamma3 * gamma3) * q3 * q3)
+        let (z, dz) = fullPhase(energy: e, u2: u[1])
+        let q = z * z, dq = (z * dz).scaled(by: 2)
+        let m = r3 * q, k = r1 * q
+        let g = Self.reciprocal(Complex(1) - r1 * m)
+        // a = S_LL and its derivatives.
+        let t1Squared = t1 * t1
+        let t1g = t1Squared * g, t1g2 = t1g * g
+        let a = r1 + t1g * m
+        let oneMinusM = Complex(1) - m
+        let byU1 = oneMinusM * oneMinusM * (g * g) * dt1
+        let byU2 = t1g2 * (r3 * dq)
+        let byU3 = t1g2 * (q * dt3)
+        let aSensitivity = SIMD3(imaginaryOfConjugateProduct(a, byU1), imaginaryOfConjugateProduct(a, byU2),
+                                 imaginaryOfConjugateProduct(a, byU3))
+        // Im ∂ ln b, b = S_LR = t₁t₃zg.
+        let (_, logG1) = (g * dt1 * m).rawStorage
+        let (_, logG2) = (g * r1 * r3 * dq).rawStorage
+        let (_, logG3) = (g * k * dt3).rawStorage
+        let logZ = imaginaryOfConjugateProduct(z, dz)   // Im(z̄ dz) = Im(dz/z), |z| = 1
+        let bLog = SIMD3(logG1 - gamma1 * q1, logG2 + logZ, logG3 - gamma3 * q3)
+        let aSquared = a.lengthSquared
+        let bSquared = t1.lengthSquared * t3.lengthSquared * g.lengthSquared
+        let factor = -1 / (2 * Double.pi)
+        let lr = bSquared * bLog
+        return Injectivities(left: factor * (aSensitivity + lr),
+                             right: factor * (lr - aSensitivity + (2 * aSquared) * bLog), probe: .zero)
     }
 
     /// The partial densities of states ν_α = Σ_j ν_jα(E, U), α = 1, 2, 3
