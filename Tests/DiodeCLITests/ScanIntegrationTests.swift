@@ -186,7 +186,7 @@ final class ScanIntegrationTests: XCTestCase {
         XCTAssertTrue(run.stdout.contains("= 48 points in 8 tiles of 6 points"), run.stdout)
         XCTAssertTrue(run.stdout.contains("core-hours"), run.stdout)
         // Timed as tiles run: short lines of consecutive points, cold then continued.
-        XCTAssertTrue(run.stdout.contains("runs of 4 points:"), run.stdout)
+        XCTAssertTrue(run.stdout.contains("runs of 6 points:"), run.stdout)   // whole tiles of 6
         XCTAssertTrue(run.stdout.contains("ms continued"), run.stdout)
         XCTAssertTrue(run.stdout.contains("nothing written"), run.stdout)
         let written = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { !$0.hasPrefix(".std") }

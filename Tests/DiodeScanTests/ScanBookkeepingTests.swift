@@ -20,6 +20,36 @@ final class ScanBookkeepingTests: XCTestCase {
 
     func resolved(_ text: String) throws -> ResolvedJob { try ResolvedJob(ScanJob(parsing: text)) }
 
+    /// The dry run's estimate for tiles longer than its runs (screening, 20
+    /// points per tile): runs of `predictorOrder + 3` points, the steady
+    /// continued cost, and a timed branch check; for tiles no longer than a
+    /// run, whole tiles and no separate check.
+    func testDryRunEstimatesLongTilesFromRunsAndBranchChecks() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("dryrun-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for (count, expectRuns, expectCheck) in [(20, "runs of 8 points", true), (6, "runs of 6 points", false)] {
+            let path = directory.appendingPathComponent("job\(count).toml").path
+            try Self.job
+                .replacingOccurrences(of: "gamma = 3.0\nlambda = 1.0", with: "gamma = 1.0\nlambda = 0.0\nscreening = true")
+                .replacingOccurrences(of: "from = 30.0, to = 50.0, count = 5", with: "from = 44.0, to = 46.0, count = \(count)")
+                .write(toFile: path, atomically: true, encoding: .utf8)
+            var lines: [String] = []
+            let status = DryRun.run(jobPath: path, outputPath: directory.appendingPathComponent("never.h5").path,
+                                    threads: 2) { lines.append($0) }
+            XCTAssertEqual(status, ScanExitStatus.success)
+            let cost = try XCTUnwrap(lines.first { $0.hasPrefix("cost: ") }, "\(lines)")
+            XCTAssertTrue(cost.contains(expectRuns), cost)
+            XCTAssertEqual(cost.contains("ms per branch check"), expectCheck, cost)
+            XCTAssertFalse(cost.contains("not converged"), cost)
+            let perPoint = try XCTUnwrap(Double(cost.dropFirst("cost: ".count).prefix { $0 != " " }))
+            XCTAssertGreaterThan(perPoint, 0)
+            XCTAssertTrue(perPoint.isFinite)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("never.h5").path))
+        }
+        XCTAssertEqual(DryRun.pointsPerSample, DiodeSolver.ConfigurationContinuation.predictorOrder + 3)
+    }
+
     /// The dry run times `evaluateLine`: it must be exactly the work of a
     /// tile (cold first point, then continuation), or the estimate would
     /// measure something a scan never does. Screening (λ = 0), where the
@@ -32,7 +62,7 @@ final class ScanBookkeepingTests: XCTestCase {
         let evaluator = PhysicsTileEvaluator(job: job)
         let tile = try XCTUnwrap(evaluator.evaluate(tile: 3, stop: StopFlag()))
         var line: [PointResult?] = []
-        evaluator.evaluateLine(tile: 3, points: 0..<4) { line.append($0) }
+        evaluator.evaluateLine(tile: 3, points: 0..<4) { point, _, _ in line.append(point) }
         XCTAssertEqual(line.count, 4)
         for (i, point) in line.enumerated() {
             let point = try XCTUnwrap(point)

@@ -68,7 +68,7 @@ extension DiodeSolver {
         /// ~1e-11 errors by at most 16 (the weights 5, −10, 10, −5, 1), far
         /// below the step tolerance. (A linear prediction, order 2, was ~4e-3
         /// off at step 0.25 and often needed a third pass.)
-        static var predictorOrder: Int { 5 }
+        public static var predictorOrder: Int { 5 }
 
         /// Seeds for a configuration that has no partitions of its own (a
         /// cold start, or a guess without seeds): `newton` for its Newton

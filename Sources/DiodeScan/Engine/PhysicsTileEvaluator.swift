@@ -75,9 +75,11 @@ public struct PhysicsTileEvaluator: Sendable {
 
     /// Solves consecutive points `points` of the tile `tile` as the tile
     /// does (the first cold, each next one continued from its neighbour) and
-    /// hands every result to `each` as soon as it is computed, nil where the
-    /// device is invalid: the dry run times these calls to estimate a scan's cost.
-    public func evaluateLine(tile: Int, points: Range<Int>, each: (PointResult?) -> Void) {
+    /// hands every result to `each` as soon as it is computed, with its
+    /// solver and ΔT (nil, nil where the device is invalid): the dry run
+    /// times these calls to estimate a scan's cost.
+    public func evaluateLine(tile: Int, points: Range<Int>,
+                             each: (_ point: PointResult?, _ solver: DiodeSolver?, _ deltaT: Double) -> Void) {
         var coordinates = mapping.line(grid.tile(tile))
         var continuation = DiodeSolver.Continuation()
         var branches = BranchChecks(active: model.screening)
@@ -87,7 +89,7 @@ public struct PhysicsTileEvaluator: Sendable {
             guard let solver = try? DiodeSolver(parameters: parameters, settings: settings) else {
                 continuation = DiodeSolver.Continuation()
                 branches.skip(i)
-                each(nil)
+                each(nil, nil, deltaT)
                 continue
             }
             let fresh = continuation.forward.guess == nil && continuation.backward.guess == nil
@@ -96,7 +98,7 @@ public struct PhysicsTileEvaluator: Sendable {
             // are not handed on again: the dry run only times the work).
             let checked = branches.add(point, at: i, solver: solver, deltaT: deltaT, fresh: fresh,
                                        last: i == grid.pointsPerTile - 1, continuation: &continuation)
-            each(checked.last?.1 ?? point)
+            each(checked.last?.1 ?? point, solver, deltaT)
         }
     }
 
