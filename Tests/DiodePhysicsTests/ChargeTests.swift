@@ -132,4 +132,34 @@ final class ChargeTests: XCTestCase {
             XCTAssertEqual(adaptive.value[alpha], outside[alpha] + fine[alpha], accuracy: 2e-12, "α=\(alpha + 1)")
         }
     }
+
+    /// N^eq continued along a line (each point's quadrature seeded with the
+    /// previous point's partition, as a scan tile does) equals a fresh
+    /// integration at every point, through ε1 = 47.4 where the breakpoints
+    /// ε3 + Γ and ε1 − Γ meet and their interval shrinks to nothing for one
+    /// step (relativeTolerance 1e-12, ε3 = 45.4). Before the partitions'
+    /// gaps were closed (``AdaptiveQuadrature``), the leaves squeezed out
+    /// there left a hole and N^eq came out 1e-4 off from ε1 = 47.6 on, with
+    /// the quadrature reporting convergence.
+    func testEquilibriumStatesContinuedThroughCoincidingBreakpoints() {
+        let tolerance = ScreeningSystem.chargeTolerance(SolverSettings(relativeTolerance: 1e-12), deltaT: 1)
+        var partition: QuadraturePartition? = nil
+        // ε1 as the Fig. 3 preview's grid has it: at i = 87, ε1 − Γ is one ulp
+        // above ε3 + Γ = 46.4.
+        for i in 84...90 {
+            let eps1 = 30 + 0.2 * Double(i)
+            let model = ScatteringModel(eps1: eps1, gamma1: 1, eps3: 45.4, gamma3: 1, d: 1, lambda: 0)
+            var continued = ExcessCharges(model: model, mu: 40, leftTemperature: 2, rightTemperature: 1,
+                                          relativeTolerance: tolerance)
+            let seeded = continued.equilibriumStates(startingFrom: partition)
+            var fresh = ExcessCharges(model: model, mu: 40, leftTemperature: 2, rightTemperature: 1,
+                                      relativeTolerance: tolerance)
+            let reference = fresh.equilibriumStates()
+            XCTAssertTrue(seeded.converged && reference.converged)
+            for alpha in 0..<3 {
+                XCTAssertEqual(seeded.value[alpha], reference.value[alpha], accuracy: 1e-11, "ε1 = \(eps1), α = \(alpha + 1)")
+            }
+            partition = seeded.partition
+        }
+    }
 }

@@ -159,6 +159,43 @@ final class QuadratureTests: XCTestCase {
         assertClose(back.value[0], fresh.value[0], relative: 2e-12)
     }
 
+    /// An interval that shrinks to nothing in x (two breakpoints within
+    /// rounding of each other) and widens again: the leaves squeezed out at
+    /// the narrow step must not leave a hole in the partition handed on.
+    /// Before the fix the middle interval came back half covered: the peak
+    /// on its lower half was never integrated (not counted in the error
+    /// either), and the integral was off by ~0.5 of the peak with
+    /// `converged` true (N^eq 3e-4 off along a Fig. 3 line at
+    /// relativeTolerance 1e-12).
+    func testIntervalSqueezedToNothingAndBackIsCoveredAgain() {
+        let tolerance = SIMD4<Double>(repeating: 1e-12)
+        var quadrature = AdaptiveQuadrature<SIMD4<Double>>()
+        // A sharp peak at 1.25, inside the second interval [1, 2]: refined there.
+        let peak = Features(centre: 1.25, width: 1e-2)
+        let first = quadrature.integrate(peak, breakpoints: [-40, 1, 2, 40], relativeTolerance: tolerance)
+        XCTAssertTrue(first.converged)
+        // The interval [1, 2] squeezed to one ulp: every leaf but the last is
+        // squeezed to nothing.
+        let narrow = quadrature.integrate(peak, breakpoints: [-40, 1, 1.0.nextUp, 40], relativeTolerance: tolerance,
+                                          startingFrom: quadrature.partition)
+        XCTAssertTrue(narrow.converged)
+        // Wide again, from the narrow step's partition: as a fresh integration.
+        var fresh = AdaptiveQuadrature<SIMD4<Double>>()
+        let reference = fresh.integrate(peak, breakpoints: [-40, 1, 2, 40], relativeTolerance: tolerance)
+        let again = quadrature.integrate(peak, breakpoints: [-40, 1, 2, 40], relativeTolerance: tolerance,
+                                         startingFrom: quadrature.partition)
+        XCTAssertTrue(again.converged)
+        for c in 0..<4 { assertClose(again.value[c], reference.value[c], relative: 1e-11) }
+        // Every initial panel is covered from 0 to 1 by its leaves.
+        let leaves = quadrature.partition.leaves
+        for panel in 0..<3 {
+            let own = leaves.filter { $0.panel == panel }.sorted { $0.lower < $1.lower }
+            XCTAssertEqual(own.first?.lower, 0, "panel \(panel)")
+            XCTAssertEqual(own.last?.upper, 1, "panel \(panel)")
+            for (a, b) in zip(own, own.dropFirst()) { XCTAssertEqual(a.upper, b.lower, "panel \(panel)") }
+        }
+    }
+
     /// A partition with substituted panels and another breakpoint structure,
     /// or one beyond the evaluation cap, is not used: the integration is
     /// exactly a fresh one.
