@@ -83,15 +83,11 @@ final class ChordNewtonTests: XCTestCase {
     /// Newton does: 3e-11 in U. (Plain Newton from the two starts differs by
     /// up to 1e-11: the charges' quadrature floor.)
     func testScreeningChordStepsReachTheNewtonSolution() throws {
-        let tightSettings = SolverSettings(relativeTolerance: 1e-12, newton: NewtonSettings(stepTolerance: 1e-9))
         for (eps1, eps3) in [(46.648, 48.2), (45.5, 47.5), (48.5, 47.5), (43.0, 46.0)] {
             for configuration in [Configuration.forward, .backward] {
                 let p = ScreeningSolverTests.parameters(eps1: eps1, eps3: eps3, lambda: 0)
-                var tight = try ScreeningSolverTests.system(p, configuration: configuration, settings: tightSettings)
-                tight.chordSteps = false
-                tight.splitJacobian = false
+                var (tight, reference) = try ScreeningSolverTests.tightReference(p, configuration: configuration)
                 XCTAssertNil(tight.evaluateResidual(at: .zero))
-                let reference = NewtonSolver.solve(&tight, from: .zero, settings: tightSettings.newton)
                 XCTAssertEqual(reference.status, .converged)
                 let root = reference.solution
 
@@ -137,7 +133,7 @@ final class ChordNewtonTests: XCTestCase {
     /// this used to compare the two directly to 1e-10, which only the
     /// partition each happened to end with decided.)
     func testContinuedLineWithChordStepsMeetsTheGuarantee() throws {
-        let tightSettings = SolverSettings(relativeTolerance: 1e-12, newton: NewtonSettings(stepTolerance: 1e-9))
+        let tightSettings = ScreeningSolverTests.tightSettings
         var continuation = DiodeSolver.Continuation()
         for eps1 in stride(from: 45.0, through: 46.0, by: 0.25) {
             let p = ScreeningSolverTests.parameters(eps1: eps1, eps3: 48.2, lambda: 0)
@@ -145,10 +141,7 @@ final class ChordNewtonTests: XCTestCase {
             let tightSolver = try DiodeSolver(parameters: p, settings: tightSettings)
             let continued = solver.solvePoint(deltaT: 1, continuation: &continuation)
             for configuration in [Configuration.forward, .backward] {
-                var tight = try ScreeningSolverTests.system(p, configuration: configuration, settings: tightSettings)
-                tight.chordSteps = false
-                tight.splitJacobian = false
-                let reference = NewtonSolver.solve(&tight, from: .zero, settings: tightSettings.newton)
+                let (tight, reference) = try ScreeningSolverTests.tightReference(p, configuration: configuration)
                 XCTAssertEqual(reference.status, .converged)
                 let exact = tight.state(reference.solution)
                 let currents = tightSolver.terminalCurrents(deltaT: 1, configuration: configuration, state: exact)

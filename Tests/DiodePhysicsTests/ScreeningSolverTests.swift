@@ -10,6 +10,21 @@ final class ScreeningSolverTests: XCTestCase {
                          screening: true, capacitances: capacitances)
     }
 
+    /// The tight reference settings of the screening tests.
+    static let tightSettings = SolverSettings(relativeTolerance: 1e-12, newton: NewtonSettings(stepTolerance: 1e-9))
+
+    /// The tight reference solve: plain Newton (no chord steps, the one-pass
+    /// Jacobian) from the cold start U = 0 at ``tightSettings``; the system
+    /// and its outcome.
+    static func tightReference(_ p: DeviceParameters, configuration: Configuration) throws
+        -> (system: ScreeningSystem, outcome: NewtonOutcome) {
+        var tight = try system(p, configuration: configuration, settings: tightSettings)
+        tight.chordSteps = false
+        tight.splitJacobian = false
+        let outcome = NewtonSolver.solve(&tight, from: .zero, settings: tightSettings.newton)
+        return (tight, outcome)
+    }
+
     static func system(_ p: DeviceParameters, deltaT: Double = 1, configuration: Configuration = .forward,
                        settings: SolverSettings = .default) throws -> ScreeningSystem {
         let solver = try DiodeSolver(parameters: p, settings: settings)

@@ -114,17 +114,13 @@ final class SplitJacobianTests: XCTestCase {
     /// ε3 = 36.6 is where the split passes with the charges' one-pass
     /// tolerance drifted to 2.2e-10 (``ScreeningSystem/splitChargeTolerance``).
     func testContinuedLineMatchesATightReference() throws {
-        let tightSettings = SolverSettings(relativeTolerance: 1e-12, newton: NewtonSettings(stepTolerance: 1e-9))
         var continuation = DiodeSolver.Continuation()
         var worst = 0.0
         for i in 0...12 {
             let p = ScreeningSolverTests.parameters(eps1: 30 + 0.2 * Double(i), eps3: 36.6, lambda: 0)
             let point = try DiodeSolver(parameters: p).solvePoint(deltaT: 1, continuation: &continuation)
             for configuration in [Configuration.forward, .backward] {
-                var tight = try ScreeningSolverTests.system(p, configuration: configuration, settings: tightSettings)
-                tight.chordSteps = false
-                tight.splitJacobian = false
-                let reference = NewtonSolver.solve(&tight, from: .zero, settings: tightSettings.newton)
+                let reference = try ScreeningSolverTests.tightReference(p, configuration: configuration).outcome
                 XCTAssertEqual(reference.status, .converged)
                 let result = configuration == .forward ? point.forward : point.backward
                 XCTAssertEqual(result.status, .converged)

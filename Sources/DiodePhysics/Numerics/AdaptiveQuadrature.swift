@@ -677,22 +677,29 @@ public struct AdaptiveQuadrature<Vector: SIMD>: Sendable where Vector: Sendable,
     /// panel in x at the integration that dropped it (its width was nothing).
     @inlinable
     mutating func closeGaps() {
-        guard !leaves.isEmpty else { return }
-        var covered = [Bool](repeating: false, count: initialPanels.count)
-        for k in leaves.indices {
+        // The seeded leaves come grouped by panel, in order (``partition``,
+        // ``seed(from:)``); anything else starts from the panels alone.
+        let count = leaves.count
+        var previous = -1
+        for k in 0..<count {
             let panel = leaves[k].panel
-            guard panel >= 0, panel < initialPanels.count else {
-                // Not a partition of these panels: start from the panels alone.
+            guard panel >= 0, panel >= previous, panel < initialPanels.count else {
                 leaves.removeAll(keepingCapacity: true)
                 return
             }
-            covered[panel] = true
-            let first = k == 0 || leaves[k - 1].panel != panel
-            leaves[k].lower = first ? 0 : leaves[k - 1].upper
-            if k == leaves.count - 1 || leaves[k + 1].panel != panel { leaves[k].upper = 1 }
+            if panel == previous {
+                leaves[k].lower = leaves[k - 1].upper
+            } else {
+                for missing in (previous + 1)..<panel { leaves.append(QuadratureLeaf(panel: missing, lower: 0, upper: 1)) }
+                leaves[k].lower = 0
+            }
+            if k == count - 1 || leaves[k + 1].panel != panel { leaves[k].upper = 1 }
+            previous = panel
         }
-        for (panel, isCovered) in covered.enumerated() where !isCovered {
-            leaves.append(QuadratureLeaf(panel: panel, lower: 0, upper: 1))
+        if count > 0 {
+            for missing in (previous + 1)..<initialPanels.count {
+                leaves.append(QuadratureLeaf(panel: missing, lower: 0, upper: 1))
+            }
         }
     }
 

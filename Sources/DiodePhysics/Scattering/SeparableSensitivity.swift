@@ -195,15 +195,11 @@ extension ScatteringModel {
     /// composition to the closed forms' tolerance (`ScreeningLimitTests`).
     @inlinable @inline(__always)
     public func unitaryCoherentInjectivities(energy e: Double, potentials u: SIMD3<Double>) -> Injectivities {
-        // The barrier factors with one division each (``barrier(x:gamma:)``,
-        // ``barrierDerivative(x:gamma:)``).
+        let f = BarrierFactors(self, energy: e, potentials: u, curvatures: false, halfPhase: false)
+        let (t1, r1, dt1, t3, r3, dt3) = (f.t1, f.r1, f.dt1, f.t3, f.r3, f.dt3)
+        // 1/(x² + Γ²) as ``barrier(x:gamma:)`` has it (the inlined division is shared).
         let x1 = e - eps1 - u[0], x3 = e - eps3 - u[2]
         let q1 = 1 / (x1 * x1 + gamma1 * gamma1), q3 = 1 / (x3 * x3 + gamma3 * gamma3)
-        let im1 = -gamma1 * x1 * q1, im3 = -gamma3 * x3 * q3
-        let t1 = Complex(-gamma1 * gamma1 * q1, im1), r1 = Complex(x1 * x1 * q1, im1)
-        let t3 = Complex(-gamma3 * gamma3 * q3, im3), r3 = Complex(x3 * x3 * q3, im3)
-        let dt1 = Complex(-2 * gamma1 * gamma1 * x1 * q1 * q1, -gamma1 * (x1 * x1 - gamma1 * gamma1) * q1 * q1)
-        let dt3 = Complex(-2 * gamma3 * gamma3 * x3 * q3 * q3, -gamma3 * (x3 * x3 - gamma3 * gamma3) * q3 * q3)
         let (z, dz) = fullPhase(energy: e, u2: u[1])
         let q = z * z, dq = (z * dz).scaled(by: 2)
         let m = r3 * q, k = r1 * q
